@@ -1,0 +1,82 @@
+"""One typed hierarchy of celltrial errors and the per-patient integration status.
+
+Input mistakes subclass :class:`ValueError` so that generic callers can still catch them;
+each message names the offending item and says how to fix it.
+
+Example:
+    >>> from celltrial.errors import Status
+    >>> Status(1).message.startswith("maximum number of steps")
+    True
+"""
+
+from __future__ import annotations
+
+import difflib
+import enum
+
+
+class CelltrialError(Exception):
+    """Base class of every error raised on purpose by celltrial."""
+
+
+class DeclarationError(CelltrialError, ValueError):
+    """A model declaration is inconsistent (unknown name, missing unit, bad bound, ...)."""
+
+
+class InputError(CelltrialError, ValueError):
+    """Arguments given to a solver, sampler or exporter have the wrong shape, name or value."""
+
+
+class CompilationError(CelltrialError, RuntimeError):
+    """Generating or compiling the model kernels failed."""
+
+
+class ExportError(CelltrialError, RuntimeError):
+    """Writing a model or a table to an external format failed."""
+
+
+class MissingDependencyError(CelltrialError, ImportError):
+    """An optional dependency is needed for this feature."""
+
+
+def did_you_mean(name: str, choices) -> str:
+    """Return a ' (did you mean 'x'?)' hint, or '' when nothing is close.
+
+    Example:
+        >>> did_you_mean("gama", ["gamma", "rho"])
+        " (did you mean 'gamma'?)"
+    """
+    close = difflib.get_close_matches(name, list(choices), n=1, cutoff=0.6)
+    return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+class Status(enum.IntEnum):
+    """Outcome of integrating one patient; a failed patient never aborts the batch."""
+
+    OK = 0
+    MAX_STEPS = 1
+    STEP_TOO_SMALL = 2
+    NON_FINITE = 3
+    NOT_RUN = 4
+
+    @property
+    def message(self) -> str:
+        return _STATUS_MESSAGES[self]
+
+
+_STATUS_MESSAGES = {
+    Status.OK: "integrated to the end time",
+    Status.MAX_STEPS: (
+        "maximum number of steps reached; raise `max_steps`, loosen `rtol`, or check the patient's "
+        "parameters for an unphysically fast process"
+    ),
+    Status.STEP_TOO_SMALL: (
+        "step size fell below the minimum; the solution probably blows up or has a discontinuity "
+        "that is not declared as an event - check this patient's parameters"
+    ),
+    Status.NON_FINITE: (
+        "the right-hand side returned NaN or infinity; check for divisions by zero or logarithms of "
+        "zero in the model for this patient's parameters"
+    ),
+    Status.NOT_RUN: "not integrated (the run was interrupted before this patient was reached)",
+}

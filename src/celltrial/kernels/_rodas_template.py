@@ -37,9 +37,11 @@ EV_ADD, EV_SET_PARAM, EV_SCALE, EV_SET_STATE = 0, 1, 2, 3
 SU_MAX, SU_MIN, SU_AUC, SU_FIRST_CROSS, SU_LAST_CROSS, SU_VALUE_AT = 0, 1, 2, 3, 4, 5
 N_SAMPLES = 5  # dense samples per step for summaries, at theta = 0, 1/4, 1/2, 3/4, 1
 _JIT = {"cache": True, "error_model": "numpy", "nogil": True}
+# Small helpers are inlined at numba level: a call passing arrays costs reference counting.
+_INLINE = {**_JIT, "inline": "always"}
 
 
-@numba.njit(**_JIT)
+@numba.njit(**_INLINE)
 def rodas_step(y, p, h, lu, k, ytmp, ftmp, ynew):
     """One Rodas4 step of size h from y; lu must hold the factors of I/(GAMMA*h) - J."""
     n = N_STATES
@@ -84,7 +86,7 @@ def rodas_step(y, p, h, lu, k, ytmp, ftmp, ynew):
         ynew[i] = ytmp[i] + k[5, i]
 
 
-@numba.njit(**_JIT)
+@numba.njit(**_INLINE)
 def error_norm(y, ynew, k, atol, rtol):
     """RMS of the embedded error estimate (k6) scaled by atol + rtol*max(|y|, |ynew|)."""
     acc = 0.0
@@ -95,14 +97,14 @@ def error_norm(y, ynew, k, atol, rtol):
     return math.sqrt(acc / N_STATES)
 
 
-@numba.njit(**_JIT)
+@numba.njit(**_INLINE)
 def dense_coefficients(k, c3, c4):
     for i in range(N_STATES):
         c3[i] = D21 * k[0, i] + D22 * k[1, i] + D23 * k[2, i] + D24 * k[3, i] + D25 * k[4, i]
         c4[i] = D31 * k[0, i] + D32 * k[1, i] + D33 * k[2, i] + D34 * k[3, i] + D35 * k[4, i]
 
 
-@numba.njit(**_JIT)
+@numba.njit(**_INLINE)
 def dense_state(theta, y0, y1, c3, c4, nonneg, out):
     """Rodas4 continuous extension at theta in [0, 1]; non-negative states are floored at 0."""
     s1 = 1.0 - theta
@@ -113,7 +115,7 @@ def dense_state(theta, y0, y1, c3, c4, nonneg, out):
         out[i] = v
 
 
-@numba.njit(**_JIT)
+@numba.njit(**_INLINE)
 def quantity(q, y, p, obs):
     """Value of quantity q (a state index, or N_STATES + observable index)."""
     if q < N_STATES:
@@ -129,10 +131,18 @@ def quantity_at(q, theta, y0, y1, c3, c4, nonneg, p, ybuf, obs):
 
 
 # ---- summaries ------------------------------------------------------------------------------
-@numba.njit(**_JIT)
-def point_values(y, p, su_q, obs, vals):
-    for j in range(su_q.shape[0]):
-        vals[j] = quantity(su_q[j], y, p, obs)
+@numba.njit(**_INLINE)
+def point_values(y, p, qidx, obs, vals):
+    """vals[j] = quantity qidx[j]; the observables are computed once, and only if needed."""
+    need = False
+    for j in range(qidx.shape[0]):
+        if qidx[j] >= N_STATES:
+            need = True
+    if need:
+        model_observe(y, p, obs)
+    for j in range(qidx.shape[0]):
+        q = qidx[j]
+        vals[j] = y[q] if q < N_STATES else obs[q - N_STATES]
 
 
 @numba.njit(**_JIT)
@@ -173,7 +183,7 @@ def crossing_theta(q, thr, th_lo, th_hi, v_lo, y0, y1, c3, c4, nonneg, p, ybuf, 
     return b
 
 
-@numba.njit(**_JIT)
+@numba.njit(**_INLINE)
 def is_crossing(v0, v1, thr, direction):
     up = v0 < thr and v1 >= thr
     down = v0 > thr and v1 <= thr
@@ -263,7 +273,7 @@ def summaries_step(t0, h, y0, y1, c3, c4, nonneg, p, su_kind, su_q, su_a, su_b, 
 
 
 # ---- events and saved outputs ---------------------------------------------------------------
-@numba.njit(**_JIT)
+@numba.njit(**_INLINE)
 def apply_due_events(t, y, p, ev_t, ev_kind, ev_idx, ev_val, ev_n, ptr):
     """Apply, in order, every pending event with time <= t; returns the new pointer."""
     while ptr < ev_n and ev_t[ptr] <= t:
@@ -287,8 +297,7 @@ def save_step(t0, h, y0, y1, c3, c4, nonneg, p, save_t, save_q, out, ptr, ybuf, 
     while ptr < save_t.shape[0] and save_t[ptr] < t1:
         if save_t[ptr] >= t0:
             dense_state((save_t[ptr] - t0) / h, y0, y1, c3, c4, nonneg, ybuf)
-            for j in range(save_q.shape[0]):
-                out[ptr, j] = quantity(save_q[j], ybuf, p, obs)
+            point_values(ybuf, p, save_q, obs, out[ptr])
         ptr += 1
     return ptr
 
@@ -298,8 +307,7 @@ def save_point(t, y, p, save_t, save_q, out, ptr, obs):
     """Store outputs at save times equal to t (end of the simulation)."""
     while ptr < save_t.shape[0] and save_t[ptr] <= t:
         if save_t[ptr] == t:
-            for j in range(save_q.shape[0]):
-                out[ptr, j] = quantity(save_q[j], y, p, obs)
+            point_values(y, p, save_q, obs, out[ptr])
         ptr += 1
     return ptr
 

@@ -84,7 +84,12 @@ def _rhs_source(sym, subs, ns, np_):
 
 
 def _pivot_check(slot):
-    return [f"    if not abs(_a{slot}) > 1e-12 * ghinv:", "        return False"]
+    """Reject a tiny/non-finite pivot, then store its reciprocal: solves multiply, never divide."""
+    return [
+        f"    if not abs(_a{slot}) > 1e-12 * ghinv:",
+        "        return False",
+        f"    _a{slot} = 1.0 / _a{slot}",
+    ]
 
 
 def _count_ops(exprs):
@@ -112,7 +117,7 @@ def _jac_lu_source(sym, subs, plan: LUPlan, np_):
             if kk not in checked:  # check a pivot before its first use
                 checked.add(kk)
                 lines += _pivot_check(kk)
-            lines.append(f"    _a{ik} = _a{ik} / _a{kk}")
+            lines.append(f"    _a{ik} = _a{ik} * _a{kk}")
         else:
             _, ij, ik, kj = op
             lines.append(f"    _a{ij} = _a{ij} - _a{ik} * _a{kj}")
@@ -121,7 +126,7 @@ def _jac_lu_source(sym, subs, plan: LUPlan, np_):
             lines += _pivot_check(p)
     lines += [f"    _A[{s}] = _a{s}" for s in range(len(plan.slots))]
     lines.append("    return True")
-    return _function("model_jac_lu", "_Y, _P, ghinv, _A", "Form I*ghinv - J and factorise it in place.", lines)
+    return _function("model_jac_lu", "_Y, _P, ghinv, _A", "Form I*ghinv - J and factorise it in place; diagonal slots hold reciprocal pivots.", lines)
 
 
 def _lu_solve_source(plan: LUPlan):
@@ -133,7 +138,7 @@ def _lu_solve_source(plan: LUPlan):
     for r in reversed(range(plan.n)):  # back substitution
         terms = " - ".join(f"_A[{s}] * _x{c}" for c, s in plan.upper(r))
         num = f"(_x{r} - {terms})" if terms else f"_x{r}"
-        lines.append(f"    _x{r} = {num} / _A[{plan.slots[(r, r)]}]")
+        lines.append(f"    _x{r} = {num} * _A[{plan.slots[(r, r)]}]")
     lines += [f"    _B[{plan.perm[r]}] = _x{r}" for r in range(plan.n)]
     return _function("model_lu_solve", "_A, _B", "Solve with the factors from model_jac_lu, in place.", lines)
 

@@ -89,10 +89,10 @@ def _cart_module() -> Module:
         "cart_chain",
         description="stem-like memory S -> effector E -> long-lived memory M, exhaustion E -> X",
         states=[
-            State("S", "cells", "stem-like memory CAR-T cells", atol=1e-3),
-            State("E", "cells", "effector CAR-T cells", atol=1e-3),
-            State("M", "cells", "long-lived memory CAR-T cells", atol=1e-3),
-            State("X", "cells", "exhausted CAR-T cells", atol=1e-3),
+            State("S", "cells", "stem-like memory CAR-T cells", atol=1e-6),
+            State("E", "cells", "effector CAR-T cells", atol=1e-6),
+            State("M", "cells", "long-lived memory CAR-T cells", atol=1e-6),
+            State("X", "cells", "exhausted CAR-T cells", atol=1e-6),
         ],
         parameters=[
             Parameter("r_S", 0.6, "1/day", (0.0, 5.0), "antigen-driven self-renewal of S", _TEST),
@@ -126,7 +126,7 @@ def _cart_module() -> Module:
 
 
 def _tumour_module(qss_ctdna: bool) -> Module:
-    states = [State("B", "cells", "tumour cells", initial="B0", atol=1e-3)]
+    states = [State("B", "cells", "tumour cells", initial="B0", atol=1e-6)]
     shed = "shed*B + shed_k*gamma*E*B/(B + E + 1)"
     observables = []
     rates = [
@@ -145,7 +145,7 @@ def _tumour_module(qss_ctdna: bool) -> Module:
             )
         )
     else:
-        states.append(State("D", "hGE/mL", "ctDNA in plasma", initial="shed*B0/clr", atol=1e-3))
+        states.append(State("D", "hGE/mL", "ctDNA in plasma", initial="shed*B0/clr", atol=1e-6))
         rates += [
             Rate("shedding", shed, {"D": 1}),
             Rate("ctdna_clearance", "clr*D", {"D": -1}),

@@ -61,4 +61,6 @@ def test_cmax_and_tmax_from_dense_output_match_a_fine_reference(cart6):
         car = p[i, model.parameter_names.index("f_blood")] * ref[:, :4].sum(axis=1) / 5e6
         k = int(np.argmax(car))
         np.testing.assert_allclose(res.summaries["max_car_per_uL"][i], car[k], rtol=1e-5)
-        np.testing.assert_allclose(res.summaries["max_car_per_uL_time"][i], fine[k], atol=2e-3)
+        # The time of a smooth maximum is ill-conditioned (error ~ sqrt(value error / curvature)):
+        # 1e-6 relative in value allows minutes in time; assert within 0.01 day (15 minutes).
+        np.testing.assert_allclose(res.summaries["max_car_per_uL_time"][i], fine[k], atol=1e-2)

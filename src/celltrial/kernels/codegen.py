@@ -126,7 +126,8 @@ def _jac_lu_source(sym, subs, plan: LUPlan, np_):
             lines += _pivot_check(p)
     lines += [f"    _A[{s}] = _a{s}" for s in range(len(plan.slots))]
     lines.append("    return True")
-    return _function("model_jac_lu", "_Y, _P, ghinv, _A", "Form I*ghinv - J and factorise it in place; diagonal slots hold reciprocal pivots.", lines)
+    doc = "Form I*ghinv - J and factorise it in place; diagonal slots hold reciprocal pivots."
+    return _function("model_jac_lu", "_Y, _P, ghinv, _A", doc, lines)
 
 
 def _lu_solve_source(plan: LUPlan):

@@ -24,6 +24,7 @@ _SYMPY_BUILTINS = {
     "Float": sp.Float,
     "Rational": sp.Rational,
     "Symbol": sp.Symbol,
+    "Function": sp.Function,  # unknown calls become undefined functions, refused below by name
 }
 
 

@@ -35,7 +35,9 @@ ST_OK, ST_MAX_STEPS, ST_STEP_TOO_SMALL, ST_NON_FINITE = 0, 1, 2, 3
 EV_ADD, EV_SET_PARAM, EV_SCALE, EV_SET_STATE = 0, 1, 2, 3
 # Summary kinds (mirror celltrial.solve.summaries)
 SU_MAX, SU_MIN, SU_AUC, SU_FIRST_CROSS, SU_LAST_CROSS, SU_VALUE_AT = 0, 1, 2, 3, 4, 5
-N_SAMPLES = 5  # dense samples per step for summaries, at theta = 0, 1/4, 1/2, 3/4, 1
+# Dense samples per step for summaries, at theta = 0, 1/2, 1: Simpson's rule on them is exact
+# for the cubic dense output of a state; extrema and crossings between samples are refined.
+N_SAMPLES = 3
 _JIT = {"cache": True, "error_model": "numpy", "nogil": True}
 # Small helpers are inlined at numba level: a call passing arrays costs reference counting.
 _INLINE = {**_JIT, "inline": "always"}
@@ -248,8 +250,7 @@ def summaries_step(t0, h, y0, y1, c3, c4, nonneg, p, su_kind, su_q, su_a, su_b, 
             hi = min(t1, su_b[j])
             if hi > lo:
                 if lo == t0 and hi == t1:
-                    acc[j, 0] += h / 12.0 * (samples[0, j] + 4.0 * samples[1, j] + 2.0 * samples[2, j]
-                                             + 4.0 * samples[3, j] + samples[4, j])
+                    acc[j, 0] += h / 6.0 * (samples[0, j] + 4.0 * samples[1, j] + samples[2, j])
                 else:
                     fa = quantity_at(q, (lo - t0) / h, y0, y1, c3, c4, nonneg, p, ybuf, obs)
                     fm = quantity_at(q, (0.5 * (lo + hi) - t0) / h, y0, y1, c3, c4, nonneg, p, ybuf, obs)
@@ -298,6 +299,9 @@ def save_step(t0, h, y0, y1, c3, c4, nonneg, p, save_t, save_q, out, ptr, ybuf, 
         if save_t[ptr] >= t0:
             dense_state((save_t[ptr] - t0) / h, y0, y1, c3, c4, nonneg, ybuf)
             point_values(ybuf, p, save_q, obs, out[ptr])
+        else:  # before the start of the simulation
+            for j in range(save_q.shape[0]):
+                out[ptr, j] = np.nan
         ptr += 1
     return ptr
 
@@ -502,13 +506,22 @@ def start_batch(y, p, state, ev_t, ev_kind, ev_idx, ev_val, ev_n, iptr, su_kind,
 
 @numba.njit(**_JIT)
 def finish_batch(y, p, state, ctrl, iptr, save_t, save_q, save_out, su_kind, su_q, su_a, acc):
-    """Fill outputs and value-at summaries that fall exactly on each patient's final time."""
+    """Fill outputs and value-at summaries that fall exactly on each patient's final time.
+
+    Save times not reached (the patient failed, or they lie beyond its time) are set to NaN.
+    """
     obs = np.empty(max(N_OBS, 1))
     for i in range(y.shape[0]):
+        t = state[i, 0]
+        # a local pointer: a later advance() may still overwrite these (e.g. post-event values at t)
+        ptr = iptr[i, 1]
+        if ctrl[i, 2] == ST_OK:
+            ptr = save_point(t, y[i], p[i], save_t, save_q, save_out[i], ptr, obs)
+        for k in range(ptr, save_t.shape[0]):
+            for j in range(save_q.shape[0]):
+                save_out[i, k, j] = np.nan
         if ctrl[i, 2] != ST_OK:
             continue
-        t = state[i, 0]
-        iptr[i, 1] = save_point(t, y[i], p[i], save_t, save_q, save_out[i], iptr[i, 1], obs)
         for j in range(su_kind.shape[0]):
             if su_kind[j] == SU_VALUE_AT and su_a[j] == t:
                 acc[i, j, 0] = quantity(su_q[j], y[i], p[i], obs)

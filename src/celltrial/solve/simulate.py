@@ -107,7 +107,9 @@ class Simulation:
         self.save_t = np.ascontiguousarray(ts)
         self.save_names = tuple(save) if ts.size else ()
         self.save_q = np.array([names.index(q) for q in self.save_names], dtype=np.int64)
-        self.save_out = np.full((n, ts.size, self.save_q.size), np.nan)
+        # np.empty, not np.full: first touch of a large array is slow here (page faults), so the
+        # kernel's own writes touch it in parallel; finish_batch writes NaN where nothing was saved.
+        self.save_out = np.empty((n, ts.size, self.save_q.size))
 
     @property
     def n_patients(self) -> int:
@@ -158,7 +160,11 @@ class Simulation:
         return self
 
     def result(self) -> Result:
-        """Outputs so far (fills values that fall exactly on the final time)."""
+        """Outputs so far (fills values that fall exactly on the final time; NaN where none yet).
+
+        The arrays are shared with this Simulation, not copied (they can be hundreds of MB):
+        a later :meth:`advance` fills further save times in place.
+        """
         s = self.summaries
         self.compiled.kernels.finish_batch(
             self.y, self.params, self.state, self.ctrl, self.iptr, self.save_t, self.save_q, self.save_out,
@@ -167,7 +173,7 @@ class Simulation:
         return Result(
             t=self.save_t.copy(),
             names=self.save_names,
-            values=self.save_out.copy(),
+            values=self.save_out,
             summaries=s.unpack(self.acc),
             status=self.status,
             n_steps=self.ctrl[:, 3].copy(),

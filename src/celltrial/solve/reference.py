@@ -53,7 +53,7 @@ def scipy_reference(compiled, p, y0, events, t_eval, method="Radau", rtol=1e-10,
         if stop > t:
             sel = (t_eval >= t) & (t_eval < stop)
             frozen = p.copy()  # parameters are constant within a segment
-            sol = solve_ivp(lambda _t, yy: compiled.rhs(yy, frozen), (t, stop), y, method=method,
+            sol = solve_ivp(lambda _t, yy, q=frozen: compiled.rhs(yy, q), (t, stop), y, method=method,
                             rtol=rtol, atol=atol, dense_output=True)
             out[sel] = sol.sol(t_eval[sel]).T
             y, t = sol.y[:, -1].copy(), stop

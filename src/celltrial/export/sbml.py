@@ -28,7 +28,7 @@ from pathlib import Path
 import sympy as sp
 
 from ..errors import ExportError, InputError, MissingDependencyError, did_you_mean
-from ..solve.events import EV_ADD, EV_SCALE, EV_SET_PARAM, EV_SET_STATE, pack_events
+from ..solve.events import EV_ADD, EV_SCALE, EV_SET_PARAM, apply_event, pack_events
 from ..solve.inputs import resolve_parameters
 
 _MATHML_NS = "http://www.w3.org/1998/Math/MathML"
@@ -158,14 +158,7 @@ def _event_records(model, events) -> list:
 def _fold(records, y: dict, p: dict) -> None:
     """Apply events at t <= 0 to the initial values in order, as the solver does at t0."""
     for _, kind, name, value in records:
-        if kind == EV_ADD:
-            y[name] += value
-        elif kind == EV_SCALE:
-            y[name] *= value
-        elif kind == EV_SET_STATE:
-            y[name] = value
-        else:
-            p[name] = value
+        apply_event(kind, name, value, y, p)
 
 
 def _compose(records) -> dict:

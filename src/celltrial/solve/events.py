@@ -107,6 +107,21 @@ class SetParameter:
         return [(self.time, EV_SET_PARAM, "parameter", n, float(v)) for n, v in self.values.items()]
 
 
+def apply_event(kind: int, key, value: float, y, p) -> None:
+    """Apply one event record to states ``y`` / parameters ``p`` (arrays by index or dicts by name).
+
+    The Python twin of the kernel's ``apply_due_events``, for reference solvers and exporters.
+    """
+    if kind == EV_ADD:
+        y[key] += value
+    elif kind == EV_SCALE:
+        y[key] *= value
+    elif kind == EV_SET_STATE:
+        y[key] = value
+    else:
+        p[key] = value
+
+
 def piecewise_parameter(name: str, times, values) -> list:
     """Events making parameter ``name`` equal values[i] from times[i] on."""
     if len(times) != len(values):

@@ -18,19 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .events import EV_ADD, EV_SCALE, EV_SET_PARAM, pack_events
-
-
-def _apply(records, y, p):
-    for kind, idx, val in records:
-        if kind == EV_ADD:
-            y[idx] += val
-        elif kind == EV_SCALE:
-            y[idx] *= val
-        elif kind == EV_SET_PARAM:
-            p[idx] = val
-        else:
-            y[idx] = val
+from .events import apply_event, pack_events
 
 
 def scipy_reference(compiled, p, y0, events, t_eval, method="Radau", rtol=1e-10, atol=1e-10):
@@ -57,6 +45,7 @@ def scipy_reference(compiled, p, y0, events, t_eval, method="Radau", rtol=1e-10,
                             rtol=rtol, atol=atol, dense_output=True)
             out[sel] = sol.sol(t_eval[sel]).T
             y, t = sol.y[:, -1].copy(), stop
-        _apply([r[1:] for r in records if r[0] == t], y, p)
+        for _, kind, idx, val in (r for r in records if r[0] == t):
+            apply_event(kind, idx, val, y, p)
     out[t_eval == t] = y
     return out

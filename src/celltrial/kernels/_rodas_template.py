@@ -219,7 +219,7 @@ def summaries_jump(t, pre, post, su_kind, su_a, su_thr, su_dir, acc):
     summaries_point(t, post, su_kind, acc)
 
 
-@numba.njit(**_JIT)
+@numba.njit(**_INLINE)
 def summaries_step(t0, h, y0, y1, c3, c4, nonneg, p, su_kind, su_q, su_a, su_b, su_thr, su_dir,
                    acc, samples, ybuf, obs):
     """Update every summary over the accepted step [t0, t0 + h] using the dense output."""
@@ -291,7 +291,7 @@ def apply_due_events(t, y, p, ev_t, ev_kind, ev_idx, ev_val, ev_n, ptr):
     return ptr
 
 
-@numba.njit(**_JIT)
+@numba.njit(**_INLINE)
 def save_step(t0, h, y0, y1, c3, c4, nonneg, p, save_t, save_q, out, ptr, ybuf, obs):
     """Store outputs at save times s with t0 <= s < t0 + h (a time on an event is post-event)."""
     t1 = t0 + h

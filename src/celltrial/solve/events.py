@@ -185,7 +185,7 @@ def _broadcast(records, n) -> PackedEvents:
     row_v = np.zeros(m)
     for j, (t, kind, idx, val) in enumerate(records):
         row_t[j], row_k[j], row_i[j], row_v[j] = t, kind, idx, val
-    tile = lambda a: np.array(np.broadcast_to(a, (n, m)))  # noqa: E731 - a writable copy
+    tile = lambda a: np.array(np.broadcast_to(a, (n, m)), order="C")  # noqa: E731 - writable, C order
     return PackedEvents(tile(row_t), tile(row_k), tile(row_i), tile(row_v), np.full(n, len(records), np.int64))
 
 

@@ -70,6 +70,12 @@ def _check_values(model, arr, check_bounds):
             )
 
 
+def _state_index(model, name, where) -> int:
+    if name not in model.state_names:
+        raise InputError(f"{where}: unknown state {name!r}{did_you_mean(name, model.state_names)}")
+    return model.state_names.index(name)
+
+
 def resolve_initial(compiled, params: np.ndarray, y0=None) -> np.ndarray:
     """(n, n_states) initial states: the model's initial expressions, then overrides."""
     model = compiled.model
@@ -80,9 +86,7 @@ def resolve_initial(compiled, params: np.ndarray, y0=None) -> np.ndarray:
         return y
     if isinstance(y0, dict):
         for name, value in y0.items():
-            if name not in model.state_names:
-                raise InputError(f"y0: unknown state {name!r}{did_you_mean(name, model.state_names)}")
-            y[:, model.state_names.index(name)] = _as_column(name, value, n)
+            y[:, _state_index(model, name, "y0")] = _as_column(name, value, n)
     else:
         arr = np.asarray(y0, dtype=np.float64)
         arr = np.broadcast_to(arr, y.shape) if arr.ndim == 1 else arr
@@ -98,17 +102,16 @@ def resolve_initial(compiled, params: np.ndarray, y0=None) -> np.ndarray:
 
 
 def resolve_atol(model, atol=None) -> np.ndarray:
-    """Per-state absolute tolerances: declared values, overridden by a dict or scaled by a scalar."""
+    """Per-state absolute tolerances: declared values, overridden per state (dict) or replaced (scalar/array)."""
     base = np.array([s.atol for s in model.states], dtype=np.float64)
     if atol is None:
         return base
     if isinstance(atol, dict):
         for name, v in atol.items():
-            if name not in model.state_names:
-                raise InputError(f"atol: unknown state {name!r}{did_you_mean(name, model.state_names)}")
+            j = _state_index(model, name, "atol")
             if not v > 0:
                 raise InputError(f"atol for {name!r} must be positive, got {v}")
-            base[model.state_names.index(name)] = v
+            base[j] = v
         return base
     arr = np.broadcast_to(np.asarray(atol, dtype=np.float64), base.shape).copy()
     if not (arr > 0).all():

@@ -27,6 +27,10 @@ class InputError(CelltrialError, ValueError):
     """Arguments given to a solver, sampler or exporter have the wrong shape, name or value."""
 
 
+class PresetError(CelltrialError, ValueError):
+    """A preset file (disease, product) is malformed or names something unknown."""
+
+
 class CompilationError(CelltrialError, RuntimeError):
     """Generating or compiling the model kernels failed."""
 

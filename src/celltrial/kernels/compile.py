@@ -2,7 +2,8 @@
 
 The generated source (model functions + the solver template) is written once to
 ``$CELLTRIAL_CACHE_DIR`` (default ``~/.cache/celltrial/kernels``) under a name that hashes
-the declaration, the template and the celltrial version; numba caches the machine code next
+the declaration's structure (names, expressions, stoichiometry - not defaults or prose), the
+template and the celltrial version; numba caches the machine code next
 to it. A second process therefore skips sympy and LLVM entirely and loads the kernels in a
 fraction of a second. The first compile time is measured and reported, not hidden.
 
@@ -41,7 +42,7 @@ def cache_dir() -> Path:
 
 def _module_path(model) -> Path:
     template = _TEMPLATE.read_bytes()
-    key = hashlib.sha256(model.fingerprint().encode() + template + __version__.encode()).hexdigest()[:16]
+    key = hashlib.sha256(model.structure_fingerprint().encode() + template + __version__.encode()).hexdigest()[:16]
     return cache_dir() / f"ct_{model.name}_{key}.py"
 
 

@@ -284,6 +284,23 @@ class Model:
         text = repr((self.name, [repr(m) for m in self.modules]))
         return hashlib.sha256(text.encode()).hexdigest()[:20]
 
+    def structure_fingerprint(self) -> str:
+        """A hash of what the generated kernels depend on: names, expressions, stoichiometry.
+
+        Defaults, bounds, units, descriptions and sources are passed at run time or only
+        documented, so editing them never forces a recompile.
+        """
+        import hashlib
+
+        text = repr((
+            self.name,
+            [(s.name, str(s.initial)) for s in self.states],
+            self.parameter_names,
+            [(o.name, o.expression) for o in self.observables],
+            [(r.name, r.expression, sorted((k, str(v)) for k, v in r.stoichiometry.items())) for r in self.rates],
+        ))
+        return hashlib.sha256(text.encode()).hexdigest()[:20]
+
     def __repr__(self) -> str:
         return (
             f"Model({self.name!r}: {len(self.states)} states, {len(self.parameters)} parameters, "

@@ -1,0 +1,169 @@
+"""Engineered T cells with memory phenotypes: T_SCM -> T_CM -> T_EM -> effector -> exhausted.
+
+Infused cells enter a blood pool ``I_T`` and distribute into tissue (rate ``eta_T``); a
+fraction ``f_engraft`` survives and joins the phenotype pools in the product's composition
+(``f_S``..``f_EX``). Antigen (``A``, 0-1) drives division; at each antigen-driven division a
+subset keeps its phenotype with probability ``q_*`` (self-renewal, falling with
+differentiation) and otherwise moves one step down the chain. Lymphodepletion frees
+homeostatic space: ``lym_boost`` (Kimmel 2021) adds antigen-independent division. Effectors
+exhaust under chronic antigen (less with a PD-1 knockout or anti-PD-1, which also reverts
+part of the exhausted pool) and return to memory as antigen falls (Kirouac 2023), giving
+Stein's biphasic contraction and long-lived persistence. Blood levels (cells/uL) are the
+circulating pool plus a fixed share ``f_blood`` of the tissue pools, so they show the four
+clinical phases: distribution, expansion, contraction, persistence. Engrafted engineered
+cells circulate less than resting lymphocytes (``f_blood_T`` < host ``f_blood``): most of
+the expanded pool sits in tissue and tumour, as Kimmel 2021's whole-body fit implies.
+
+Product properties (set by presets, not by the patient): composition ``f_*``, ``allo_T``,
+``rej_escape_T`` (HLA engineering), ``ko_pd1_T``, ``il15_T``, ``has_switch_T``, ``tcr_ko``.
+
+Example:
+    >>> "EFF" in [s.name for s in engineered_t_cells().states]
+    True
+"""
+
+from __future__ import annotations
+
+from ..model import Module, Observable, Parameter, Rate, State
+from .sources import FITTED, GATTINONI, KIMMEL, KIROUAC
+
+PHENOTYPES = ("S", "CM", "EM", "EFF", "EX")
+_CHAIN = {"S": "CM", "CM": "EM", "EM": "EFF"}
+_PRODUCT = "[E] product property; set by the product preset"
+
+
+def _p(name, value, unit, bounds, description, source):
+    return Parameter(name, value, unit, bounds, description, source)
+
+
+def _states():
+    out = [State("I_T", "cells", "infused engineered T cells still circulating (distribution phase)")]
+    labels = {"S": "stem-cell memory (T_SCM)", "CM": "central memory (T_CM)", "EM": "effector memory (T_EM)",
+              "EFF": "effector", "EX": "exhausted"}
+    out += [State(k, "cells", f"{v} engineered T cells outside the circulating pool") for k, v in labels.items()]
+    return out
+
+
+def _composition_parameters():
+    default = {"S": 0.02, "CM": 0.18, "EM": 0.30, "EFF": 0.45, "EX": 0.05}
+    return [_p(f"f_{k}", v, "1", (0.0, 1.0), f"fraction of the product that is {k} (normalised over f_*)", _PRODUCT)
+            for k, v in default.items()]
+
+
+def _kinetic_parameters():
+    return [
+        _p("eta_T", 1.0, "1/day", (0.05, 20.0), "distribution of infused T cells from blood into tissue",
+           "[E] science.md 1.9 (0.5-2 /day)"),
+        _p("f_engraft", 0.01663, "1", (0.001, 1.0), "fraction of distributed T cells that engraft (rest lost)",
+           "[E] Kirouac 2023 f_loss analogue; " + FITTED),
+        _p("K_A", 5.068e9, "cells", (1e3, 1e13), "antigen-positive tumour burden giving half-maximal stimulation",
+           FITTED),
+        _p("w_icd", 0.1, "1", (0.0, 10.0), "antigen stimulation per released-antigen cell-equivalent (ICD)",
+           "[E] immunogenic antigen release after RT or killing"),
+        _p("p_S", 0.5, "1/day", (0.0, 5.0), "antigen-driven division rate of T_SCM", GATTINONI),
+        _p("p_CM", 0.7, "1/day", (0.0, 5.0), "antigen-driven division rate of T_CM", GATTINONI),
+        _p("p_EM", 0.9, "1/day", (0.0, 5.0), "antigen-driven division rate of T_EM", GATTINONI),
+        _p("p_EFF", 2.235, "1/day", (0.0, 5.0), "antigen-driven division rate of effectors", FITTED),
+        _p("q_S", 0.75, "1", (0.5, 1.0), "self-renewal probability per daughter at a T_SCM division", GATTINONI),
+        _p("q_CM", 0.6, "1", (0.5, 1.0), "self-renewal probability per daughter at a T_CM division", GATTINONI),
+        _p("q_EM", 0.5, "1", (0.0, 1.0), "self-renewal probability per daughter at a T_EM division", GATTINONI),
+        _p("h_S", 0.008, "1/day", (0.0, 1.0), "homeostatic (cytokine-driven) division of T_SCM",
+           "[E] balances d_S to a slow net decay (Stein beta 0.0032 /day)"),
+        _p("h_CM", 0.01285, "1/day", (0.0, 1.0), "homeostatic division of T_CM",
+           FITTED),
+        _p("h_EM", 0.01, "1/day", (0.0, 1.0), "homeostatic division of T_EM", "[E]"),
+        _p("d_S", 0.01123, "1/day", (0.0, 2.0), "death of T_SCM", FITTED),
+        _p("d_CM", 0.1247, "1/day", (0.0, 2.0), "death of T_CM (4-1BB-like; products override)", FITTED),
+        _p("d_EM", 0.08, "1/day", (0.0, 2.0), "death of T_EM", GATTINONI),
+        _p("d_EFF", 0.52, "1/day", (0.0, 5.0), "death of effectors (contraction)",
+           "[E] Stein alpha 0.16 /day is the net contraction; " + FITTED),
+        _p("d_EX", 0.15, "1/day", (0.0, 5.0), "death of exhausted cells", "[E]"),
+        _p("x_EX", 0.05, "1/day", (0.0, 5.0), "antigen-driven exhaustion of effectors", "[E] " + KIROUAC[4:]),
+        _p("m_rev", 3.038e-4, "1/day", (0.0, 1.0), "effector return to memory (T_CM) as antigen falls",
+           KIROUAC + "; " + FITTED),
+        _p("b_lym", 0.525, "1/day", (0.0, 5.0), "maximal homeostatic division gain in an empty lymphoid space",
+           KIMMEL + " (b); applied as an additive division rate [E]"),
+        _p("a_sig", 0.423, "1", (0.01, 10.0), "signalling inefficiency of the space boost", KIMMEL + " (a)"),
+        _p("w_S", 0.1, "1", (0.0, 1.0), "killing per T_SCM relative to an effector", GATTINONI),
+        _p("w_CM", 0.3, "1", (0.0, 1.0), "killing per T_CM relative to an effector", GATTINONI),
+        _p("w_EM", 0.6, "1", (0.0, 1.0), "killing per T_EM relative to an effector", GATTINONI),
+        _p("w_EX", 0.1, "1", (0.0, 1.0), "killing per exhausted cell relative to an effector", "[E]"),
+        _p("gamma_T", 1.15, "1/day", (0.0, 20.0), "maximal T-cell kill rate per antigen-positive tumour cell",
+           KIMMEL + " (gamma_B)"),
+        _p("k_BT", 2.024e9, "cells", (1e3, 1e13), "killing-weighted T cells for half-maximal killing",
+           KIMMEL + " (k_B)"),
+        _p("s_il15", 0.5, "1", (0.0, 1.0), "reduction of T-cell death rates by IL-15 armour", "[E]"),
+        _p("e_ko", 0.5, "1", (0.0, 1.0), "reduction of exhaustion by a PD-1/LAG3/CTLA4 knockout",
+           "[E] science.md 6.5 (0.3-0.6)"),
+        _p("f_blood_T", 6.194e-4, "1", (1e-4, 0.5), "share of engrafted engineered T cells circulating in blood",
+           "[E] activated cells home to tissue; Kimmel 2021's fit implies about 0.2-0.5% (totals vs blood/uL); "
+           + FITTED),
+        _p("vcn", 1.0, "copies/cell", (0.1, 10.0), "vector copy number per CAR+ cell", "[E]"),
+    ]
+
+
+def _product_parameters():
+    return _composition_parameters() + [
+        _p("allo_T", 0.0, "1", (0.0, 1.0), "1 for an allogeneic (e.g. iPSC) T-cell product, 0 autologous", _PRODUCT),
+        _p("rej_escape_T", 0.0, "1", (0.0, 1.0), "fraction of host rejection escaped (HLA engineering)", _PRODUCT),
+        _p("ko_pd1_T", 0.0, "1", (0.0, 1.0), "PD-1/LAG3/CTLA4 knockout present (1) or not (0)", _PRODUCT),
+        _p("il15_T", 0.0, "1", (0.0, 1.0), "IL-15 armour present (1) or not (0)", _PRODUCT),
+        _p("has_switch_T", 0.0, "1", (0.0, 1.0), "safety switch (e.g. iCasp9) present (1) or not (0)", _PRODUCT),
+        _p("tcr_ko", 0.0, "1", (0.0, 1.0), "endogenous TCR knocked out (removes GvHD hazard)", _PRODUCT),
+    ]
+
+
+def _observables():
+    weights = "w_S*S + w_CM*CM + w_EM*EM + EFF + w_EX*EX"
+    return [
+        Observable("C_T", "S + CM + EM + EFF + EX", "cells", "engineered T cells outside the circulating pool"),
+        Observable("A", "(Bp + w_icd*Ag)/(Bp + w_icd*Ag + K_A)", "1", "antigen stimulation of CAR T cells (0-1)"),
+        Observable("lym_boost", "b_lym*(N + C_T - K_N)**2/(a_sig*(N + C_T)**2 + (N + C_T - K_N)**2)", "1/day",
+                   "homeostatic division gain from lymphodepletion (Kimmel 2021 r_C - rho_C)"),
+        Observable("E_T", weights, "cells", "killing-weighted engineered T cells (effector equivalents)"),
+        Observable("haz_T", "gamma_T*E_T/(k_BT + E_T)*supp", "1/day",
+                   "T-cell kill hazard of one antigen-positive tumour cell"),
+        Observable("surv_T", "1 - il15_T*s_il15", "1", "death-rate multiplier from IL-15 armour"),
+        Observable("exh_T", "x_EX*A*(1 - ko_pd1_T*e_ko)*(1 - e_pd1*pd1_occ)", "1/day", "exhaustion rate of effectors"),
+        Observable("rm_T", "k_switch*Sw*has_switch_T + allo_T*(1 - rej_escape_T)*rej", "1/day",
+                   "removal hazard of product T cells (safety switch, host rejection)"),
+        Observable("car_T_uL", "(I_T + f_blood_T*C_T)/(1000*V_blood)", "cells/uL", "CAR+ T cells per uL of blood"),
+    ]
+
+
+def _rates():
+    f_sum = "(f_S + f_CM + f_EM + f_EFF + f_EX)"
+    rates = [Rate("T_distribution", "eta_T*I_T",
+                  {"I_T": -1, **{k: f"f_engraft*f_{k}/{f_sum}" for k in PHENOTYPES}}),
+             Rate("I_T_removal", "rm_T*I_T", {"I_T": -1})]
+    for k, nxt in _CHAIN.items():
+        rates += [
+            Rate(f"{k}_antigen_division", f"p_{k}*A*{k}", {k: f"2*q_{k} - 1", nxt: f"2*(1 - q_{k})"}),
+            Rate(f"{k}_homeostatic_division", f"(h_{k} + lym_boost)*{k}", {k: 1}),
+            Rate(f"{k}_death", f"d_{k}*surv_T*{k}", {k: -1}),
+        ]
+    rates += [
+        Rate("EFF_division", "(p_EFF*A + lym_boost)*EFF", {"EFF": 1}),
+        Rate("EFF_death", "d_EFF*surv_T*EFF", {"EFF": -1}),
+        Rate("EFF_to_memory", "m_rev*(1 - A)*EFF", {"EFF": -1, "CM": 1}),
+        Rate("exhaustion", "exh_T*EFF", {"EFF": -1, "EX": 1}),
+        Rate("exhaustion_reversal", "k_rev*pd1_occ*EX", {"EX": -1, "EFF": 1}),
+        Rate("EX_death", "d_EX*surv_T*EX", {"EX": -1}),
+    ]
+    rates += [Rate(f"{k}_removal", f"rm_T*{k}", {k: -1}) for k in PHENOTYPES]
+    return rates
+
+
+def engineered_t_cells() -> Module:
+    """The engineered T-cell module (autologous CAR-T or iPSC CAR-T, by product parameters)."""
+    return Module(
+        "engineered_t_cells",
+        description="phenotype-resolved engineered T cells (T_SCM, T_CM, T_EM, effector, exhausted)",
+        states=_states(),
+        parameters=_kinetic_parameters() + _product_parameters(),
+        observables=_observables(),
+        rates=_rates(),
+    )
+
+
+__all__ = ["PHENOTYPES", "engineered_t_cells"]

@@ -1,0 +1,71 @@
+"""Tumour: antigen-positive and antigen-negative clones, growth, killing, suppression, radiation.
+
+Each clone grows with birth rate ``b_T`` (logistic slowing towards ``K_T``) and natural
+death ``d_T``; the antigen-negative clone (a fraction ``f_neg`` at baseline) pays a fitness
+cost ``c_neg`` and escapes CAR killing, so it carries antigen-escape relapse. Effector
+killing saturates in effector numbers (Kimmel 2021) and is damped by tumour-mediated
+immunosuppression ``supp``. Radiotherapy arrives as a linear-quadratic log-kill pulse
+(states ``RT_D``/``RT_D2`` of module ``drugs_radiation``) that passes through the death flux, so killed
+cells shed ctDNA and release antigen. Cure is a stochastic extinction event applied between
+segments (:mod:`celltrial.protocols.extinction`), using ``b_T`` as the clone's birth rate.
+
+Example:
+    >>> [s.name for s in tumour().states]
+    ['Bp', 'Bn']
+"""
+
+from __future__ import annotations
+
+from ..model import Module, Observable, Parameter, Rate, State
+from .sources import KIMMEL
+
+#: state -> (birth-rate expression of parameters) for stochastic extinction of each clone.
+CLONES = {"Bp": "b_T", "Bn": "b_T*(1 - c_neg)"}
+
+
+def tumour() -> Module:
+    """Two tumour clones with growth, immune killing, suppression and radiation kill."""
+    p = Parameter
+    growth = "b_T*(1 - B_tot/K_T)"
+    return Module(
+        "tumour",
+        description="antigen-positive and antigen-negative tumour clones",
+        states=[
+            State("Bp", "cells", "antigen-positive tumour cells", initial="B0*(1 - f_neg)"),
+            State("Bn", "cells", "antigen-negative tumour cells (antigen-escape clone)", initial="B0*f_neg"),
+        ],
+        parameters=[
+            p("B0", 1e10, "cells", (0.0, 1e13), "tumour burden at time 0 (1 mL of tumour = 1e9 cells)",
+              KIMMEL + " (1 mL = 1e9 cells); default [E]"),
+            p("f_neg", 1e-6, "1", (0.0, 1.0), "antigen-negative fraction at time 0",
+              "[E] CD19-negative relapses are a minority, typically after months"),
+            p("b_T", 0.12, "1/day", (0.0, 2.0), "tumour cell birth rate", "[E] disease preset sets it"),
+            p("d_T", 0.09, "1/day", (0.0, 2.0), "tumour cell natural death rate (sheds ctDNA)",
+              "[E] disease preset sets it"),
+            p("K_T", 1e13, "cells", (1e6, 1e15), "tumour carrying capacity (logistic)", "[E]"),
+            p("c_neg", 0.1, "1", (0.0, 1.0), "relative birth-rate cost of antigen loss", "[E]"),
+            p("K_sup", 1e12, "cells", (1e3, 1e16), "burden halving immune killing (immunosuppression)",
+              "[E] weak in lymphoma; disease preset sets it"),
+            p("k_rt", 48.0, "1/day", (1.0, 1000.0), "clearance of the radiation pulse (t1/2 about 20 min)",
+              "[E] numerical form of the instantaneous linear-quadratic kill"),
+        ],
+        observables=[
+            Observable("B_tot", "Bp + Bn", "cells", "total tumour burden"),
+            Observable("supp", "1/(1 + B_tot/K_sup)", "1", "immune killing remaining under tumour suppression"),
+            Observable("rt_haz", "k_rt*(alpha_rt*RT_D + beta_rt*RT_D2)", "1/day", "radiation kill hazard of a tumour cell"),
+            Observable("kill_flux", "(haz_T + haz_K_pos)*Bp + haz_K_neg*Bn", "cells/day",
+                       "tumour cells killed by product cells"),
+            Observable("death_flux", "d_T*B_tot + kill_flux + rt_haz*B_tot", "cells/day",
+                       "all tumour cell deaths (natural, immune, radiation)"),
+        ],
+        rates=[
+            Rate("Bp_birth", f"{growth}*Bp", {"Bp": 1}),
+            Rate("Bn_birth", f"{growth}*(1 - c_neg)*Bn", {"Bn": 1}),
+            Rate("Bp_death", "d_T*Bp", {"Bp": -1}),
+            Rate("Bn_death", "d_T*Bn", {"Bn": -1}),
+            Rate("Bp_killing", "(haz_T + haz_K_pos)*Bp", {"Bp": -1}),
+            Rate("Bn_killing", "haz_K_neg*Bn", {"Bn": -1}),
+            Rate("Bp_radiation", "rt_haz*Bp", {"Bp": -1}),
+            Rate("Bn_radiation", "rt_haz*Bn", {"Bn": -1}),
+        ],
+    )

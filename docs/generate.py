@@ -1,19 +1,27 @@
-"""Regenerate the model pages in docs/models/ from the declarations: `python docs/generate.py`."""
+"""Regenerate the generated docs pages from the declarations and preset files: `python docs/generate.py`.
+
+Writes docs/models/<name>.md for every model in MODELS (the standard model included) and
+docs/presets.md from the shipped preset files.
+"""
 
 from pathlib import Path
 
+from celltrial.biology import standard_model
 from celltrial.model import library
 from celltrial.model.docs import model_markdown
+from celltrial.presets.docs import presets_markdown
 
 MODELS = [library.cart6(), library.cart6(qss_ctdna=True), library.exponential_model(), library.logistic_model(),
-          library.one_compartment_model(), library.robertson_model()]
+          library.one_compartment_model(), library.robertson_model(), standard_model()]
+DOCS = Path(__file__).resolve().parent
 
 
 def main():
-    out = Path(__file__).with_name("models")
+    out = DOCS / "models"
     out.mkdir(exist_ok=True)
     for model in MODELS:
         (out / f"{model.name}.md").write_text(model_markdown(model))
+    (DOCS / "presets.md").write_text(presets_markdown())
 
 
 if __name__ == "__main__":

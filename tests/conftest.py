@@ -35,3 +35,11 @@ def robertson():
 @pytest.fixture
 def rng():
     return np.random.default_rng(20261122)
+
+
+@pytest.fixture(scope="session")
+def standard():
+    """The standard model, compiled once (about 2-4 minutes on a cold kernel cache)."""
+    from celltrial.biology import standard_model
+
+    return compile_model(standard_model())

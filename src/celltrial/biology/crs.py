@@ -2,7 +2,8 @@
 
 Santurio 2025 structure: macrophages are activated through three routes - DAMPs from killed
 tumour cells (released-antigen state ``Ag``), antigen engagement of CAR T cells, and
-CD40-CD40L contact with activated CAR T cells (the main driver of the IL-6 peak) - with a
+CD40-CD40L contact with activated CAR T cells (the main driver of the IL-6 peak), CAR T cells
+being counted in cytokine-competent effector equivalents ``E_T`` - with a
 positive feedback of IL-6 signalling on activation. Activated macrophages secrete IL-6
 (pg/mL, turnover t1/2 of a few hours). Tocilizumab (amount ``Toc``, mg) blocks IL-6 receptor
 signalling - the quantity that drives the clinical grade, ``il6_signal`` - and blocks
@@ -24,14 +25,16 @@ from .sources import CALIBRATED, SANTURIO
 def _parameters():
     p = Parameter
     return [
-        p("k_damp", 0.3, "1/day", (0.0, 50.0), "macrophage activation by DAMPs of killed tumour cells", SANTURIO),
-        p("K_damp", 1e10, "cells", (1.0, 1e14), "released-antigen cell-equivalents for half-maximal DAMP route",
+        p("k_damp", 0.05, "1/day", (0.0, 50.0), "macrophage activation by DAMPs of killed tumour cells", SANTURIO),
+        p("K_damp", 1e11, "cells", (1.0, 1e14), "released-antigen cell-equivalents for half-maximal DAMP route",
           CALIBRATED),
-        p("k_eng", 0.3, "1/day", (0.0, 50.0), "activation by antigen-engaged CAR T cells", SANTURIO),
-        p("K_eng", 1e10, "cells", (1.0, 1e14), "engaged CAR T cells for half-maximal activation", CALIBRATED),
-        p("k_cd40", 1.0, "1/day", (0.0, 50.0), "activation by CD40L contact with activated CAR T cells",
+        p("k_eng", 0.05, "1/day", (0.0, 50.0), "activation by antigen-engaged CAR T cells", SANTURIO),
+        p("K_eng", 1e12, "cells", (1.0, 1e14), "engaged effector-equivalent CAR T cells for half-maximal activation",
+          CALIBRATED),
+        p("k_cd40", 0.15, "1/day", (0.0, 50.0), "activation by CD40L contact with activated CAR T cells",
           SANTURIO + "; main driver of the IL-6 peak"),
-        p("K_cd40", 2e10, "cells", (1.0, 1e14), "activated CAR T cells for half-maximal CD40 route", CALIBRATED),
+        p("K_cd40", 1e12, "cells", (1.0, 1e14), "activated effector-equivalent CAR T cells for half-maximal CD40 route",
+          CALIBRATED),
         p("k_fb", 2.0, "1", (0.0, 20.0), "maximal amplification of activation by IL-6 signalling", "[E]"),
         p("K_fb", 500.0, "pg/mL", (1.0, 1e5), "IL-6 signal for half-maximal amplification", "[E]"),
         p("d_Ma", 0.7, "1/day", (0.01, 20.0), "deactivation of macrophages", "[E]"),
@@ -55,7 +58,10 @@ def _parameters():
 
 def crs() -> Module:
     """Macrophage-IL-6 CRS layer with tocilizumab."""
-    activation = ("(k_damp*Ag/(Ag + K_damp) + k_eng*A*C_T/(C_T + K_eng) + k_cd40*A*C_T/(A*C_T + K_cd40))"
+    # Cytokine-competent CAR T cells are counted in effector equivalents (E_T): effectors make
+    # more IFN-gamma and CD40L than T_SCM/T_CM, which is why memory-rich products cause milder CRS
+    # (Hay 2017: no CD8 T_CM selection was a CRS risk factor).
+    activation = ("(k_damp*Ag/(Ag + K_damp) + k_eng*A*E_T/(E_T + K_eng) + k_cd40*A*E_T/(A*E_T + K_cd40))"
                   "*(1 + k_fb*il6_signal/(il6_signal + K_fb))")
     return Module(
         "crs",

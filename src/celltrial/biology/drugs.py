@@ -7,7 +7,9 @@ antibody, safety-switch dimeriser.
   (see :func:`celltrial.protocols.radiotherapy`); both clear within an hour while killing
   at hazard k_rt*(alpha*RT_D + beta*RT_D2), so the surviving fraction is exactly the
   linear-quadratic exp(-alpha*D - beta*D^2) with the patient's own alpha and beta. The
-  pulse induces NKG2D ligands ``L`` (0-1, fading over 1-3 days) and releases antigen ``Ag``.
+  pulse induces NKG2D ligands ``L`` (0-1, fading over 1-3 days), releases antigen ``Ag`` and
+  kills the in-field share ``f_field`` of product T and NK cells (lymphocytes are very
+  radiosensitive), which is why cells are best given after, not before, a fraction.
 - ``Ab``: a co-administered antibody (e.g. anti-CD20, mg) for CD16/ADCC.
 - ``Sw``: the safety-switch dimeriser (e.g. rimiducid, 1 = a full dose).
 
@@ -33,6 +35,11 @@ def _parameters():
         p("alpha_rt", 0.35, "1/Gy", (0.0, 2.0), "linear-quadratic alpha of the tumour",
           "[E] lymphoma 0.3-0.5 (science.md 6.1)"),
         p("beta_rt", 0.035, "1/Gy^2", (0.0, 1.0), "linear-quadratic beta of the tumour", "[K] alpha/beta about 10 Gy"),
+        p("alpha_lym", 0.6, "1/Gy", (0.0, 3.0), "linear-quadratic alpha of lymphocytes and NK cells",
+          "[K] lymphocytes are among the most radiosensitive cells (SF2 about 0.2-0.3)"),
+        p("beta_lym", 0.03, "1/Gy^2", (0.0, 1.0), "linear-quadratic beta of lymphocytes and NK cells", "[E]"),
+        p("f_field", 0.3, "1", (0.0, 1.0), "share of tissue product cells inside the radiation field",
+          "[E] focal (bridging-type) radiotherapy"),
         p("k_Lind", 1.5, "1", (0.0, 20.0), "NKG2D ligand induction per unit of radiation log-kill", "[E]"),
         p("k_Loff", 0.7, "1/day", (0.05, 10.0), "loss of radiation-induced NKG2D ligands (up 1-3 days)",
           "[E] science.md 6.3 (0.5-1 /day; Kim 2006 peak about 9 h)"),
@@ -64,6 +71,8 @@ def drugs_radiation() -> Module:
         parameters=_parameters(),
         observables=[
             Observable("pd1_occ", "PD1/(PD1 + EC50_pd1*V_pd1)", "1", "anti-PD-1 effect (0-1)"),
+            Observable("rt_haz_lym", "f_field*k_rt*(alpha_lym*RT_D + beta_lym*RT_D2)", "1/day",
+                       "radiation kill hazard of a product immune cell (in-field share)"),
             Observable("ab_occ", "Ab/(Ab + EC50_ab*V_ab)", "1", "ADCC antibody effect (0-1)"),
         ],
         rates=[

@@ -4,7 +4,9 @@ Stein's model is exponential growth from C0 = Cmax/foldx at time 0 up to Tmax, t
 biexponential fall: fast contraction (alpha) and a slow phase (beta) holding a fraction F_B.
 From a simulated daily course we read the same quantities:
 
-- ``cmax``, ``tmax`` (parabolic refinement of the peak on log scale);
+- ``cmax``, ``tmax``: the expansion peak, searched in ``window`` (default days 1-28, so the
+  infusion moment itself and a late re-expansion at relapse are not taken as the peak),
+  with parabolic refinement on log scale;
 - ``fold``: expansion extrapolated back to time 0 along the observed growth from the trough
   after the distribution phase, (Cmax/trough)^(Tmax/(Tmax - t_trough)) - Stein's foldx;
 - ``alpha``: mean log-slope over the 14 days after the peak;
@@ -25,10 +27,11 @@ from __future__ import annotations
 import numpy as np
 
 
-def peak(t, y):
-    """(Cmax, Tmax) with Tmax refined by a parabola through log values around the sampled peak."""
+def peak(t, y, window=(1.0, 28.0)):
+    """(Cmax, Tmax) in ``window`` (days), Tmax refined by a parabola through the log values."""
     t, y = np.asarray(t, float), np.asarray(y, float)
-    i = int(np.nanargmax(y))
+    inside = np.flatnonzero((t >= window[0]) & (t <= window[1]))
+    i = int(inside[np.nanargmax(y[inside])])
     if 0 < i < len(y) - 1 and np.all(y[i - 1:i + 2] > 0):
         lo, mid, hi = np.log(y[i - 1:i + 2])
         curvature = lo - 2 * mid + hi
@@ -38,12 +41,12 @@ def peak(t, y):
     return float(y[i]), float(t[i])
 
 
-def stein_metrics(t, y) -> dict:
+def stein_metrics(t, y, window=(1.0, 28.0)) -> dict:
     """Stein-style kinetic metrics of course ``y`` sampled at times ``t`` (days from infusion)."""
     t, y = np.asarray(t, float), np.asarray(y, float)
-    cmax, tmax = peak(t, y)
-    i = int(np.nanargmax(y))
-    j = int(np.nanargmin(y[: i + 1]))
+    cmax, tmax = peak(t, y, window)
+    i = int(np.searchsorted(t, tmax))
+    j = int(np.nanargmin(y[: max(i, 1)]))
     fold = (cmax / y[j]) ** (tmax / (tmax - t[j])) if tmax > t[j] and y[j] > 0 else np.nan
     after = np.interp(tmax + 14.0, t, y)
     alpha = np.log(cmax / after) / 14.0 if after > 0 else np.nan

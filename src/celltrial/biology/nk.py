@@ -72,8 +72,8 @@ def nk_cells() -> Module:
                        "NK kill hazard of one antigen-positive tumour cell"),
             Observable("haz_K_neg", "nk_sat*(nkg2d + adcc)", "1/day",
                        "NK kill hazard of one antigen-negative tumour cell"),
-            Observable("rm_K", "k_switch*Sw*has_switch_K + (1 - rej_escape_K)*rej", "1/day",
-                       "removal hazard of product NK cells (safety switch, host rejection)"),
+            Observable("rm_K", "k_switch*Sw*has_switch_K + (1 - rej_escape_K)*rej + rt_haz_lym", "1/day",
+                       "removal hazard of product NK cells (safety switch, host rejection, radiation)"),
         ],
         rates=[
             Rate("K_distribution", "eta_K*I_K", {"I_K": -1, "K": "1 - f_KM", "KM": "f_KM"}),

@@ -1,8 +1,8 @@
 """Provenance tags shared by the standard model's parameter declarations.
 
 Tags follow ../shared/reference/science.md: [R] read in the source, [K] known (textbook or
-widely quoted, not re-read), [E] our estimate or a structural choice, [X] reconstructed, [F] fitted by a script in this repository
-(rerun it to reproduce the value).
+widely quoted, not re-read), [E] our estimate or a structural choice, [X] reconstructed,
+[F] fitted by a script in this repository (rerun it to reproduce the value).
 """
 
 KIMMEL = "[R] Kimmel, Locke & Altrock 2021 Proc R Soc B 288:20210229, Table 1"
@@ -15,4 +15,5 @@ SANTURIO = "[E] structure from Santurio 2025 PLoS Comput Biol (three macrophage 
 HVG = "[E] science.md 2.3: no quantitative host-versus-graft model published"
 LQ = "[K] linear-quadratic radiobiology"
 CALIBRATED = "[E] chosen by hand to give the behaviour bands of issue 3 (see docs/standard-model.md)"
-FITTED = "[F] joint fit to axi-cel (Kimmel 2021) and tisa-cel (Stein 2019) typical kinetics: scripts/calibrate_kinetics.py"
+FITTED = ("[F] joint fit to axi-cel (Kimmel 2021) and tisa-cel (Stein 2019) typical kinetics: "
+          "scripts/calibrate_kinetics.py")

@@ -2,7 +2,8 @@
 
 Each clone grows with birth rate ``b_T`` (logistic slowing towards ``K_T``) and natural
 death ``d_T``; the antigen-negative clone (a fraction ``f_neg`` at baseline) pays a fitness
-cost ``c_neg`` and escapes CAR killing, so it carries antigen-escape relapse. Effector
+cost ``c_neg`` and escapes direct CAR killing (only a bystander share ``w_bys`` of it while
+CAR T cells are engaged, and NK killing), so it carries antigen-escape relapse. Effector
 killing saturates in effector numbers (Kimmel 2021) and is damped by tumour-mediated
 immunosuppression ``supp``. Radiotherapy arrives as a linear-quadratic log-kill pulse
 (states ``RT_D``/``RT_D2`` of module ``drugs_radiation``) that passes through the death flux, so killed
@@ -37,7 +38,7 @@ def tumour() -> Module:
         parameters=[
             p("B0", 1e10, "cells", (0.0, 1e13), "tumour burden at time 0 (1 mL of tumour = 1e9 cells)",
               KIMMEL + " (1 mL = 1e9 cells); default [E]"),
-            p("f_neg", 1e-6, "1", (0.0, 1.0), "antigen-negative fraction at time 0",
+            p("f_neg", 1e-7, "1", (0.0, 1.0), "antigen-negative fraction at time 0",
               "[E] CD19-negative relapses are a minority, typically after months"),
             p("b_T", 0.12, "1/day", (0.0, 2.0), "tumour cell birth rate", "[E] disease preset sets it"),
             p("d_T", 0.09, "1/day", (0.0, 2.0), "tumour cell natural death rate (sheds ctDNA)",
@@ -46,14 +47,19 @@ def tumour() -> Module:
             p("c_neg", 0.1, "1", (0.0, 1.0), "relative birth-rate cost of antigen loss", "[E]"),
             p("K_sup", 1e12, "cells", (1e3, 1e16), "burden halving immune killing (immunosuppression)",
               "[E] weak in lymphoma; disease preset sets it"),
+            p("w_bys", 0.3, "1", (0.0, 1.0), "bystander killing of antigen-negative cells relative to CAR killing",
+              "[E] cytokine/FAS-mediated bystander killing by activated CAR T cells"),
             p("k_rt", 48.0, "1/day", (1.0, 1000.0), "clearance of the radiation pulse (t1/2 about 20 min)",
               "[E] numerical form of the instantaneous linear-quadratic kill"),
         ],
         observables=[
             Observable("B_tot", "Bp + Bn", "cells", "total tumour burden"),
             Observable("supp", "1/(1 + B_tot/K_sup)", "1", "immune killing remaining under tumour suppression"),
-            Observable("rt_haz", "k_rt*(alpha_rt*RT_D + beta_rt*RT_D2)", "1/day", "radiation kill hazard of a tumour cell"),
-            Observable("kill_flux", "(haz_T + haz_K_pos)*Bp + haz_K_neg*Bn", "cells/day",
+            Observable("rt_haz", "k_rt*(alpha_rt*RT_D + beta_rt*RT_D2)", "1/day",
+                       "radiation kill hazard of a tumour cell"),
+            Observable("haz_bys", "w_bys*haz_T*A", "1/day",
+                       "bystander kill hazard of an antigen-negative cell near antigen-engaged CAR T cells"),
+            Observable("kill_flux", "(haz_T + haz_K_pos)*Bp + (haz_K_neg + haz_bys)*Bn", "cells/day",
                        "tumour cells killed by product cells"),
             Observable("death_flux", "d_T*B_tot + kill_flux + rt_haz*B_tot", "cells/day",
                        "all tumour cell deaths (natural, immune, radiation)"),
@@ -64,7 +70,7 @@ def tumour() -> Module:
             Rate("Bp_death", "d_T*Bp", {"Bp": -1}),
             Rate("Bn_death", "d_T*Bn", {"Bn": -1}),
             Rate("Bp_killing", "(haz_T + haz_K_pos)*Bp", {"Bp": -1}),
-            Rate("Bn_killing", "haz_K_neg*Bn", {"Bn": -1}),
+            Rate("Bn_killing", "(haz_K_neg + haz_bys)*Bn", {"Bn": -1}),
             Rate("Bp_radiation", "rt_haz*Bp", {"Bp": -1}),
             Rate("Bn_radiation", "rt_haz*Bn", {"Bn": -1}),
         ],

@@ -127,7 +127,8 @@ class Product(_Preset):
         if self.kind == "t_cell":
             comp = self.composition or {}
             if set(comp) != set(PHENOTYPE_KEYS):
-                raise ValueError(f"composition must give fractions for exactly {list(PHENOTYPE_KEYS)}; got {sorted(comp)}")
+                raise ValueError(f"composition must give fractions for exactly {list(PHENOTYPE_KEYS)}; "
+                                 f"got {sorted(comp)}")
             total = sum(comp.values())
             if any(v < 0 for v in comp.values()) or not math.isclose(total, 1.0, abs_tol=1e-6):
                 raise ValueError(f"composition fractions must be >= 0 and sum to 1; they sum to {total:g}")

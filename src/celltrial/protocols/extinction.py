@@ -2,19 +2,23 @@
 
 An ODE never reaches zero, so a tumour driven down to a few cells would always regrow. As in
 Kimmel 2021's hybrid simulation, a clone below ``threshold`` cells (100 by default) is
-treated as a linear birth-death process: over each check interval of length dt we know its
-per-cell birth rate b and, from the deterministic path n0 -> n1, its mean net rate
-r = ln(n1/n0)/dt, so its death rate d = b - r. The probability that all n0 lineages are
-extinct at the end of the interval is p^n0 with Kendall's closed form
+treated as an integer linear birth-death process. Over each check interval of length dt we
+know its per-cell birth rate b and, from the deterministic path n0 -> n1, its mean net rate
+r = ln(n1/n0)/dt, so its death rate d = b - r. For constant rates the size after dt is
+drawn exactly (Kendall 1948): each of the n0 cells leaves no descendants with probability
 
-    p = d (e^{r dt} - 1) / (b e^{r dt} - d)
+    alpha = d (e^{r dt} - 1) / (b e^{r dt} - d),
 
-(exact for constant rates; here it uses the interval's mean rates). A uniform draw from the
-patient's own "extinction" stream decides; an extinct clone is set to 0 and a surviving one
-to n1 / (1 - P), its size conditional on survival, so the expected size matches the ODE.
+and a surviving lineage has a geometric size with parameter beta = b (e^{r dt} - 1) / (b e^{r dt} - d),
+so n(dt) = S + NegBin(S, 1 - beta) with S ~ Binomial(n0, 1 - alpha); its mean is n0 e^{r dt},
+the ODE's value. The integer result replaces the state, and the ODE continues from it; a clone
+that reaches 0 is extinct for good (its growth is proportional to its size). Rates are the
+interval's mean rates (exact when they are constant over dt).
 
-Draws come in as an (n_patients, n_checks * n_clones) block, one fixed column per check and
-clone, so a patient's fate depends only on (seed, patient), never on chunking or workers.
+Draws come in as an (n_patients, n_checks * n_clones * 3) block of uniforms from each patient's
+own "extinction" stream (three per check and clone: rounding to an integer, survivors, their
+sizes; all by inverse CDF), so a patient's fate depends only on (seed, patient), never on
+chunking or workers.
 
 Example:
     >>> float(extinction_probability(1.0, 1.0, 0.0, 1.0))   # one cell, no birth, no death
@@ -28,13 +32,14 @@ from dataclasses import dataclass
 
 import numpy as np
 import sympy as sp
+from scipy import stats
 
 from ..errors import InputError, did_you_mean
 from ..solve.events import SetState
 
 #: Kimmel 2021 switched to a birth-death process below about 100 cells (science.md 1.1, [R]).
 DEFAULT_THRESHOLD = 100.0
-_NEGLIGIBLE = 1e-12
+DRAWS_PER_CHECK = 3
 
 
 @dataclass(frozen=True)
@@ -45,22 +50,39 @@ class Extinction:
     birth: str
 
 
+def _kendall(growth, b, dt):
+    """(alpha, beta) of a linear birth-death process over dt with e^{r dt} = growth, birth b."""
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        r = np.log(np.maximum(growth, 1e-300)) / dt
+        d = np.maximum(b - r, 0.0)
+        flat = np.abs(r * dt) < 1e-9
+        denominator = b * growth - d
+        alpha = np.where(flat, b * dt / (1.0 + b * dt), d * (growth - 1.0) / denominator)
+        beta = np.where(flat, b * dt / (1.0 + b * dt), b * (growth - 1.0) / denominator)
+    alpha = np.clip(np.where(growth <= 0, 1.0, alpha), 0.0, 1.0)
+    return alpha, np.clip(np.nan_to_num(beta, nan=0.0), 0.0, 1.0 - 1e-12)
+
+
 def extinction_probability(n0, n1, birth, dt):
     """Probability (array) that a birth-death population of n0 cells is extinct after ``dt`` days.
 
     ``n1`` is the deterministic size at the end and ``birth`` the per-cell birth rate (1/day).
     """
     n0, n1, b = (np.asarray(x, dtype=np.float64) for x in (n0, n1, birth))
-    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        growth = np.where(n0 > 0, n1 / n0, 1.0)  # e^{r dt}
-        r = np.log(np.maximum(growth, 1e-300)) / dt
-        d = np.maximum(b - r, 0.0)
-        flat = np.abs(r * dt) < 1e-9
-        p_flat = b * dt / (1.0 + b * dt)
-        p = np.where(flat, p_flat, d * (growth - 1.0) / (b * growth - d))
-        p = np.clip(np.where(n1 <= 0, 1.0, p), 0.0, 1.0)
-        prob = np.where(n0 > 0, p ** n0, 0.0)
-    return prob
+    growth = np.where(n0 > 0, n1 / np.where(n0 > 0, n0, 1.0), 1.0)
+    alpha, _ = _kendall(growth, b, dt)
+    return np.where(n0 > 0, alpha ** n0, 0.0)
+
+
+def birth_death_draw(n0, n1, birth, dt, u_survive, u_size):
+    """Integer sizes after ``dt`` of birth-death populations of integer size ``n0`` (inverse CDF)."""
+    n0 = np.asarray(n0, dtype=np.float64)
+    growth = np.where(n0 > 0, np.asarray(n1, float) / np.where(n0 > 0, n0, 1.0), 1.0)
+    alpha, beta = _kendall(growth, np.asarray(birth, float), dt)
+    survivors = stats.binom.ppf(u_survive, n0, 1.0 - alpha)
+    survivors = np.where(n0 > 0, np.nan_to_num(survivors, nan=0.0), 0.0)
+    extra = np.where(survivors > 0, stats.nbinom.ppf(u_size, np.maximum(survivors, 1.0), 1.0 - beta), 0.0)
+    return survivors + np.nan_to_num(extra, nan=0.0)
 
 
 def _birth_functions(model, clones):
@@ -86,47 +108,54 @@ def run_with_extinction(sim, t_end: float, clones, uniforms, *, check_every: flo
         sim: a :class:`~celltrial.solve.Simulation` (any current time).
         t_end: final time (days).
         clones: :class:`Extinction` items (e.g. from the model's tumour clones).
-        uniforms: (n_patients, n_checks * len(clones)) uniforms on [0, 1) from each patient's
-            "extinction" stream, with n_checks = :func:`checks_needed`.
+        uniforms: (n_patients, n_checks * len(clones) * DRAWS_PER_CHECK) uniforms on [0, 1) from
+            each patient's "extinction" stream, with n_checks = :func:`checks_needed`.
     Returns:
         {state: (n,) time of extinction in days, inf if never}.
     """
     t0 = float(sim.t.min())
     n_checks = checks_needed(t0, t_end, check_every)
     clones = list(clones)
+    width = n_checks * len(clones) * DRAWS_PER_CHECK
     uniforms = np.asarray(uniforms, dtype=np.float64)
-    if uniforms.shape != (sim.n_patients, n_checks * len(clones)):
-        raise InputError(f"extinction: uniforms must have shape {(sim.n_patients, n_checks * len(clones))} "
-                         f"({n_checks} checks x {len(clones)} clones), got {uniforms.shape}")
+    if uniforms.shape != (sim.n_patients, width):
+        raise InputError(f"extinction: uniforms must have shape {(sim.n_patients, width)} ({n_checks} checks x "
+                         f"{len(clones)} clones x {DRAWS_PER_CHECK} draws), got {uniforms.shape}")
     births = [np.broadcast_to(f(*sim.params.T), (sim.n_patients,)) for f in _birth_functions(sim.model, clones)]
     index = [sim.model.state_names.index(c.state) for c in clones]
-    previous = [sim.y[:, j].copy() for j in index]
     extinct_at = {c.state: np.full(sim.n_patients, np.inf) for c in clones}
     for k in range(n_checks):
+        t_start = float(sim.t.min())
         t_next = min(t0 + (k + 1) * check_every, float(t_end))
-        dt = t_next - float(sim.t.min())
+        # below the threshold a clone is an integer population: round it (stochastically) first
+        previous = []
+        for c, j in enumerate(index):
+            n = sim.y[:, j].copy()
+            small = (n > 0) & (n < threshold)
+            u = uniforms[:, (k * len(clones) + c) * DRAWS_PER_CHECK]
+            n[small] = np.floor(n[small]) + (u[small] < n[small] - np.floor(n[small]))
+            previous.append(n)
         sim.advance(t_next)
         running = sim.status == 0
         events = {}
         for c, (clone, j) in enumerate(zip(clones, index, strict=True)):
             n0, n1 = previous[c], sim.y[:, j]
-            small = running & (n0 > 0) & (np.minimum(n0, n1) < threshold)
-            prob = np.zeros(sim.n_patients)
-            prob[small] = extinction_probability(n0[small], n1[small], births[c][small], dt)
-            dies = small & (uniforms[:, k * len(clones) + c] < prob)
-            rescale = small & ~dies & (prob > _NEGLIGIBLE)
-            for i in np.flatnonzero(dies):
-                events.setdefault(i, {})[clone.state] = 0.0
-                extinct_at[clone.state][i] = t_next
-            for i in np.flatnonzero(rescale):
-                events.setdefault(i, {})[clone.state] = float(n1[i] / (1.0 - prob[i]))
+            small = running & (n0 > 0) & (n0 < threshold)  # n0 was rounded to an integer above
+            if not small.any():
+                continue
+            col = (k * len(clones) + c) * DRAWS_PER_CHECK
+            drawn = birth_death_draw(n0[small], n1[small], births[c][small], t_next - t_start,
+                                     uniforms[small, col + 1], uniforms[small, col + 2])
+            for i, value in zip(np.flatnonzero(small), drawn, strict=True):
+                events.setdefault(i, {})[clone.state] = float(value)
+                if value == 0:
+                    extinct_at[clone.state][i] = t_next
         if events:
             per_patient = [[] for _ in range(sim.n_patients)]
             for i, values in events.items():
                 per_patient[i].append(SetState(t_next, values))
             sim.schedule(patient_events=per_patient)
-            sim.advance(t_next)  # apply them now, so the next interval starts from the new sizes
-        previous = [sim.y[:, j].copy() for j in index]
+            sim.advance(t_next)  # apply them now, so the next interval starts from the drawn sizes
     return extinct_at
 
 

@@ -31,6 +31,10 @@ class PresetError(CelltrialError, ValueError):
     """A preset file (disease, product) is malformed or names something unknown."""
 
 
+class SolverError(CelltrialError, RuntimeError):
+    """A solve that must succeed (e.g. a reference solution) failed."""
+
+
 class CompilationError(CelltrialError, RuntimeError):
     """Generating or compiling the model kernels failed."""
 

@@ -32,7 +32,7 @@ def test_tisa_cel_cohort_expands_over_orders_of_magnitude(standard):
     disease, product = load_disease("b-all"), load_product("tisa-cel-like")
     spec = CohortSpec(typical=preset_params("b-all", "tisa-cel-like"),
                       variability=Variability({**disease.variability, **product.variability}))
-    cohort = sample_cohort(standard.model, spec, n=200, seed=11)
+    cohort = sample_cohort(standard.model, spec, n=200, seed=11, out_of_bounds="resample")
     events = [lymphodepletion(0.0), product.infusion(0.0, disease.weight_kg)]
     res = simulate(standard, cohort.params, t_end=365.0, events=events, save_at=DAYS, save=["car_copies"])
     assert res.ok().all()
@@ -56,7 +56,7 @@ def _axi_cohort(standard, n, seed):
     disease, product = load_disease("lbcl"), load_product("axi-cel-like")
     spec = CohortSpec(typical=preset_params("lbcl", "axi-cel-like"),
                       variability=Variability({**disease.variability, **product.variability}))
-    cohort = sample_cohort(standard.model, spec, n=n, seed=seed)
+    cohort = sample_cohort(standard.model, spec, n=n, seed=seed, out_of_bounds="resample")
     sim = Simulation(standard, cohort.params, events=[lymphodepletion(0.0), product.infusion(0.0, 70.0)],
                      save_at=DAYS, save=["B_tot", "Bp"])
     clones = [Extinction(state, birth) for state, birth in CLONES.items()]
@@ -80,7 +80,7 @@ def test_axi_cel_cures_early_and_progressions_later(standard):
 
 
 def test_identical_patients_can_differ_in_cure_but_reproducibly(standard):
-    params = preset_params("lbcl", "axi-cel-like", B0=2e10, gamma_T=0.9)  # nadir of a few cells
+    params = preset_params("lbcl", "axi-cel-like", B0=2e10, gamma_T=0.16)  # nadir of a few cells
     n = 40
     clones = [Extinction(state, birth) for state, birth in CLONES.items()]
 
@@ -98,15 +98,16 @@ def test_identical_patients_can_differ_in_cure_but_reproducibly(standard):
     np.testing.assert_array_equal(alone, first[[7]])
 
 
-@pytest.mark.parametrize("burden", [1e10])
+@pytest.mark.parametrize("burden", [3e10])
 def test_tscm_rich_product_expands_persists_and_controls_at_lower_dose(standard, burden):
     effector_rich = {"f_S": 0.005, "f_CM": 0.045, "f_EM": 0.15, "f_EFF": 0.7, "f_EX": 0.1}
     dose = 1.4e8
     tscm = run_preset(standard, "lbcl", "tscm-enriched", cells=dose, B0=burden)
     eff = run_preset(standard, "lbcl", "tscm-enriched", cells=dose, B0=burden, **effector_rich)
     low = run_preset(standard, "lbcl", "tscm-enriched", cells=dose / 4, B0=burden)
-    auc = {k: r["car_T_uL"][0][:29].sum() for k, r in {"tscm": tscm, "eff": eff}.items()}
-    assert auc["tscm"] > auc["eff"]  # per infused cell: more expansion
+    # per infused cell: more expansion (Stein fold) and more exposure over the first 90 days
+    assert stein_metrics(DAYS, tscm["car_T_uL"][0])["fold"] > stein_metrics(DAYS, eff["car_T_uL"][0])["fold"]
+    assert tscm["car_T_uL"][0][:91].sum() > eff["car_T_uL"][0][:91].sum()
     assert tscm["car_T_uL"][0][90] > 3 * eff["car_T_uL"][0][90]  # and more persistence
     assert low["Bp"][0].min() < eff["Bp"][0].min()  # a quarter of the dose controls at least as well
     assert low["Bp"][0].min() < 100

@@ -54,33 +54,35 @@ def _kinetic_parameters():
     return [
         _p("eta_T", 1.0, "1/day", (0.05, 20.0), "distribution of infused T cells from blood into tissue",
            "[E] science.md 1.9 (0.5-2 /day)"),
-        _p("f_engraft", 0.0413, "1", (0.001, 1.0), "fraction of distributed T cells that engraft (rest lost)",
+        _p("f_engraft", 0.02009, "1", (0.001, 1.0), "fraction of distributed T cells that engraft (rest lost)",
            "[E] Kirouac 2023 f_loss analogue; " + FITTED),
-        _p("K_A", 3.082e+09, "cells", (1e3, 1e13), "antigen-positive tumour burden giving half-maximal stimulation",
+        _p("K_A", 1376000000.0, "cells", (1e3, 1e13), "antigen-positive tumour burden giving half-maximal stimulation",
            FITTED),
         _p("w_icd", 0.1, "1", (0.0, 10.0), "antigen stimulation per released-antigen cell-equivalent (ICD)",
            "[E] immunogenic antigen release after RT or killing"),
         _p("p_S", 0.5, "1/day", (0.0, 5.0), "antigen-driven division rate of T_SCM", GATTINONI),
         _p("p_CM", 0.7, "1/day", (0.0, 5.0), "antigen-driven division rate of T_CM", GATTINONI),
         _p("p_EM", 0.9, "1/day", (0.0, 5.0), "antigen-driven division rate of T_EM", GATTINONI),
-        _p("p_EFF", 1.771, "1/day", (0.0, 5.0), "antigen-driven division rate of effectors", FITTED),
+        _p("p_EFF", 2.146, "1/day", (0.0, 5.0), "antigen-driven division rate of effectors", FITTED),
         _p("q_S", 0.75, "1", (0.5, 1.0), "self-renewal probability per daughter at a T_SCM division", GATTINONI),
         _p("q_CM", 0.6, "1", (0.5, 1.0), "self-renewal probability per daughter at a T_CM division", GATTINONI),
         _p("q_EM", 0.5, "1", (0.0, 1.0), "self-renewal probability per daughter at a T_EM division", GATTINONI),
         _p("h_S", 0.008, "1/day", (0.0, 1.0), "homeostatic (cytokine-driven) division of T_SCM",
            "[E] balances d_S to a slow net decay (Stein beta 0.0032 /day)"),
-        _p("h_CM", 0.008614, "1/day", (0.0, 1.0), "homeostatic division of T_CM",
+        _p("h_CM", 0.006304, "1/day", (0.0, 1.0), "homeostatic division of T_CM",
            FITTED),
         _p("h_EM", 0.01, "1/day", (0.0, 1.0), "homeostatic division of T_EM", "[E]"),
-        _p("d_S", 0.01163, "1/day", (0.0, 2.0), "death of T_SCM", FITTED),
-        _p("d_CM", 0.0698, "1/day", (0.0, 2.0), "death of T_CM (4-1BB-like; products override)", FITTED),
+        _p("d_S", 0.01158, "1/day", (0.0, 2.0), "death of T_SCM", FITTED),
+        _p("d_CM", 0.3, "1/day", (0.0, 2.0), "death of T_CM (4-1BB-like; products override)", FITTED),
         _p("d_EM", 0.08, "1/day", (0.0, 2.0), "death of T_EM", GATTINONI),
-        _p("d_EFF", 0.4524, "1/day", (0.0, 5.0), "death of effectors (contraction)",
+        _p("d_EFF", 0.4842, "1/day", (0.0, 5.0), "death of effectors (contraction)",
            "[E] Stein alpha 0.16 /day is the net contraction; " + FITTED),
         _p("d_EX", 0.15, "1/day", (0.0, 5.0), "death of exhausted cells", "[E]"),
         _p("x_EX", 0.05, "1/day", (0.0, 5.0), "antigen-driven exhaustion of effectors", "[E] " + KIROUAC[4:]),
-        _p("m_rev", 0.0001339, "1/day", (0.0, 1.0), "effector return to memory (T_CM) as antigen falls",
+        _p("m_rev", 1.012e-05, "1/day", (0.0, 1.0), "effector return to memory (T_CM) as antigen falls",
            KIROUAC + "; " + FITTED),
+        _p("K_C", 1e12, "cells", (1e9, 1e14), "engineered T-cell mass scaling the brake on antigen-driven division",
+           "[K] total-body lymphocyte mass about 1e12 cells (Trepel 1974); role as in Kimmel's K_C [E]"),
         _p("b_lym", 0.525, "1/day", (0.0, 5.0), "maximal homeostatic division gain in an empty lymphoid space",
            KIMMEL + " (b); applied as an additive division rate [E]"),
         _p("a_sig", 0.423, "1", (0.01, 10.0), "signalling inefficiency of the space boost", KIMMEL + " (a)"),
@@ -95,7 +97,7 @@ def _kinetic_parameters():
         _p("s_il15", 0.5, "1", (0.0, 1.0), "reduction of T-cell death rates by IL-15 armour", "[E]"),
         _p("e_ko", 0.5, "1", (0.0, 1.0), "reduction of exhaustion by a PD-1/LAG3/CTLA4 knockout",
            "[E] science.md 6.5 (0.3-0.6)"),
-        _p("f_blood_T", 0.0008693, "1", (1e-4, 0.5), "share of engrafted engineered T cells circulating in blood",
+        _p("f_blood_T", 0.0004761, "1", (1e-4, 0.5), "share of engrafted engineered T cells circulating in blood",
            "[E] activated cells home to tissue; Kimmel 2021's fit implies about 0.2-0.5% (totals vs blood/uL); "
            + FITTED),
         _p("vcn", 1.0, "copies/cell", (0.1, 10.0), "vector copy number per CAR+ cell", "[E]"),
@@ -117,9 +119,21 @@ def _observables():
     weights = "w_S*S + w_CM*CM + w_EM*EM + EFF + w_EX*EX"
     return [
         Observable("C_T", "S + CM + EM + EFF + EX", "cells", "engineered T cells outside the circulating pool"),
-        Observable("A", "(Bp + w_icd*Ag)/(Bp + w_icd*Ag + K_A)", "1", "antigen stimulation of CAR T cells (0-1)"),
-        Observable("lym_boost", "b_lym*(N + C_T - K_N)**2/(a_sig*(N + C_T)**2 + (N + C_T - K_N)**2)", "1/day",
-                   "homeostatic division gain from lymphodepletion (Kimmel 2021 r_C - rho_C)"),
+        # Abs keeps the signal in [0, 1) even if an external solver lets a state dip below zero.
+        Observable("A", "(Abs(Bp) + w_icd*Abs(Ag))/(Abs(Bp) + w_icd*Abs(Ag) + K_A)", "1",
+                   "antigen stimulation of CAR T cells (0-1)"),
+        # Free lymphoid space, max(K_N - N - C_T, 0): Kimmel's gain is symmetric about K_N, which
+        # his Gompertz factor ln(K_C/(N+C)) tames; as an additive division rate it must vanish
+        # once the space is full, or T cells grow without bound (found by the engine benchmark).
+        Observable("space", "(K_N - N - C_T + Abs(K_N - N - C_T))/2", "cells",
+                   "free lymphoid space left by lymphodepletion"),
+        Observable("lym_boost", "b_lym*space**2/(a_sig*(N + C_T)**2 + space**2)", "1/day",
+                   "homeostatic division gain from lymphodepletion (Kimmel 2021 r_C - rho_C, one-sided)"),
+        # Antigen-driven division slows as the engineered pool approaches the lymphoid mass,
+        # so chronic antigen (a relapsing tumour under suppression) cannot grow it without bound.
+        # exp, not K/(K + C): long-lived memory cells with death barely above their homeostatic
+        # division would otherwise settle at many times K_C under chronic antigen.
+        Observable("cap_T", "exp(-C_T/K_C)", "1", "room left for antigen-driven T-cell division (0-1)"),
         Observable("E_T", weights, "cells", "killing-weighted engineered T cells (effector equivalents)"),
         Observable("haz_T", "gamma_T*E_T/(k_BT + E_T)*supp", "1/day",
                    "T-cell kill hazard of one antigen-positive tumour cell"),
@@ -138,12 +152,12 @@ def _rates():
              Rate("I_T_removal", "rm_T*I_T", {"I_T": -1})]
     for k, nxt in _CHAIN.items():
         rates += [
-            Rate(f"{k}_antigen_division", f"p_{k}*A*{k}", {k: f"2*q_{k} - 1", nxt: f"2*(1 - q_{k})"}),
+            Rate(f"{k}_antigen_division", f"p_{k}*A*cap_T*{k}", {k: f"2*q_{k} - 1", nxt: f"2*(1 - q_{k})"}),
             Rate(f"{k}_homeostatic_division", f"(h_{k} + lym_boost)*{k}", {k: 1}),
             Rate(f"{k}_death", f"d_{k}*surv_T*{k}", {k: -1}),
         ]
     rates += [
-        Rate("EFF_division", "(p_EFF*A + lym_boost)*EFF", {"EFF": 1}),
+        Rate("EFF_division", "(p_EFF*A*cap_T + lym_boost)*EFF", {"EFF": 1}),
         Rate("EFF_death", "d_EFF*surv_T*EFF", {"EFF": -1}),
         Rate("EFF_to_memory", "m_rev*(1 - A)*EFF", {"EFF": -1, "CM": 1}),
         Rate("exhaustion", "exh_T*EFF", {"EFF": -1, "EX": 1}),

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..errors import SolverError
 from .events import apply_event, pack_events
 
 
@@ -43,6 +44,9 @@ def scipy_reference(compiled, p, y0, events, t_eval, method="Radau", rtol=1e-10,
             frozen = p.copy()  # parameters are constant within a segment
             sol = solve_ivp(lambda _t, yy, q=frozen: compiled.rhs(yy, q), (t, stop), y, method=method,
                             rtol=rtol, atol=atol, dense_output=True)
+            if not sol.success:
+                raise SolverError(f"scipy_reference: {method} failed at t={sol.t[-1]:g} on the way to {stop:g}: "
+                                  f"{sol.message}; this reference is unusable for this patient")
             out[sel] = sol.sol(t_eval[sel]).T
             y, t = sol.y[:, -1].copy(), stop
         for _, kind, idx, val in (r for r in records if r[0] == t):

@@ -223,10 +223,9 @@ def _cart6():
 def _standard():
     from celltrial.biology import standard_model
     from celltrial.presets import combined_parameters, load_disease, load_product
-    from celltrial.protocols import lymphodepletion, t_cell_infusion
 
     disease, product = load_disease("lbcl"), load_product("axi-cel-like")
-    doses = [lymphodepletion(0.0), t_cell_infusion(0.0, product.cells_for(disease.weight_kg))]
+    doses = product.regimen(0.0, disease.weight_kg)
     return Problem("standard", standard_model(), doses, 365.0, {**disease.variability, **product.variability},
                    typical=combined_parameters(disease, product),
                    outputs=("car_T_uL", "alc_T", "Bp", "Bn", "ctdna", "IL6"), summary="car_T_uL", clip_rhs=True,

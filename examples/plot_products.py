@@ -15,7 +15,6 @@ import numpy as np  # noqa: E402
 
 from celltrial.biology import standard_model  # noqa: E402
 from celltrial.presets import combined_parameters, load_disease, load_product  # noqa: E402
-from celltrial.protocols import lymphodepletion  # noqa: E402
 from celltrial.solve import compile, simulate  # noqa: E402
 
 CASES = [("axi-cel-like", "lbcl"), ("tisa-cel-like", "b-all"), ("tscm-enriched", "lbcl"), ("ipsc-car-t", "lbcl"),
@@ -27,7 +26,7 @@ OUT = Path(__file__).resolve().parents[1] / "docs" / "figures" / "standard_produ
 def run_case(compiled, product_name, disease_name):
     disease, product = load_disease(disease_name), load_product(product_name)
     params = combined_parameters(disease, product)
-    events = [lymphodepletion(0.0), product.infusion(0.0, disease.weight_kg)]
+    events = product.regimen(0.0, disease.weight_kg)
     return simulate(compiled, {k: [v] for k, v in params.items()}, t_end=365.0, events=events, save_at=T,
                     save=["product_uL", "B_tot", "ctdna", "IL6"])
 

@@ -27,7 +27,6 @@ from scipy.optimize import least_squares
 from celltrial.biology import standard_model
 from celltrial.biology.kinetics import stein_metrics
 from celltrial.presets import combined_parameters, load_disease, load_product
-from celltrial.protocols import lymphodepletion
 from celltrial.solve import compile, simulate
 
 SHARED = ["p_EFF", "d_EFF", "f_engraft", "K_A", "f_blood_T", "h_CM", "d_S"]
@@ -44,7 +43,7 @@ class Case:
     def __init__(self, disease, product):
         self.disease, self.product = load_disease(disease), load_product(product)
         self.base = combined_parameters(self.disease, self.product)
-        self.events = [lymphodepletion(0.0), self.product.infusion(0.0, self.disease.weight_kg)]
+        self.events = self.product.regimen(0.0, self.disease.weight_kg)
 
     def run(self, compiled, values):
         params = {k: [v] for k, v in {**self.base, **values}.items()}

@@ -20,8 +20,10 @@ def run_preset(compiled, disease, product=None, *, cells=None, extra_events=(), 
     """One typical patient of ``disease`` given ``product`` at day 0 (after Flu/Cy unless ld=False)."""
     d = load_disease(disease)
     params = preset_params(disease, product, **overrides)
-    events = [lymphodepletion(0.0)] if ld else []
     if product:
-        events.append(load_product(product).infusion(0.0, d.weight_kg, cells))
+        p = load_product(product)
+        events = p.regimen(0.0, d.weight_kg, cells) if ld else [p.infusion(0.0, d.weight_kg, cells)]
+    else:
+        events = [lymphodepletion(0.0)] if ld else []
     return simulate(compiled, {k: [v] for k, v in params.items()}, t_end=t_end, events=events + list(extra_events),
                     save_at=save_at)

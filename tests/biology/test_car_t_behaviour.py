@@ -33,7 +33,7 @@ def test_tisa_cel_cohort_expands_over_orders_of_magnitude(standard):
     spec = CohortSpec(typical=preset_params("b-all", "tisa-cel-like"),
                       variability=Variability({**disease.variability, **product.variability}))
     cohort = sample_cohort(standard.model, spec, n=200, seed=11, out_of_bounds="resample")
-    events = [lymphodepletion(0.0), product.infusion(0.0, disease.weight_kg)]
+    events = product.regimen(0.0, disease.weight_kg)
     res = simulate(standard, cohort.params, t_end=365.0, events=events, save_at=DAYS, save=["car_copies"])
     assert res.ok().all()
     folds = np.array([stein_metrics(DAYS, y)["fold"] for y in res["car_copies"]])
@@ -57,7 +57,7 @@ def _axi_cohort(standard, n, seed):
     spec = CohortSpec(typical=preset_params("lbcl", "axi-cel-like"),
                       variability=Variability({**disease.variability, **product.variability}))
     cohort = sample_cohort(standard.model, spec, n=n, seed=seed, out_of_bounds="resample")
-    sim = Simulation(standard, cohort.params, events=[lymphodepletion(0.0), product.infusion(0.0, 70.0)],
+    sim = Simulation(standard, cohort.params, events=product.regimen(0.0, 70.0),
                      save_at=DAYS, save=["B_tot", "Bp"])
     clones = [Extinction(state, birth) for state, birth in CLONES.items()]
     width = checks_needed(0.0, 365.0, 1.0) * len(clones) * DRAWS_PER_CHECK

@@ -32,8 +32,7 @@ _CHAIN = {"S": "CM", "CM": "EM", "EM": "EFF"}
 _PRODUCT = "[E] product property; set by the product preset"
 
 
-def _p(name, value, unit, bounds, description, source):
-    return Parameter(name, value, unit, bounds, description, source)
+_p = Parameter
 
 
 def _states():

@@ -17,17 +17,9 @@ from __future__ import annotations
 from ..biology import standard_model
 from ..errors import PresetError, did_you_mean
 from .loader import load_disease, load_product, preset_names
+from .schema import FIELD_PARAMETERS
 
 CATEGORIES = ("disease", "product")
-
-# Model parameters a product sets from its structured fields (see Product.to_parameters).
-_DERIVED = {
-    "f_S": "composition.S", "f_CM": "composition.CM", "f_EM": "composition.EM", "f_EFF": "composition.EFF",
-    "f_EX": "composition.EX", "allo_T": "allogeneic", "rej_escape_T": "edits.hla", "ko_pd1_T": "edits.pd1_ko",
-    "il15_T": "edits.il15", "has_switch_T": "edits.safety_switch", "tcr_ko": "edits.tcr_ko",
-    "f_KM": "memory_like_fraction", "car_K": "edits.car", "cd16": "edits.cd16", "il15_K": "edits.il15",
-    "has_switch_K": "edits.safety_switch", "rej_escape_K": "edits.hla",
-}
 
 
 def _check_category(kind):
@@ -65,12 +57,13 @@ def preset_rows(kind: str | None = None) -> list:
 def preset_parameters(preset) -> list:
     """Every model parameter the preset sets: name, value, default, unit (from the model) and source."""
     declared = {p.name: p for p in standard_model().parameters}
+    derived = FIELD_PARAMETERS.get(preset.kind, {})
     rows = []
     for name, value in preset.to_parameters().items():
         if name in preset.parameters:
             source = preset.parameters[name].source
         else:
-            source = f"from the product's `{_DERIVED[name]}`" if name in _DERIVED else "from the product fields"
+            source = f"from the product's `{derived[name]}`"
         p = declared[name]
         rows.append({"name": name, "value": value, "default": p.value, "unit": p.unit, "source": source})
     return rows

@@ -17,9 +17,19 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from ..protocols.doses import nk_infusion, t_cell_infusion
+from ..protocols.doses import lymphodepletion, nk_infusion, t_cell_infusion
 
 PHENOTYPE_KEYS = ("S", "CM", "EM", "EFF", "EX")
+
+#: Model parameter -> the product field that sets it, per product kind (the one mapping used by
+#: :meth:`Product.to_parameters` and by the generated preset docs).
+FIELD_PARAMETERS = {
+    "t_cell": {**{f"f_{k}": f"composition.{k}" for k in PHENOTYPE_KEYS}, "allo_T": "allogeneic",
+               "rej_escape_T": "edits.hla", "ko_pd1_T": "edits.pd1_ko", "il15_T": "edits.il15",
+               "has_switch_T": "edits.safety_switch", "tcr_ko": "edits.tcr_ko"},
+    "nk_cell": {"f_KM": "memory_like_fraction", "car_K": "edits.car", "cd16": "edits.cd16", "il15_K": "edits.il15",
+                "has_switch_K": "edits.safety_switch", "rej_escape_K": "edits.hla"},
+}
 
 
 class _Strict(BaseModel):
@@ -136,16 +146,17 @@ class Product(_Preset):
             raise ValueError("composition (T-cell phenotypes) applies to t_cell products only")
         return self
 
+    def field_value(self, path: str) -> float:
+        """The numeric value of a product field such as "edits.hla" or "composition.S"."""
+        head, _, key = path.partition(".")
+        value = getattr(self, head)
+        if key:
+            value = value[key] if isinstance(value, dict) else getattr(value, key)
+        return float(value)
+
     def to_parameters(self) -> dict:
         """Model parameters set by this product (composition, edits, allogeneic, explicit values)."""
-        e = self.edits
-        if self.kind == "t_cell":
-            out = {f"f_{k}": float(v) for k, v in self.composition.items()}
-            out.update(allo_T=float(self.allogeneic), rej_escape_T=float(e.hla), ko_pd1_T=float(e.pd1_ko),
-                       il15_T=float(e.il15), has_switch_T=float(e.safety_switch), tcr_ko=float(e.tcr_ko))
-        else:
-            out = {"f_KM": self.memory_like_fraction, "car_K": float(e.car), "cd16": float(e.cd16),
-                   "il15_K": float(e.il15), "has_switch_K": float(e.safety_switch), "rej_escape_K": float(e.hla)}
+        out = {name: self.field_value(path) for name, path in FIELD_PARAMETERS[self.kind].items()}
         out.update({k: v.value for k, v in self.parameters.items()})
         return out
 
@@ -158,3 +169,8 @@ class Product(_Preset):
         """The infusion event at ``time`` (days); ``cells`` overrides the preset dose."""
         n = self.cells_for(weight_kg) if cells is None else cells
         return t_cell_infusion(time, n) if self.kind == "t_cell" else nk_infusion(time, n)
+
+    def regimen(self, time: float, weight_kg: float, cells: float | None = None) -> list:
+        """Lymphodepletion (if the product needs it) and one infusion at ``time`` (days)."""
+        conditioning = [lymphodepletion(time)] if self.lymphodepletion else []
+        return conditioning + [self.infusion(time, weight_kg, cells)]

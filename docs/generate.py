@@ -1,7 +1,7 @@
 """Regenerate the generated docs pages from the declarations and preset files: `python docs/generate.py`.
 
-Writes docs/models/<name>.md for every model in MODELS (the standard model included) and
-docs/presets.md from the shipped preset files.
+Writes docs/models/<name>.md for every model in MODELS (the standard model included),
+docs/presets.md from the shipped preset files and docs/scenarios.md from the scenario schema.
 """
 
 from pathlib import Path
@@ -10,6 +10,7 @@ from celltrial.biology import standard_model
 from celltrial.model import library
 from celltrial.model.docs import model_markdown
 from celltrial.presets.docs import presets_markdown
+from celltrial.scenarios.docs import scenarios_markdown
 
 MODELS = [library.cart6(), library.cart6(qss_ctdna=True), library.exponential_model(), library.logistic_model(),
           library.one_compartment_model(), library.robertson_model(), standard_model()]
@@ -22,6 +23,7 @@ def main():
     for model in MODELS:
         (out / f"{model.name}.md").write_text(model_markdown(model))
     (DOCS / "presets.md").write_text(presets_markdown())
+    (DOCS / "scenarios.md").write_text(scenarios_markdown())
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ Example:
     $ celltrial presets                 # every shipped disease and product preset
     $ celltrial presets tisa-cel-like   # one preset in full, with the source of every value
     $ celltrial model --module tumour   # the standard model, generated from its declaration
+    $ celltrial run scenarios/quickstart.yaml   # a virtual trial (see cli_trials for the trial commands)
 """
 
 from __future__ import annotations
@@ -312,12 +313,24 @@ def _model_parameters(console, m, module) -> None:
     console.print(table)
 
 
+from . import cli_trials  # noqa: E402,F401 - registers run, report, runs, compare, simulate, export-sbml
+
+
 def _click_exceptions() -> tuple:
     """click's ClickException and the one of the click copy that recent typer versions vendor."""
     import click
 
     vendored = [c for c in typer.BadParameter.__mro__ if c.__name__ == "ClickException"]
     return (click.ClickException, *vendored)
+
+
+def _internal(exc) -> None:
+    """One line naming the error and the log file that holds the traceback; exit 1."""
+    log = tempfile.NamedTemporaryFile("w", prefix="celltrial-", suffix=".log", delete=False)
+    traceback.print_exc(file=log)
+    log.close()
+    typer.echo(f"internal error: {exc!s} (traceback in {log.name})", err=True)
+    sys.exit(1)
 
 
 def main() -> None:
@@ -329,6 +342,8 @@ def main() -> None:
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
     except CelltrialError as exc:
+        if not isinstance(exc, ValueError):  # solver, store, compilation: ours to fix, not the user's
+            _internal(exc)
         typer.echo(f"error: {exc}", err=True)
         sys.exit(2)
     except (typer.BadParameter, typer.Abort) as exc:
@@ -338,11 +353,7 @@ def main() -> None:
         if isinstance(exc, _click_exceptions()):  # usage errors (unknown option, missing argument)
             exc.show()
             sys.exit(2)
-        log = tempfile.NamedTemporaryFile("w", prefix="celltrial-", suffix=".log", delete=False)
-        traceback.print_exc(file=log)
-        log.close()
-        typer.echo(f"internal error: {exc!s} (traceback in {log.name})", err=True)
-        sys.exit(1)
+        _internal(exc)
     if isinstance(code, int) and not isinstance(code, bool) and code:
         sys.exit(code)
 

@@ -31,6 +31,10 @@ class PresetError(CelltrialError, ValueError):
     """A preset file (disease, product) is malformed or names something unknown."""
 
 
+class ScenarioError(CelltrialError, ValueError):
+    """A scenario file is malformed, names something unknown or asks for something implausible."""
+
+
 class SolverError(CelltrialError, RuntimeError):
     """A solve that must succeed (e.g. a reference solution) failed."""
 

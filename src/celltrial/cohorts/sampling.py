@@ -146,7 +146,8 @@ def _check_arguments(n, first_patient, out_of_bounds) -> None:
 
 
 def sample_cohort(
-    model, spec: CohortSpec, n: int, seed: int, first_patient: int = 0, out_of_bounds: str = "error"
+    model, spec: CohortSpec, n: int, seed: int, first_patient: int = 0, out_of_bounds: str = "error",
+    *, patient_ids=None, eta_block=(),
 ) -> Cohort:
     """Sample patients ``first_patient .. first_patient + n - 1`` of the cohort ``(spec, seed)``.
 
@@ -159,23 +160,28 @@ def sample_cohort(
             bit-for-bit identical to the same rows sampled in one go.
         out_of_bounds: "error" (raise InputError naming the parameter) or "resample"
             (redraw the offending patients' random effects, at most 100 times).
+        patient_ids: explicit (n,) trial indices instead of ``first_patient ..``.
+        eta_block: parameter names that own a draw in the patient's random-effect block, a
+            superset of the varied ones. Specs that vary different subsets of these names then
+            give a patient the same eta for the parameters they share (paired digital twins).
     """
     _check_arguments(n, first_patient, out_of_bounds)
     seed = check_seed(seed)
     if not isinstance(spec, CohortSpec):
         raise InputError(f"sample_cohort: `spec` must be a CohortSpec, got {type(spec).__name__}")
     plan = _plan(model, spec)
-    ids = np.arange(first_patient, first_patient + n, dtype=np.int64)
+    ids = _ids(n, first_patient, patient_ids)
     covariates, covariate_redraws = sample_covariates(spec.covariates, seed, ids)
     base = _typical_matrix(plan, covariates, n)
-    z = patient_blocks(seed, ids, "iiv", plan.eta_columns.size)
+    block = _block_positions(model, plan, eta_block)
+    z = patient_blocks(seed, ids, "iiv", block[0])[:, block[1]]
     params = _individual(plan, base, z)
     bad = _outside(plan, params)
     draws = np.zeros(n, dtype=np.int64)
     if bad.any():
         if out_of_bounds == "error":
             raise InputError(_bounds_message(model, spec, plan, base, params, bad))
-        _resample(model, plan, base, params, bad, draws, seed, ids)
+        _resample(model, plan, base, params, bad, draws, seed, ids, block)
     info = {
         "resampled_patients": int((draws > 0).sum()),
         "resample_draws": int(draws.sum()),
@@ -183,6 +189,29 @@ def sample_cohort(
         "fast_streams": fast_streams_available(),
     }
     return Cohort(params, covariates, ids, seed, spec, info, model.parameter_names)
+
+
+def _ids(n, first_patient, patient_ids) -> np.ndarray:
+    if patient_ids is None:
+        return np.arange(first_patient, first_patient + n, dtype=np.int64)
+    ids = np.asarray(patient_ids)
+    if ids.shape != (n,) or not np.issubdtype(ids.dtype, np.integer) or (ids < 0).any():
+        raise InputError(f"sample_cohort: patient_ids must be {n} non-negative integers")
+    return ids.astype(np.int64)
+
+
+def _block_positions(model, plan: _Plan, eta_block) -> tuple:
+    """(block width, positions of the varied parameters in the block)."""
+    if not eta_block:
+        return plan.eta_columns.size, np.arange(plan.eta_columns.size)
+    names = model.parameter_names
+    unknown = sorted(set(eta_block) - set(names))
+    varied = [names[j] for j in plan.eta_columns]
+    missing = sorted(set(varied) - set(eta_block))
+    if unknown or missing:
+        raise InputError(f"sample_cohort: eta_block has unknown parameters {unknown} or lacks varied ones {missing}")
+    ordered = [name for name in names if name in set(eta_block)]  # declaration order
+    return len(ordered), np.array([ordered.index(v) for v in varied], dtype=np.intp)
 
 
 def _typical_matrix(plan: _Plan, covariates: dict, n: int) -> np.ndarray:
@@ -218,7 +247,7 @@ def _outside(plan: _Plan, params: np.ndarray) -> np.ndarray:
     return ~((params >= plan.lower) & (params <= plan.upper) & np.isfinite(params))
 
 
-def _resample(model, plan, base, params, bad, draws, seed, ids) -> None:
+def _resample(model, plan, base, params, bad, draws, seed, ids, block) -> None:
     """Redraw whole eta vectors of patients with out-of-bounds values, each from its own stream."""
     rows = np.flatnonzero(bad.any(axis=1))
     k = plan.eta_columns.size
@@ -227,12 +256,14 @@ def _resample(model, plan, base, params, bad, draws, seed, ids) -> None:
             _give_up_message(model, plan, base, params, rows, ids, "no random effects to redraw")
         )
     rngs = [patient_rng(seed, int(ids[r]), "iiv") for r in rows]
+    width, positions = block
     for rng in rngs:
-        rng.standard_normal(k)  # skip the block already used
+        rng.standard_normal(width)  # skip the block already used
     for _ in range(MAX_RESAMPLE):
-        z = np.empty((rows.size, k))
+        z = np.empty((rows.size, width))
         for rng, out in zip(rngs, z, strict=True):
             rng.standard_normal(out=out)
+        z = z[:, positions]
         params[rows] = _individual(plan, base[rows], z)
         draws[rows] += 1
         still = _outside(plan, params[rows]).any(axis=1)

@@ -39,6 +39,7 @@ PURPOSES = {
     "assay": 3,  # measurement noise, limits of detection
     "logistics": 4,  # manufacturing time, dropout, scheduling
     "policy": 5,  # randomised treatment decisions
+    "outcomes": 6,  # random clinical outcomes read off the course (GvHD onset and fatality)
 }
 DRAWS = ("standard_normal", "random")
 

@@ -31,7 +31,7 @@ def _pyarrow():
         import pyarrow.parquet as pq
     except ImportError:
         raise MissingDependencyError(
-            "Parquet tables need pyarrow; install it with `pip install celltrial[parquet]`"
+            "Parquet tables need pyarrow; install it with `pip install pyarrow` (a celltrial dependency)"
         ) from None
     return pa, pq
 

@@ -348,9 +348,19 @@ def events_with_summaries(t, y, p, ev_t, ev_kind, ev_idx, ev_val, ev_n, ptr,
 
 
 @numba.njit(**_JIT)
+def work_buffers(nsu):
+    """Scratch arrays of one integration (allocated once per block of patients, not per patient:
+    allocation inside a parallel loop contends between threads and dominated short segments)."""
+    n = N_STATES
+    return (np.empty((6, n)), np.empty(n), np.empty(n), np.empty(n), np.empty(n), np.empty(n), np.empty(n),
+            np.empty(max(N_LU, 1)), np.empty(max(N_OBS, 1)), np.empty((N_SAMPLES, nsu)), np.empty(nsu),
+            np.empty(nsu))
+
+
+@numba.njit(**_JIT)
 def advance_patient(t_end, y, p, state, ctrl, ev_t, ev_kind, ev_idx, ev_val, ev_n, iptr,
                     save_t, save_q, save_out, su_kind, su_q, su_a, su_b, su_thr, su_dir, acc,
-                    atol, rtol, nonneg, hmax, max_steps):
+                    atol, rtol, nonneg, hmax, max_steps, work):
     """Integrate one patient from state[0] (its time) to t_end.
 
     state = [t, h_next, err_old, h_old]; ctrl = [event ptr, save ptr, status, steps, rejects].
@@ -358,19 +368,8 @@ def advance_patient(t_end, y, p, state, ctrl, ev_t, ev_kind, ev_idx, ev_val, ev_
     if ctrl[2] != ST_OK:
         return
     n = N_STATES
-    k = np.empty((6, n))
-    ytmp = np.empty(n)
-    ftmp = np.empty(n)
-    ynew = np.empty(n)
-    c3 = np.empty(n)
-    c4 = np.empty(n)
-    ybuf = np.empty(n)
-    lu = np.empty(max(N_LU, 1))
-    obs = np.empty(max(N_OBS, 1))
+    k, ytmp, ftmp, ynew, c3, c4, ybuf, lu, obs, samples, pre, post = work
     nsu = su_kind.shape[0]
-    samples = np.empty((N_SAMPLES, nsu))
-    pre = np.empty(nsu)
-    post = np.empty(nsu)
     t = state[0]
     h = state[1]
     err_old = state[2]
@@ -480,12 +479,15 @@ def advance_patient(t_end, y, p, state, ctrl, ev_t, ev_kind, ev_idx, ev_val, ev_
 @numba.njit(parallel=True, **_JIT)
 def advance_batch(t_end, y, p, state, ctrl, ev_t, ev_kind, ev_idx, ev_val, ev_n, iptr,
                   save_t, save_q, save_out, su_kind, su_q, su_a, su_b, su_thr, su_dir, acc,
-                  atol, rtol, nonneg, hmax, max_steps):
-    """Advance every patient (row) to t_end, in parallel over patients."""
-    for i in numba.prange(y.shape[0]):
-        advance_patient(t_end, y[i], p[i], state[i], ctrl[i], ev_t[i], ev_kind[i], ev_idx[i], ev_val[i],
-                        ev_n[i], iptr[i], save_t, save_q, save_out[i], su_kind, su_q, su_a, su_b, su_thr,
-                        su_dir, acc[i], atol, rtol, nonneg, hmax, max_steps)
+                  atol, rtol, nonneg, hmax, max_steps, blocks):
+    """Advance every patient (row) to t_end, in parallel over ``blocks`` interleaved blocks of patients."""
+    n_pat = y.shape[0]
+    for b in numba.prange(blocks):
+        work = work_buffers(su_kind.shape[0])
+        for i in range(b, n_pat, blocks):
+            advance_patient(t_end, y[i], p[i], state[i], ctrl[i], ev_t[i], ev_kind[i], ev_idx[i], ev_val[i],
+                            ev_n[i], iptr[i], save_t, save_q, save_out[i], su_kind, su_q, su_a, su_b, su_thr,
+                            su_dir, acc[i], atol, rtol, nonneg, hmax, max_steps, work)
 
 
 @numba.njit(**_JIT)

@@ -101,7 +101,7 @@ def _birth_functions(model, clones):
 
 
 def run_with_extinction(sim, t_end: float, clones, uniforms, *, check_every: float = 1.0,
-                        threshold: float = DEFAULT_THRESHOLD) -> dict:
+                        threshold: float = DEFAULT_THRESHOLD, log: list | None = None) -> dict:
     """Advance ``sim`` to ``t_end`` in steps of ``check_every`` days, drawing extinctions between steps.
 
     Args:
@@ -154,6 +154,8 @@ def run_with_extinction(sim, t_end: float, clones, uniforms, *, check_every: flo
             per_patient = [[] for _ in range(sim.n_patients)]
             for i, values in events.items():
                 per_patient[i].append(SetState(t_next, values))
+                if log is not None:
+                    log.append((i, per_patient[i][-1]))
             sim.schedule(patient_events=per_patient)
             sim.advance(t_next)  # apply them now, so the next interval starts from the drawn sizes
     return extinct_at

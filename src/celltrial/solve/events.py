@@ -140,10 +140,13 @@ class PackedEvents:
     count: np.ndarray  # (n,) int64
 
 
-def _resolve(model, records, where):
-    states = {n: i for i, n in enumerate(model.state_names)}
-    params = {n: i for i, n in enumerate(model.parameter_names)}
-    nonneg = {s.name for s in model.states if s.nonnegative}
+def _lookups(model):
+    return ({n: i for i, n in enumerate(model.state_names)}, {n: i for i, n in enumerate(model.parameter_names)},
+            {s.name for s in model.states if s.nonnegative})
+
+
+def _resolve(lookups, records, where):
+    states, params, nonneg = lookups
     out = []
     for t, kind, space, name, value in records:
         names = states if space == "state" else params
@@ -164,14 +167,15 @@ def pack_events(model, n_patients: int, events=(), per_patient=None) -> PackedEv
         events: events given to every patient.
         per_patient: None, or a sequence of ``n_patients`` event lists.
     """
-    common = sorted(_resolve(model, [r for e in events for r in e.records()], "event"), key=lambda r: r[0])
+    lookups = _lookups(model)
+    common = sorted(_resolve(lookups, [r for e in events for r in e.records()], "event"), key=lambda r: r[0])
     packed = _broadcast(common, n_patients)
     if per_patient is None:
         return packed
     if len(per_patient) != n_patients:
         raise InputError(f"per_patient events: expected {n_patients} lists, got {len(per_patient)}")
     rows = [
-        _resolve(model, [r for e in own for r in e.records()], f"event of patient {i}")
+        _resolve(lookups, [r for e in own for r in e.records()], f"event of patient {i}") if own else []
         for i, own in enumerate(per_patient)
     ]
     return concat_sorted(packed, _to_arrays(rows))
@@ -224,3 +228,23 @@ def concat_sorted(first: PackedEvents, second: PackedEvents) -> PackedEvents:
         value=take(first.value, second.value),
         count=first.count + second.count,
     )
+
+
+def drop_applied(events: PackedEvents, applied: np.ndarray) -> PackedEvents:
+    """The packing without each row's first ``applied[i]`` events (already applied), shifted left.
+
+    Keeps the arrays narrow when a policy schedules events over many segments.
+    """
+    applied = np.asarray(applied, dtype=np.int64)
+    if not applied.any():
+        return events
+    width = max(int((events.count - applied).max(initial=0)), 1)
+    cols = applied[:, None] + np.arange(width)[None, :]
+    valid = cols < events.count[:, None]
+    cols = np.minimum(cols, events.time.shape[1] - 1)
+
+    def take(a, fill):
+        return np.ascontiguousarray(np.where(valid, np.take_along_axis(a, cols, axis=1), fill))
+
+    return PackedEvents(take(events.time, np.inf), take(events.kind, 0), take(events.index, 0),
+                        take(events.value, 0.0), events.count - applied)

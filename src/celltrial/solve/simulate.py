@@ -23,7 +23,7 @@ import numpy as np
 
 from ..errors import InputError, Status
 from ..kernels import CompiledModel, compile_model
-from .events import concat_sorted, pack_events
+from .events import concat_sorted, drop_applied, pack_events
 from .inputs import resolve_atol, resolve_initial, resolve_parameters
 from .result import Result
 from .summaries import pack_summaries
@@ -139,7 +139,9 @@ class Simulation:
         if (real & (new.time < self.state[:, :1])).any():
             i = int(np.argwhere(real & (new.time < self.state[:, :1]))[0, 0])
             raise InputError(f"cannot schedule an event before patient {i}'s current time {self.state[i, 0]:g}")
-        self.events = concat_sorted(self.events, new)
+        # drop events already applied first, so repeated scheduling keeps the arrays narrow
+        self.events = concat_sorted(drop_applied(self.events, self.iptr[:, 0]), new)
+        self.iptr[:, 0] = 0
 
     def advance(self, t_end: float) -> Simulation:
         """Integrate every patient still running to ``t_end`` (days); events at t_end wait."""
@@ -154,6 +156,8 @@ class Simulation:
                 float(t_end), self.y, self.params, self.state, self.ctrl, e.time, e.kind, e.index, e.value,
                 e.count, self.iptr, self.save_t, self.save_q, self.save_out, s.kind, s.quantity, s.a, s.b,
                 s.threshold, s.direction, self.acc, self.atol, self.rtol, self.nonneg, self.hmax, self.max_steps,
+                # interleaved blocks (several per thread, for balance) each reuse one set of buffers
+                min(self.n_patients, 8 * numba.get_num_threads()),
             )
         finally:
             numba.set_num_threads(previous)

@@ -1,0 +1,196 @@
+"""Trial commands of the CLI: run, report, runs, compare, simulate, export-sbml.
+
+Thin: parse, call the library, format. Errors map to exit codes 2 (bad input) and 1
+(internal, one line plus the log path) in :func:`guarded`.
+
+Example:
+    $ celltrial run scenarios/quickstart.yaml --patients 50 --json
+    $ celltrial runs
+    $ celltrial report latest --html report.html
+    $ celltrial simulate scenarios/quickstart.yaml --arm axi-cel --patient 3 --csv > p3.csv
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+import tempfile
+import traceback
+
+import typer
+
+from .cli import app
+from .errors import CelltrialError
+
+STORE_HELP = "Results database (DuckDB file); default celltrial-runs/runs.duckdb."
+
+
+def guarded(command):
+    """Map celltrial errors to the exit-code contract inside the command (also under typer's runner)."""
+
+    @functools.wraps(command)
+    def wrapper(*args, **kwargs):
+        try:
+            return command(*args, **kwargs)
+        except CelltrialError as exc:
+            if isinstance(exc, ValueError):  # input mistakes: the message says what to fix
+                typer.echo(f"error: {exc}", err=True)
+                raise typer.Exit(2) from None
+            log = tempfile.NamedTemporaryFile("w", prefix="celltrial-", suffix=".log", delete=False)
+            traceback.print_exc(file=log)
+            log.close()
+            typer.echo(f"internal error: {exc} (traceback in {log.name})", err=True)
+            raise typer.Exit(1) from None
+
+    return wrapper
+
+
+def _store(path):
+    from .store import DEFAULT_STORE, open_store
+
+    return open_store(path or DEFAULT_STORE)
+
+
+@app.command()
+@guarded
+def run(
+    scenario: str = typer.Argument(..., help="Scenario YAML file (see docs/scenarios.md)."),
+    patients: int = typer.Option(None, "--patients", "-n", min=1, help="Patients per arm (overrides the file)."),
+    replicates: int = typer.Option(None, "--replicates", "-r", min=1, help="Replicate trials (overrides the file)."),
+    seed: int = typer.Option(None, "--seed", min=0, help="Trial seed (overrides the file)."),
+    out: str = typer.Option(None, "--out", help=STORE_HELP),
+    as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON on stdout."),
+    chunk_size: int = typer.Option(None, "--chunk-size", min=1, help="Patients per chunk (results do not change)."),
+    threads: int = typer.Option(None, "--threads", min=1, help="Solver threads (default: all cores)."),
+    html: str = typer.Option(None, "--html", help="Also write the HTML report here."),
+):
+    """Run a virtual trial from a scenario file, store it, and print the summary per arm."""
+    from .runs import execute
+
+    quiet = as_json or not sys.stderr.isatty()
+    outcome = execute(scenario, patients=patients, replicates=replicates, seed=seed, store_path=out,
+                      chunk_size=chunk_size, threads=threads, progress=not quiet)
+    if html:
+        from .report import write_report
+
+        write_report(outcome.run, html)
+    if as_json:
+        typer.echo(json.dumps(outcome.public_summary(), indent=2, sort_keys=True))
+        typer.echo(f"stored as run {outcome.run.run_id} in {outcome.store_path}", err=True)
+        return
+    from .runs_display import print_summary
+
+    print_summary(outcome.run)
+    typer.echo(f"stored as run {outcome.run.run_id} in {outcome.store_path}")
+    typer.echo(f"report: celltrial report {outcome.run.run_id} --html report.html"
+               + (f" --out {out}" if out else ""))
+
+
+@app.command()
+@guarded
+def report(
+    run_ref: str = typer.Argument(..., metavar="RUN", help="Run id, a unique prefix, or `latest`."),
+    html: str = typer.Option(None, "--html", help="Write the self-contained HTML report here."),
+    out: str = typer.Option(None, "--out", help=STORE_HELP),
+    as_json: bool = typer.Option(False, "--json", help="Print the stored summary as JSON."),
+):
+    """Re-report a stored run (no re-simulation): summary table, or the HTML report with figures."""
+    from .runs import public_summary
+    from .runs_display import print_summary
+
+    with _store(out) as store:
+        data = store.load(store.resolve(run_ref))
+    if as_json:
+        typer.echo(json.dumps(public_summary(data), indent=2, sort_keys=True))
+    else:
+        print_summary(data)
+    if html:
+        from .report import write_report
+
+        path = write_report(data, html)
+        typer.echo(f"report written to {path}", err=as_json)
+
+
+@app.command()
+@guarded
+def runs(
+    out: str = typer.Option(None, "--out", help=STORE_HELP),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+):
+    """List the runs in the results database, newest first."""
+    with _store(out) as store:
+        rows = store.list_runs()
+    if as_json:
+        typer.echo(json.dumps(rows, indent=2, default=str))
+        return
+    from .runs_display import print_runs
+
+    print_runs(rows)
+
+
+@app.command()
+@guarded
+def compare(
+    run_a: str = typer.Argument(..., metavar="RUN_A"),
+    run_b: str = typer.Argument(..., metavar="RUN_B"),
+    out: str = typer.Option(None, "--out", help=STORE_HELP),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+):
+    """Compare the per-arm results of two stored runs side by side (no re-simulation)."""
+    from .runs_display import compare_runs, print_comparison
+
+    with _store(out) as store:
+        a, b = store.load(store.resolve(run_a)), store.load(store.resolve(run_b))
+    rows = compare_runs(a, b)
+    if as_json:
+        typer.echo(json.dumps(rows, indent=2))
+        return
+    print_comparison(a, b, rows)
+
+
+@app.command()
+@guarded
+def simulate(
+    scenario: str = typer.Argument(..., help="Scenario YAML file."),
+    arm: str = typer.Option(..., "--arm", help="Arm name."),
+    patient: int = typer.Option(0, "--patient", min=0, help="Patient index (replicate 0)."),
+    step: float = typer.Option(1.0, "--step", help="Output every STEP days."),
+    seed: int = typer.Option(None, "--seed", min=0, help="Trial seed (overrides the file)."),
+    patients: int = typer.Option(None, "--patients", "-n", min=1, help="Patients per arm, as given to `run`."),
+    csv: bool = typer.Option(False, "--csv", help="Print every state and observable as CSV (SBML identifiers)."),
+):
+    """One virtual patient's course; the CSV columns are the SBML identifiers of `export-sbml`."""
+    from .runs import one_patient
+    from .runs_display import print_patient
+
+    course = one_patient(scenario, arm, patient, seed=seed, patients=patients, step=step)
+    if csv:
+        names = list(course.columns)
+        typer.echo(",".join(names))
+        for row in zip(*(course.columns[c].tolist() for c in names), strict=True):
+            typer.echo(",".join(repr(float(v)) for v in row))
+        return
+    print_patient(course, arm, patient)
+
+
+@app.command("export-sbml")
+@guarded
+def export_sbml_command(
+    scenario: str = typer.Argument(..., help="Scenario YAML file."),
+    arm: str = typer.Option(..., "--arm", help="Arm name."),
+    patient: int = typer.Option(0, "--patient", min=0, help="Patient index (replicate 0)."),
+    seed: int = typer.Option(None, "--seed", min=0, help="Trial seed (overrides the file)."),
+    patients: int = typer.Option(None, "--patients", "-n", min=1, help="Patients per arm, as given to `run`."),
+    output: str = typer.Option(None, "--output", "-o", help="Write the SBML here instead of stdout."),
+):
+    """The same virtual patient as `simulate`, as SBML (parameters, doses and drawn population sizes)."""
+    from .export.sbml import export_sbml
+    from .runs import one_patient
+
+    course = one_patient(scenario, arm, patient, seed=seed, patients=patients, step=1.0)
+    from .biology import standard_model
+
+    text = export_sbml(standard_model(), course.params, events=course.events, path=output)
+    if output is None:
+        typer.echo(text)

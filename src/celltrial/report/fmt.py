@@ -1,0 +1,177 @@
+"""Number formatting for the report: every helper returns "n/a" for missing or non-finite input.
+
+The summary dict is produced elsewhere and may lack keys or hold None/NaN, so every accessor
+here is defensive: the report must render whatever it is given.
+
+Example:
+    >>> fmt_rate({"estimate": 0.425, "low": 0.27, "high": 0.59, "events": 17, "n": 40})
+    '42.5% (27.0–59.0%) · 17/40'
+    >>> fmt_median({"estimate": None, "low": 300.0, "high": None})
+    'not reached (95% CI 300–NR)'
+    >>> fmt_p(0.0004)
+    '<0.001'
+    >>> fmt_sig(1e9), fmt_sig(0.01234), fmt_sig(1234.6)
+    ('10⁹', '0.0123', '1,235')
+"""
+
+from __future__ import annotations
+
+import html
+import math
+
+NA = "n/a"
+
+
+def get(d, *keys, default=None):
+    """Nested ``d[k1][k2]...`` returning ``default`` when any level is missing or not a dict."""
+    for k in keys:
+        if not isinstance(d, dict) or k not in d:
+            return default
+        d = d[k]
+    return d if d is not None else default
+
+
+def num(x) -> float | None:
+    """``x`` as a finite float, else None (None, NaN, inf, strings that are not numbers)."""
+    try:
+        v = float(x)
+    except (TypeError, ValueError):
+        return None
+    return v if math.isfinite(v) else None
+
+
+def esc(x) -> str:
+    """HTML-escaped text of any value (None -> "")."""
+    return html.escape("" if x is None else str(x))
+
+
+_SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
+def fmt_sci(v: float, digits: int = 3) -> str:
+    """Scientific notation as a reader writes it: 1e9 -> '10⁹', 2.5e-4 -> '2.5×10⁻⁴'."""
+    mantissa, exponent = f"{v:.{digits - 1}e}".split("e")
+    mantissa = mantissa.rstrip("0").rstrip(".")
+    power = "10" + str(int(exponent)).translate(_SUPERSCRIPT)
+    return power if mantissa == "1" else ("-" + power if mantissa == "-1" else f"{mantissa}×{power}")
+
+
+def fmt_sig(x, digits: int = 3) -> str:
+    """A number with ``digits`` significant figures: 1234.5 -> '1,235', 0.01234 -> '0.0123', 3e9 -> '3×10⁹'."""
+    v = num(x)
+    if v is None:
+        return NA
+    if v == 0:
+        return "0"
+    if abs(v) >= 1e6 or abs(v) < 1e-3:
+        return fmt_sci(v, digits)
+    if abs(v) >= 10 ** (digits - 1):
+        return f"{v:,.0f}"
+    decimals = digits - 1 - int(math.floor(math.log10(abs(v))))
+    return f"{v:,.{decimals}f}"
+
+
+def fmt_ref(x) -> str:
+    """A threshold or limit, without padding zeros: 1.0 -> '1', 0.1 -> '0.1', 1e9 -> '10⁹'."""
+    v = num(x)
+    if v is None:
+        return NA
+    return fmt_sci(v, 3) if v != 0 and (abs(v) >= 1e5 or abs(v) < 1e-3) else f"{v:g}"
+
+
+def fmt_pct(x, decimals: int = 1) -> str:
+    """A fraction 0-1 as a percentage: 0.425 -> '42.5%'."""
+    v = num(x)
+    return NA if v is None else f"{100 * v:.{decimals}f}%"
+
+
+def _pct_ci(lo: float, hi: float) -> str:
+    """'(27.0–59.0%)' without a '-0.0' from rounding noise below zero."""
+    lo_s, hi_s = (f"{100 * v:.1f}".replace("-0.0", "0.0") for v in (lo, hi))
+    return f"({lo_s}–{hi_s}%)"
+
+
+def fmt_rate(r) -> str:
+    """A proportion with its CI and counts: '42.5% (27.0–59.0%) · 17/40'."""
+    est = num(get(r, "estimate"))
+    if est is None:
+        return NA
+    text = fmt_pct(est)
+    lo, hi = num(get(r, "low")), num(get(r, "high"))
+    if lo is not None and hi is not None:
+        text += " " + _pct_ci(lo, hi)
+    events, n = get(r, "events"), get(r, "n")
+    if num(events) is not None and num(n) is not None:
+        text += f" · {int(num(events))}/{int(num(n))}"
+    return text
+
+
+def fmt_days(x) -> str:
+    """Days with sensible rounding: 212.4 -> '212 d'."""
+    v = num(x)
+    return NA if v is None else f"{fmt_sig(v)} d"
+
+
+def fmt_median(m) -> str:
+    """A median time with its CI; None estimate means the median was not reached."""
+    if not isinstance(m, dict):
+        return NA
+    est, lo, hi = num(m.get("estimate")), num(m.get("low")), num(m.get("high"))
+    ci = ""
+    if lo is not None or hi is not None:
+        ci = f"95% CI {fmt_sig(lo) if lo is not None else 'NR'}–{fmt_sig(hi) if hi is not None else 'NR'}"
+    if est is None:
+        # An absent key is "unknown", an explicit None is "not reached" (Kaplan-Meier never fell to 50%).
+        if "estimate" not in m:
+            return NA
+        return "not reached" + (f" ({ci})" if ci else "")
+    return f"{fmt_days(est)}" + (f" ({ci.replace('95% CI ', '')})" if ci else "")
+
+
+def fmt_landmark(m) -> str:
+    """A landmark survival probability with CI: '55.0% (40.2–68.1%)'."""
+    est = num(get(m, "estimate"))
+    if est is None:
+        return NA
+    lo, hi = num(get(m, "low")), num(get(m, "high"))
+    ci = " " + _pct_ci(lo, hi) if lo is not None and hi is not None else ""
+    return fmt_pct(est) + ci
+
+
+def fmt_money(x, currency: str = "USD") -> str:
+    """'USD 412,000' (rounded to whole units)."""
+    v = num(x)
+    return NA if v is None else f"{currency} {v:,.0f}"
+
+
+def fmt_p(p) -> str:
+    """A p-value: '<0.001', '0.034', '0.52'."""
+    v = num(p)
+    if v is None:
+        return NA
+    if v < 0.001:
+        return "<0.001"
+    return f"{v:.3f}" if v < 0.1 else f"{v:.2f}"
+
+
+def fmt_hr(h) -> str:
+    """A hazard ratio with CI: '0.62 (0.41–0.93)'."""
+    est = num(get(h, "hr"))
+    if est is None:
+        return NA
+    lo, hi = num(get(h, "low")), num(get(h, "high"))
+    ci = f" ({lo:.2f}–{hi:.2f})" if lo is not None and hi is not None else ""
+    return f"{est:.2f}{ci}"
+
+
+def fmt_value(v) -> str:
+    """Any scalar or small container from meta, compactly (floats to 4 significant figures)."""
+    if isinstance(v, bool) or v is None:
+        return str(v)
+    if isinstance(v, float):
+        return fmt_sci(v, 4) if v != 0 and (abs(v) >= 1e5 or abs(v) < 1e-3) else f"{v:.4g}"
+    if isinstance(v, list | tuple):
+        return ", ".join(fmt_value(x) for x in v)
+    if isinstance(v, dict):
+        return "; ".join(f"{k}: {fmt_value(x)}" for k, x in v.items())
+    return str(v)

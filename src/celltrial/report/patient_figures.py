@@ -1,0 +1,233 @@
+"""Per-patient figures: swimmer plot, spider plot and waterfall plot.
+
+Subsets are the first patients of the first replicate of each arm (virtual patients are drawn
+independently, so this is an unbiased sample), and each caption says how many are shown.
+
+Example:
+    >>> fig, caption = swimmer_figure(ReportContext(run))  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
+
+from .data import ReportContext, column
+from .style import RESPONSE_COLOURS, arm_title, day_ticks, empty_panel, new_figure
+
+SWIMMER_PATIENTS = 40
+SPIDER_PATIENTS = 50
+WATERFALL_PATIENTS = 200
+#: Display caps on % change (growth to a lethal burden is thousands of %; the shape near 0 matters).
+SPIDER_MAX_PCT = 200.0
+WATERFALL_MAX_PCT = 100.0
+
+
+def first_patients(p: dict, n: int) -> np.ndarray:
+    """Row indices of the first ``n`` patients of the first replicate in ``p``."""
+    rep = column(p, "replicate")
+    if not rep.size:
+        return np.array([], dtype=int)
+    rep = np.where(np.isfinite(rep), rep, 0.0)
+    idx = np.flatnonzero(rep == rep.min())
+    pat = column(p, "patient")
+    order = np.argsort(np.where(np.isfinite(pat[idx]), pat[idx], np.inf), kind="stable")
+    return idx[order][:n]
+
+
+def swimmer_figure(ctx: ReportContext):
+    """One bar per patient to the OS time, with response, progression, death and ongoing markers."""
+    rows = {a: first_patients(ctx.patients(a), SWIMMER_PATIENTS) for a in ctx.arms}
+    if not any(len(r) for r in rows.values()):
+        return None
+    sizes = [max(len(r), 4) for r in rows.values()]
+    fig = new_figure(11, 1.2 + sum(0.15 * s + 0.7 for s in sizes))
+    gs = fig.add_gridspec(len(ctx.arms), 1, height_ratios=sizes)
+    axes = [fig.add_subplot(gs[0])]
+    axes += [fig.add_subplot(gs[i], sharex=axes[0]) for i in range(1, len(ctx.arms))]
+    t_max = ctx.follow_up()
+    notes = []
+    for ax, arm in zip(axes, ctx.arms, strict=True):
+        p, idx = ctx.patients(arm), rows[arm]
+        total = len(column(p, "os_days"))
+        notes.append(f"{arm}: {len(idx)} of {total}")
+        if not len(idx):
+            arm_title(ax, arm, ctx.colours[arm])
+            empty_panel(ax, "no evaluable patients")
+            continue
+        arm_title(ax, arm, ctx.colours[arm], f"({len(idx)} of {total} patients)")
+        _swim_arm(ax, {k: column(p, k, kind)[idx] for k, kind in _SWIM_COLS.items()}, ctx.colours[arm], t_max)
+    axes[-1].set_xlabel("Days after first infusion")
+    axes[0].set_xlim(0, t_max * 1.04)
+    axes[0].set_xticks(day_ticks(t_max))
+    fig.legend(handles=_SWIM_LEGEND, loc="outside lower center", ncols=len(_SWIM_LEGEND), frameon=False)
+    fig.suptitle("Swimmer plot: time on study per patient")
+    caption = ("Each bar is one patient, from first infusion to death or end of follow-up (overall survival time), "
+               f"longest first. Shown: the first patients of replicate 0 of each arm ({'; '.join(notes)} evaluable "
+               "patients). Progression is marked where it came before death.")
+    return fig, caption
+
+
+_SWIM_COLS = {"os_days": float, "os_event": bool, "pfs_days": float, "pfs_event": bool,
+              "time_to_response_days": float, "cr": bool}
+_MARKERS = {
+    "cr": dict(marker="^", color=RESPONSE_COLOURS["CR"], ms=8, ls="none", label="Response onset (CR)"),
+    "pr": dict(marker="^", color=RESPONSE_COLOURS["PR"], ms=8, ls="none", mec="#1a7837", label="Response onset (PR)"),
+    "pd": dict(marker="D", color=RESPONSE_COLOURS["PD"], ms=6.5, ls="none", label="Progression"),
+    "death": dict(marker="X", color="black", ms=8, ls="none", label="Death"),
+    "alive": dict(marker=">", color="#555555", ms=7, ls="none", label="Alive at end of follow-up"),
+}
+_SWIM_LEGEND = [Line2D([], [], **m) for m in _MARKERS.values()]
+
+
+def _swim_arm(ax, c: dict, colour: str, t_max: float) -> None:
+    os_days = np.where(np.isfinite(c["os_days"]), c["os_days"], 0.0)
+    order = np.argsort(-os_days, kind="stable")
+    c = {k: v[order] for k, v in c.items()}
+    os_days = os_days[order]
+    y = np.arange(len(os_days))
+    ax.barh(y, os_days, height=0.72, color=colour, alpha=0.55, lw=0)
+    ttr = c["time_to_response_days"]
+    for key, sel in (("cr", np.isfinite(ttr) & c["cr"]), ("pr", np.isfinite(ttr) & ~c["cr"])):
+        ax.plot(ttr[sel], y[sel], **_no_label(_MARKERS[key]))
+    # PFS events at the death day are deaths without earlier progression: marked as death only.
+    prog = c["pfs_event"] & np.isfinite(c["pfs_days"]) & (~c["os_event"] | (c["pfs_days"] < os_days - 1e-9))
+    ax.plot(c["pfs_days"][prog], y[prog], **_no_label(_MARKERS["pd"]))
+    ax.plot(os_days[c["os_event"]], y[c["os_event"]], **_no_label(_MARKERS["death"]))
+    alive = ~c["os_event"]
+    ax.plot(os_days[alive] + 0.012 * t_max, y[alive], **_no_label(_MARKERS["alive"]))
+    ax.set_ylim(len(y) - 0.4, -0.6)
+    ax.set_yticks([])
+    ax.set_ylabel("Patients")
+    ax.grid(axis="y", visible=False)
+
+
+def _no_label(style: dict) -> dict:
+    return {k: v for k, v in style.items() if k != "label"}
+
+
+def _pct_change(day, burden, baseline, floor):
+    """% change from baseline of the burden floored at the imaging detection limit."""
+    b = np.maximum(burden, floor)
+    b0 = max(baseline, floor)
+    return 100.0 * (b - b0) / b0
+
+
+def _series_changes(ctx: ReportContext, arm: str, n: int, floor: float):
+    """[(key, day, % change)] for the first ``n`` patients with trajectories, or None."""
+    at = ctx.trajectories.arm(arm)
+    if at is None or not at.has("B_tot"):
+        return None
+    out = []
+    for key in at.subset(n):
+        day, b = at.series("B_tot", key)
+        fin = np.isfinite(b)
+        if not fin.any():
+            continue
+        day, b = day[fin], b[fin]
+        out.append((key, at.stride, day, _pct_change(day, b, b[0], floor)))
+    return out
+
+
+def _best_response_lookup(ctx: ReportContext, arm: str) -> dict:
+    p = ctx.patients(arm)
+    rep = np.nan_to_num(column(p, "replicate")).astype(np.int64)
+    pat = np.nan_to_num(column(p, "patient")).astype(np.int64)
+    best = column(p, "best_response", str)
+    return {(int(r), int(q)): str(b) for r, q, b in zip(rep, pat, best, strict=True)}
+
+
+def _response_of(lookup: dict, key: int, stride: int) -> str:
+    r = lookup.get((int(key // stride), int(key % stride)), "NE")
+    return r if r in RESPONSE_COLOURS else "NE"
+
+
+def _arm_panels(ctx: ReportContext, height: float):
+    n = len(ctx.arms)
+    ncols = min(n, 3)
+    fig = new_figure(min(5.2 * n, 15.6), height * math.ceil(n / ncols) + 0.8)
+    axes = np.atleast_1d(fig.subplots(math.ceil(n / ncols), ncols, sharey=True, squeeze=False)).ravel()
+    for ax in axes[n:]:
+        ax.set_visible(False)
+    return fig, list(axes[:n])
+
+
+def _response_legend(fig, seen: set) -> None:
+    handles = [Patch(color=RESPONSE_COLOURS[r], label=f"Best response {r}") for r in RESPONSE_COLOURS if r in seen]
+    if handles:
+        fig.legend(handles=handles, loc="outside lower center", ncols=len(handles), frameon=False)
+
+
+def spider_figure(ctx: ReportContext):
+    """% change of tumour burden from baseline vs day, one line per patient, coloured by best response."""
+    floor = ctx.rule("imaging_detection_cells") or 1.0
+    data = {a: _series_changes(ctx, a, SPIDER_PATIENTS, floor) for a in ctx.arms}
+    if not any(data.values()):
+        return None
+    fig, axes = _arm_panels(ctx, 4.6)
+    seen = set()
+    for ax, arm in zip(axes, ctx.arms, strict=True):
+        arm_title(ax, arm, ctx.colours[arm], f"({len(data[arm])} patients)" if data[arm] else "")
+        if not data[arm]:
+            empty_panel(ax, ctx.no_trajectory_reason(arm))
+            continue
+        lookup = _best_response_lookup(ctx, arm)
+        for key, stride, day, pct in data[arm]:
+            resp = _response_of(lookup, key, stride)
+            seen.add(resp)
+            ax.plot(day, pct, color=RESPONSE_COLOURS[resp], lw=1.0, alpha=0.8)
+        ax.axhline(0, color="#444444", lw=0.9)
+        ax.set_xlim(0, ctx.follow_up())
+        ax.set_xticks(day_ticks(ctx.follow_up()))
+        ax.set_xlabel("Days after first infusion")
+    axes[0].set_ylim(-105, SPIDER_MAX_PCT)
+    axes[0].set_ylabel("Change in tumour burden from baseline (%)")
+    _response_legend(fig, seen)
+    fig.suptitle("Spider plot: tumour burden change from baseline")
+    caption = (f"One line per patient (the first {SPIDER_PATIENTS} evaluable patients of replicate 0 per arm), "
+               "coloured by best overall response. Burden below the imaging detection limit is drawn at the limit "
+               "(a patient in remission shows as about −100%, not as the model's exact residual cells). "
+               f"The y axis is cut at +{SPIDER_MAX_PCT:.0f}%.")
+    return fig, caption
+
+
+def waterfall_figure(ctx: ReportContext):
+    """Best % change of tumour burden per patient, sorted, coloured by best response."""
+    floor = ctx.rule("imaging_detection_cells") or 1.0
+    data = {a: _series_changes(ctx, a, WATERFALL_PATIENTS, floor) for a in ctx.arms}
+    if not any(data.values()):
+        return None
+    fig, axes = _arm_panels(ctx, 4.2)
+    seen = set()
+    for ax, arm in zip(axes, ctx.arms, strict=True):
+        arm_title(ax, arm, ctx.colours[arm], f"({len(data[arm])} patients)" if data[arm] else "")
+        if not data[arm]:
+            empty_panel(ax, ctx.no_trajectory_reason(arm))
+            continue
+        lookup = _best_response_lookup(ctx, arm)
+        best, colours = [], []
+        for key, stride, day, pct in data[arm]:
+            after = pct[day > 0]
+            best.append(float(after.min()) if after.size else 0.0)
+            resp = _response_of(lookup, key, stride)
+            seen.add(resp)
+            colours.append(RESPONSE_COLOURS[resp])
+        order = np.argsort(-np.asarray(best), kind="stable")
+        ax.bar(np.arange(len(best)), np.minimum(np.asarray(best)[order], WATERFALL_MAX_PCT),
+               color=np.asarray(colours)[order], width=0.85, lw=0)
+        ax.axhline(0, color="#444444", lw=0.9)
+        ax.set_xticks([])
+        ax.set_xlabel("Patients (sorted by best change)")
+        ax.grid(axis="x", visible=False)
+    axes[0].set_ylim(-105, WATERFALL_MAX_PCT + 5)
+    axes[0].set_ylabel("Best change in tumour burden (%)")
+    _response_legend(fig, seen)
+    fig.suptitle("Waterfall plot: best change in tumour burden")
+    caption = (f"One bar per patient (up to the first {WATERFALL_PATIENTS} evaluable patients of replicate 0 per "
+               "arm): the largest fall of tumour burden from baseline after day 0, coloured by best overall response. "
+               "Burden below the imaging detection limit counts as the limit. Bars are capped at "
+               f"+{WATERFALL_MAX_PCT:.0f}%.")
+    return fig, caption

@@ -1,0 +1,221 @@
+"""HTML tables of the report: arms, status counts, per-arm summary, comparisons, replicates.
+
+Every value from the run passes through :func:`~celltrial.report.fmt.esc` (scenario files are
+user input; a title must not be able to inject markup).
+
+Example:
+    >>> table(["a", "b"], [["1", "2"]])
+    '<table><thead><tr><th>a</th><th>b</th></tr></thead><tbody><tr><td>1</td><td>2</td></tr></tbody></table>'
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .data import ReportContext, column
+from .fmt import (
+    NA,
+    esc,
+    fmt_days,
+    fmt_hr,
+    fmt_landmark,
+    fmt_median,
+    fmt_money,
+    fmt_p,
+    fmt_rate,
+    fmt_sig,
+    fmt_value,
+    get,
+)
+
+
+def table(headers: list, rows: list, cls: str = "") -> str:
+    """An HTML table; ``headers`` and cells must already be escaped HTML."""
+    head = "".join(f"<th>{h}</th>" for h in headers)
+    body = "".join("<tr>" + "".join(f"<td>{c}</td>" for c in row) + "</tr>" for row in rows)
+    attr = f' class="{cls}"' if cls else ""
+    return f"<table{attr}><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def arm_label(ctx: ReportContext, arm: str) -> str:
+    """Arm name with a colour swatch matching the figures."""
+    return f'<span class="arm"><span class="swatch" style="background:{ctx.colours[arm]}"></span>{esc(arm)}</span>'
+
+
+def arms_table(ctx: ReportContext) -> str:
+    rows = [[arm_label(ctx, a.get("name", "")), esc(a.get("product", "")), esc(a.get("dose", "")),
+             esc(a.get("regimen", "")), esc(a.get("description", ""))] for a in ctx.run.arms]
+    return table(["Arm", "Product", "Dose", "Regimen", "Description"], rows)
+
+
+def status_counts(ctx: ReportContext) -> dict:
+    """arm -> {status: count}, counted from the patients table."""
+    patients = ctx.run.patients or {}
+    arm_col = np.asarray(patients.get("arm", []))
+    status = np.asarray(patients.get("status", np.full(len(arm_col), "OK")))
+    out = {}
+    for arm in ctx.arms:
+        values, counts = np.unique(status[arm_col == arm], return_counts=True)
+        out[arm] = {str(v): int(c) for v, c in zip(values, counts, strict=True)}
+    return out
+
+
+def status_html(ctx: ReportContext) -> str:
+    """Status counts per arm, and a warning box when any patient's solve failed."""
+    counts = status_counts(ctx)
+    statuses = sorted({s for c in counts.values() for s in c}, key=lambda s: (s != "OK", s)) or ["OK"]
+    rows = [[arm_label(ctx, a)] + [str(counts[a].get(s, 0)) for s in statuses] + [str(sum(counts[a].values()))]
+            for a in ctx.arms]
+    html = table(["Arm"] + [esc(s) for s in statuses] + ["Total"], rows, "compact")
+    failed = {s: sum(c.get(s, 0) for c in counts.values()) for s in statuses if s != "OK"}
+    n_failed, n_all = sum(failed.values()), sum(sum(c.values()) for c in counts.values())
+    if n_failed:
+        detail = ", ".join(f"{esc(s)}: {n}" for s, n in failed.items() if n)
+        html = (f'<div class="warning"><strong>Warning:</strong> {n_failed} of {n_all} virtual patients could not be '
+                f"simulated ({detail}). They are left out of all figures, curves and rates computed here; results "
+                "may be biased if failures are related to the outcome.</div>") + html
+    if str(ctx.meta.get("status", "finished")) not in ("finished", ""):
+        html = (f'<div class="warning"><strong>Warning:</strong> this run is {esc(ctx.meta.get("status"))}; '
+                "the results are incomplete.</div>") + html
+    return html
+
+
+def _median_or_days(v) -> str:
+    return fmt_median(v) if isinstance(v, dict) else fmt_days(v)
+
+
+def _landmark_days(ctx: ReportContext, endpoint: str) -> list:
+    days = set()
+    for arm in ctx.arms:
+        lm = get(ctx.summary, "arms", arm, "landmarks", endpoint)
+        if isinstance(lm, dict):
+            days.update(str(k) for k in lm)
+    return sorted(days, key=lambda k: float(k) if fmt_sig(k) != NA else 0.0)
+
+
+def _n_text(ctx: ReportContext, arm: str) -> str:
+    s = get(ctx.summary, "arms", arm, default={})
+    n = get(s, "n")
+    if n is None:
+        return str(len(column(ctx.patients(arm), "os_days")))
+    ok = get(s, "status", "OK")
+    return f"{n}" + (f" ({ok} evaluable)" if ok is not None and ok != n else "")
+
+
+def _cost_per_responder(ctx: ReportContext, arm: str) -> str:
+    v = get(ctx.summary, "arms", arm, "cost_per_responder")
+    if v is None and get(ctx.summary, "arms", arm, "orr_rate", "events") == 0:
+        return "n/a (no responders)"
+    return fmt_money(v, ctx.currency)
+
+
+def summary_rows(ctx: ReportContext) -> list:
+    """(label, {arm: formatted value}) rows of the per-arm summary table."""
+    def a(arm, *keys):
+        return get(ctx.summary, "arms", arm, *keys)
+
+    rows = [
+        ("Patients (n)", lambda arm: _n_text(ctx, arm)),
+        ("Complete response (CR), % (95% CI) · n/N", lambda arm: fmt_rate(a(arm, "cr_rate"))),
+        ("Objective response (CR or PR), % (95% CI) · n/N", lambda arm: fmt_rate(a(arm, "orr_rate"))),
+        ("Median progression-free survival (95% CI)", lambda arm: fmt_median(a(arm, "median_pfs_days"))),
+        ("Median overall survival (95% CI)", lambda arm: fmt_median(a(arm, "median_os_days"))),
+    ]
+    for endpoint, name in (("pfs", "Progression-free"), ("os", "Overall survival")):
+        for day in _landmark_days(ctx, endpoint):
+            rows.append((f"{name} at day {esc(day)}, % (95% CI)",
+                         lambda arm, e=endpoint, d=day: fmt_landmark(a(arm, "landmarks", e, d))))
+    rows += [
+        ("Median time to response", lambda arm: _median_or_days(a(arm, "median_time_to_response_days"))),
+        ("Median duration of response (95% CI)",
+         lambda arm: _median_or_days(a(arm, "median_duration_of_response_days"))),
+        ("CRS grade ≥ 3, % (95% CI) · n/N", lambda arm: fmt_rate(a(arm, "crs_grade3plus_rate"))),
+        ("Median peak product cells in blood, C<sub>max</sub> (cells/µL)",
+         lambda arm: fmt_sig(a(arm, "cmax_cells_uL_median"))),
+        ("Median time of peak, T<sub>max</sub>", lambda arm: fmt_days(a(arm, "tmax_days_median"))),
+        ("Median AUC days 0–28 (cells/µL × day)", lambda arm: fmt_sig(a(arm, "auc0_28_median"))),
+        ("Median ctDNA at day 28 (hGE/mL)", lambda arm: fmt_sig(a(arm, "ctdna_d28_median"))),
+        (f"Cost per patient ({esc(ctx.currency)})", lambda arm: fmt_money(a(arm, "cost_per_patient"), ctx.currency)),
+        (f"Cost per responder ({esc(ctx.currency)})", lambda arm: _cost_per_responder(ctx, arm)),
+    ]
+    return [(label, {arm: f(arm) for arm in ctx.arms}) for label, f in rows]
+
+
+def summary_table(ctx: ReportContext) -> str:
+    """Metrics as rows, arms as columns (easy to compare arms side by side)."""
+    rows = [[label] + [esc(values[arm]) for arm in ctx.arms] for label, values in summary_rows(ctx)]
+    return table(["Endpoint"] + [arm_label(ctx, a) for a in ctx.arms], rows, "summary")
+
+
+def comparisons_table(ctx: ReportContext) -> str:
+    comps = ctx.summary.get("comparisons") or []
+    rows = []
+    for c in comps:
+        if not isinstance(c, dict):
+            continue
+        arms = list(c.get("arms") or ["?", "?"]) + ["?", "?"]
+        ref, other = arms[0], arms[1]
+        row = [f"{esc(other)} vs {esc(ref)} (reference)"]
+        for endpoint in ("pfs", "os"):
+            hr = get(c, endpoint, "hazard_ratio")
+            row += [esc(fmt_hr(hr)), esc(fmt_p(get(c, endpoint, "logrank", "p")))]
+        rows.append(row)
+    if not rows:
+        return '<p class="na">Only one arm (or no comparison computed): no between-arm comparisons.</p>'
+    headers = ["Comparison", "PFS hazard ratio (95% CI)", "PFS log-rank p", "OS hazard ratio (95% CI)",
+               "OS log-rank p"]
+    note = ('<p class="note">Hazard ratio of the compared arm relative to the reference arm: below 1 means fewer '
+            "progressions or deaths over time in the compared arm.</p>")
+    return table(headers, rows) + note
+
+
+def _count_summary(c) -> str:
+    mean, sd = get(c, "mean"), get(c, "sd")
+    if fmt_sig(mean) == NA:
+        return NA
+    q = get(c, "quantiles", default={})
+    lo, hi = get(q, "5"), get(q, "95")
+    text = f"{fmt_sig(mean)} (SD {fmt_sig(sd)})"
+    return text + (f"; 5th–95th percentile {fmt_sig(lo)}–{fmt_sig(hi)}" if fmt_sig(lo) != NA else "")
+
+
+def replicates_html(ctx: ReportContext) -> str:
+    """Replicate-trial counts per arm and the probability of success, or a note when there are none."""
+    rep = ctx.summary.get("replicates")
+    if not isinstance(rep, dict):
+        return ('<p class="na">This run is a single trial (no replicate trials), so the chance variation of the '
+                "trial result is not estimated.</p>")
+    rows = [[arm_label(ctx, arm)] + [esc(_count_summary(get(rep, "arms", arm, k)))
+                                     for k in ("cr_count", "responder_count", "crs_grade3plus_count")]
+            for arm in ctx.arms]
+    out = f"<p>{esc(get(rep, 'n', default=NA))} replicate trials, each with new virtual patients.</p>"
+    out += table(["Arm", "Complete responders per trial", "Responders per trial", "CRS grade ≥ 3 per trial"], rows)
+    success = get(rep, "success")
+    if isinstance(success, dict):
+        crit = "".join(f"<li>{esc(c)}</li>" for c in (success.get("criteria") or []))
+        prob = success.get("probability")
+        out += (f'<div class="keybox"><strong>Probability of success: {esc(fmt_landmark(prob))}</strong> '
+                f"(share of replicate trials meeting all criteria, 95% CI)<ul>{crit}</ul></div>")
+    return out
+
+
+def meta_rows(ctx: ReportContext, keys: list) -> str:
+    """A two-column table of meta values (escaped)."""
+    rows = [[esc(label), esc(fmt_value(ctx.meta.get(k)) if ctx.meta.get(k) not in (None, "") else NA)]
+            for k, label in keys]
+    return table(["Item", "Value"], rows, "compact")
+
+
+def rules_table(ctx: ReportContext) -> str:
+    if not ctx.rules:
+        return '<p class="na">No endpoint rules recorded.</p>'
+    return table(["Rule", "Value"], [[esc(k), esc(fmt_value(v))] for k, v in ctx.rules.items()], "compact")
+
+
+def parameter_changes_table(ctx: ReportContext) -> str:
+    changes = [c for c in (ctx.meta.get("parameter_changes") or []) if isinstance(c, dict)]
+    if not changes:
+        return '<p class="na">No parameter differs from the presets.</p>'
+    keys = ("arm", "parameter", "preset_value", "value", "reason")
+    rows = [[esc(fmt_value(c.get(k)) if c.get(k) is not None else NA) for k in keys] for c in changes]
+    return table(["Arm", "Parameter", "Preset value", "Value used", "Reason"], rows)

@@ -1,0 +1,150 @@
+"""Run a scenario into the results store, and present stored runs (the CLI's working layer).
+
+Example:
+    >>> outcome = execute("scenarios/quickstart.yaml", patients=20, store_path="/tmp/r.duckdb")  # doctest: +SKIP
+    >>> outcome.public_summary()["arms"]["axi-cel"]["n"]                                         # doctest: +SKIP
+    20
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+from ._version import __version__
+from .presets import load_disease
+from .scenarios import load_scenario
+from .trials.design import TrialPlan
+from .trials.rundata import RunData
+from .trials.trial import apply_overrides, run_trial
+
+
+@dataclass
+class Outcome:
+    run: RunData
+    store_path: str
+
+    def public_summary(self) -> dict:
+        return public_summary(self.run)
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+
+
+def git_revision() -> str:
+    """The git revision of the celltrial checkout this package runs from, or "" (installed wheel)."""
+    try:
+        out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=Path(__file__).parent, capture_output=True,
+                             text=True, timeout=5)
+        return out.stdout.strip() if out.returncode == 0 else ""
+    except (OSError, subprocess.SubprocessError):
+        return ""
+
+
+def extrapolation_notes(plan: TrialPlan) -> list:
+    """Plain statements of what in this run goes beyond published data."""
+    notes = []
+    disease = load_disease(plan.scenario.disease)
+    if disease.extrapolation:
+        notes.append(f"Disease {disease.name}: {disease.extrapolation}")
+    for arm in plan.arms:
+        p = arm.product
+        if p.extrapolation:
+            notes.append(f"Arm {arm.name} ({p.name}): {p.extrapolation}")
+        if p.calibration is None:
+            notes.append(f"Arm {arm.name}: the kinetics of {p.name} are not fitted to patient data.")
+    estimates = sum(1 for q in plan.model.parameters if q.source.lstrip().startswith(("[E]", "[X]")))
+    notes.append(f"{estimates} of {len(plan.model.parameters)} model parameters are estimates ([E]) or "
+                 "reconstructions ([X]) without a directly published value (see docs/models/standard.md).")
+    notes.append("Response, progression, survival and CRS grades are not yet calibrated to trial outcomes; "
+                 "treat rates as model predictions, not forecasts of a real trial.")
+    if plan.scenario.costs == type(plan.scenario.costs)():
+        notes.append("Costs use the default unit prices, most of them estimates ([E]).")
+    return notes
+
+
+def run_meta(plan: TrialPlan, text: str) -> tuple[dict, list]:
+    s = plan.scenario
+    rules = s.endpoints.model_dump(exclude={"success"})
+    rules["currency"] = s.costs.currency
+    rules["landmarks_days"] = s.endpoints.landmarks(s.follow_up_days)
+    meta = {
+        "scenario_name": s.name, "scenario_title": s.title, "scenario_text": text, "seed": s.seed,
+        "patients_per_arm": plan.patients, "replicates": plan.replicates, "design": s.cohort.design,
+        "follow_up_days": s.follow_up_days, "package_version": __version__, "git_revision": git_revision(),
+        "model": f"{plan.model.name} {plan.model.structure_fingerprint()[:12]}", "started": _now(),
+        "finished": "", "status": "running", "endpoint_rules": rules,
+        "parameter_changes": plan.parameter_changes, "extrapolation": extrapolation_notes(plan), "chunks": 0,
+    }
+    arms = []
+    for arm, spec in zip(plan.arms, s.arms, strict=True):
+        dose = arm.product.dose
+        dose_text = (f"{dose.cells:.3g} cells" if dose.cells else f"{dose.per_kg:.3g} cells/kg") + (
+            f" (max {dose.max_cells:.3g})" if dose.max_cells else "")
+        regimen = ", ".join(f"day {d:g}" + (" after Flu/Cy" if ld else "") for d, ld in plan.infusion_plan(arm))
+        arms.append({"name": arm.name, "product": arm.product.name, "description": spec.description or
+                     arm.product.title, "dose": dose_text, "regimen": regimen})
+    return meta, arms
+
+
+def execute(scenario_path, *, patients=None, replicates=None, seed=None, store_path=None, chunk_size=None,
+            threads=None, progress=False) -> Outcome:
+    """Load, run and store a scenario; returns the stored run (reloaded from the store)."""
+    from .store import DEFAULT_STORE, open_store
+
+    scenario, text = load_scenario(scenario_path)
+    scenario = apply_overrides(scenario, patients, replicates, seed)
+    plan = TrialPlan(scenario)
+    meta, arms = run_meta(plan, text)
+    path = str(store_path or DEFAULT_STORE)
+    with open_store(path) as store:
+        run_id = store.create_run(meta, arms)
+        bar = _progress_bar(progress)
+        try:
+            with bar:
+                task = bar.add_task(f"{scenario.name}: simulating", total=plan.rows() * len(plan.arms))
+                output = run_trial(scenario, chunk_size=chunk_size, threads=threads,
+                                   on_chunk=lambda k, table, traj: store.write_chunk(run_id, k, table, traj),
+                                   progress=lambda done, total: bar.update(task, completed=done))
+        except BaseException:
+            store.mark_interrupted(run_id)
+            raise
+        store.finish_run(run_id, output.summary, _now())
+        return Outcome(store.load(run_id), path)
+
+
+def _progress_bar(enabled: bool):
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                    console=Console(stderr=True), disable=not enabled, transient=True)
+
+
+def public_summary(run: RunData) -> dict:
+    """The JSON summary of a run: deterministic (no run id, no clock), so equal seeds give equal JSON."""
+    m = run.meta
+    return {"scenario": m["scenario_name"], "seed": m["seed"], "patients_per_arm": m["patients_per_arm"],
+            "replicates": m["replicates"], "design": m["design"], "follow_up_days": m["follow_up_days"],
+            "status_counts": _status_counts(run), **run.summary}
+
+
+def _status_counts(run: RunData) -> dict:
+    import numpy as np
+
+    codes, counts = np.unique(np.asarray(run.patients["status"], dtype=str), return_counts=True)
+    return {str(c): int(k) for c, k in zip(codes, counts, strict=True)}
+
+
+def one_patient(scenario_path, arm: str, patient: int, *, seed=None, patients=None, step=1.0):
+    """The full course of one patient of a scenario: the same patient as row ``patient`` of replicate 0
+    of ``celltrial run`` with the same seed and ``--patients``."""
+    from .trials.patient import simulate_patient
+
+    scenario, _ = load_scenario(scenario_path)
+    plan = TrialPlan(apply_overrides(scenario, seed=seed, patients=patients))
+    return simulate_patient(plan, arm, patient, step=step)
+

@@ -1,0 +1,184 @@
+"""Terminal presentation of runs (rich tables): summary per arm, run list, comparison, one patient.
+
+Example:
+    >>> fmt_rate({"estimate": 0.5, "low": 0.3, "high": 0.7})
+    '50.0% (30.0-70.0)'
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from .trials.rundata import RunData
+
+
+def _console() -> Console:
+    return Console()
+
+
+def fmt_rate(r) -> str:
+    if not r or r.get("estimate") is None:
+        return "n/a"
+    ci = f" ({100 * r['low']:.1f}-{100 * r['high']:.1f})" if r.get("low") is not None else ""
+    return f"{100 * r['estimate']:.1f}%{ci}"
+
+
+def fmt_median(m, unit="d") -> str:
+    if not m:
+        return "n/a"
+    est = "not reached" if m.get("estimate") is None else f"{m['estimate']:.0f} {unit}"
+    lo = "-" if m.get("low") is None else f"{m['low']:.0f}"
+    hi = "NR" if m.get("high") is None else f"{m['high']:.0f}"
+    return f"{est} ({lo}-{hi})"
+
+
+def fmt_number(x, digits=3) -> str:
+    return "n/a" if x is None or (isinstance(x, float) and not np.isfinite(x)) else f"{x:,.{digits}g}"
+
+
+def fmt_money(x, currency="USD") -> str:
+    return "n/a" if x is None else f"{x:,.0f} {currency}"
+
+
+def summary_rows(run: RunData) -> list:
+    """(label, [cell per arm]) rows of the per-arm summary table."""
+    arms = run.summary.get("arms", {})
+    names = run.arm_names()
+    cur = run.meta.get("endpoint_rules", {}).get("currency", "USD")
+
+    def row(label, fn):
+        return label, [fn(arms.get(a, {})) for a in names]
+
+    rows = [
+        row("patients (OK / all)", lambda s: f"{s.get('status', {}).get('OK', 0)} / {s.get('n', 0)}"),
+        row("CR rate (95% CI)", lambda s: fmt_rate(s.get("cr_rate"))),
+        row("ORR (95% CI)", lambda s: fmt_rate(s.get("orr_rate"))),
+        row("median PFS (95% CI)", lambda s: fmt_median(s.get("median_pfs_days"))),
+        row("median OS (95% CI)", lambda s: fmt_median(s.get("median_os_days"))),
+    ]
+    for day in run.meta.get("endpoint_rules", {}).get("landmarks_days", []):
+        key = f"{day:g}"
+        rows.append(row(f"PFS at day {key}", lambda s, k=key: fmt_rate(s.get("landmarks", {}).get("pfs", {}).get(k))))
+        rows.append(row(f"OS at day {key}", lambda s, k=key: fmt_rate(s.get("landmarks", {}).get("os", {}).get(k))))
+    rows += [
+        row("CRS grade >= 3 (95% CI)", lambda s: fmt_rate(s.get("crs_grade3plus_rate"))),
+        row("median Cmax (cells/uL)", lambda s: fmt_number(s.get("cmax_cells_uL_median"))),
+        row("median Tmax (days)", lambda s: fmt_number(s.get("tmax_days_median"))),
+        row("median ctDNA day 28 (hGE/mL)", lambda s: fmt_number(s.get("ctdna_d28_median"))),
+        row("cost per patient", lambda s: fmt_money(s.get("cost_per_patient"), cur)),
+        row("cost per responder", lambda s: fmt_money(s.get("cost_per_responder"), cur)),
+    ]
+    return rows
+
+
+def print_summary(run: RunData, console: Console | None = None) -> None:
+    """Per-arm table, comparisons and replicate distributions of a run."""
+    console = console or _console()
+    m = run.meta
+    title = (f"{m.get('scenario_title', '')}\n{m.get('patients_per_arm')} patients per arm x "
+             f"{m.get('replicates')} replicate(s), {m.get('design')} design, seed {m.get('seed')}")
+    table = Table(title=escape(title))
+    table.add_column("endpoint")
+    for name in run.arm_names():
+        table.add_column(escape(name), justify="right")
+    for label, cells in summary_rows(run):
+        table.add_row(label, *cells)
+    console.print(table)
+    _print_comparisons(run, console)
+    _print_replicates(run, console)
+    failed = {k: v for a in run.summary.get("arms", {}).values() for k, v in a.get("status", {}).items() if k != "OK"}
+    if failed:
+        console.print(f"[yellow]solver problems: {failed}; those patients are excluded from the statistics[/yellow]")
+
+
+def _print_comparisons(run, console) -> None:
+    for c in run.summary.get("comparisons") or []:
+        ref, other = c["arms"]
+        parts = []
+        for end in ("pfs", "os"):
+            hr = (c.get(end) or {}).get("hazard_ratio") or {}
+            p = ((c.get(end) or {}).get("logrank") or {}).get("p")
+            hr_text = "HR n/a" if hr.get("hr") is None else f"HR {hr['hr']:.2f} ({hr['low']:.2f}-{hr['high']:.2f})"
+            parts.append(f"{end.upper()}: {hr_text}, log-rank p {fmt_number(p, 2)}")
+        console.print(f"{escape(other)} vs {escape(ref)}: " + "; ".join(parts))
+
+
+def _print_replicates(run, console) -> None:
+    rep = run.summary.get("replicates")
+    if not rep:
+        return
+    table = Table(title=f"across {rep['n']} replicate trials (count per trial: mean, 5th-95th percentile)")
+    table.add_column("arm")
+    for col in ("CR", "responders", "CRS >= 3"):
+        table.add_column(col, justify="right")
+    for arm, d in rep["arms"].items():
+        cells = []
+        for key in ("cr_count", "responder_count", "crs_grade3plus_count"):
+            q = d[key]["quantiles"]
+            cells.append(f"{d[key]['mean']:.2f} ({q['5']:g}-{q['95']:g})")
+        table.add_row(escape(arm), *cells)
+    console.print(table)
+    if rep.get("success"):
+        s = rep["success"]
+        console.print(f"probability of success ({' and '.join(s['criteria'])}): {fmt_rate(s['probability'])}")
+
+
+def print_runs(rows: list, console: Console | None = None) -> None:
+    console = console or _console()
+    if not rows:
+        console.print("no runs yet: `celltrial run scenarios/quickstart.yaml`")
+        return
+    table = Table(title="runs (newest first)")
+    for col in ("run_id", "scenario_name", "started", "status", "patients", "seed"):
+        table.add_column(col)
+    for r in rows:
+        table.add_row(*(escape(str(r.get(c, ""))) for c in ("run_id", "scenario_name", "started", "status",
+                                                             "patients", "seed")))
+    console.print(table)
+
+
+def compare_runs(a: RunData, b: RunData) -> list:
+    """One dict per (arm, endpoint) present in either run: label, value in A, value in B."""
+    out = []
+    rows_a, rows_b = dict(_labelled(a)), dict(_labelled(b))
+    for key in list(rows_a) + [k for k in rows_b if k not in rows_a]:
+        out.append({"arm": key[0], "endpoint": key[1], "a": rows_a.get(key, "-"), "b": rows_b.get(key, "-")})
+    return out
+
+
+def _labelled(run):
+    names = run.arm_names()
+    for label, cells in summary_rows(run):
+        for arm, cell in zip(names, cells, strict=True):
+            yield (arm, label), cell
+
+
+def print_comparison(a: RunData, b: RunData, rows: list, console: Console | None = None) -> None:
+    console = console or _console()
+    table = Table(title=f"A = {a.run_id}  vs  B = {b.run_id}")
+    for col in ("arm", "endpoint", "A", "B"):
+        table.add_column(col, justify="right" if col in ("A", "B") else "left")
+    for r in rows:
+        table.add_row(escape(r["arm"]), r["endpoint"], r["a"], r["b"])
+    console.print(table)
+
+
+def print_patient(course, arm: str, patient: int, console: Console | None = None) -> None:
+    """Key quantities of one patient's course at a few days (use --csv for everything)."""
+    console = console or _console()
+    cols = course.columns
+    t = cols["time"]
+    days = [d for d in (0, 1, 3, 7, 14, 28, 60, 90, 180, 270, 365, 540, 730) if d <= t[-1]]
+    idx = [int(np.argmin(np.abs(t - d))) for d in days]
+    table = Table(title=f"arm {escape(arm)}, patient {patient} (stream id {course.patient_id})")
+    keys = [("B_tot", "tumour cells"), ("product_uL", "product cells/uL"), ("car_copies", "CAR copies/ug"),
+            ("ctdna", "ctDNA hGE/mL"), ("il6_signal", "IL-6 pg/mL")]
+    table.add_column("day", justify="right")
+    for _, label in keys:
+        table.add_column(label, justify="right")
+    for j in idx:
+        table.add_row(f"{t[j]:g}", *(fmt_number(float(cols[k][j])) for k, _ in keys))
+    console.print(table)

@@ -1,0 +1,266 @@
+"""Read and check a scenario file: schema first, then names and values against presets and model.
+
+Every problem becomes one :class:`~celltrial.errors.ScenarioError` listing each bad field
+as ``path.to.field: what is wrong (got value); what is allowed``, with a "did you mean" for
+misspelt fields, presets and parameters. Nothing is clamped or silently ignored.
+
+Example:
+    >>> s = parse_scenario('''
+    ... name: demo
+    ... title: Demo
+    ... disease: lbcl
+    ... arms: [{name: axi, product: axi-cel-like}]
+    ... ''')
+    >>> s.arms[0].product
+    'axi-cel-like'
+"""
+
+from __future__ import annotations
+
+import types
+import typing
+from pathlib import Path
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from ..errors import PresetError, ScenarioError, did_you_mean
+from ..presets import load_disease, load_product, preset_names
+from ..presets.loader import check_parameters
+from ..presets.schema import Product
+from .schema import Scenario
+
+#: Above this many simulated patients a scenario is almost surely a typo (1e8 patient-arms).
+MAX_PATIENT_ARMS = 100_000_000
+#: Largest plausible single dose of cells (approved CAR-T doses are 1e7-1e9; NK up to ~1e10).
+MAX_DOSE_CELLS = 1e11
+
+
+def load_scenario(path: str | Path) -> tuple[Scenario, str]:
+    """Read a scenario file; returns (scenario, its text). ScenarioError on any problem."""
+    path = Path(path)
+    if not path.is_file():
+        hint = did_you_mean(path.name, [p.name for p in path.parent.glob("*.yaml")]) if path.parent.is_dir() else ""
+        raise ScenarioError(f"scenario file {str(path)!r} not found{hint}")
+    text = path.read_text()
+    return parse_scenario(text, where=str(path)), text
+
+
+def parse_scenario(text: str, where: str = "scenario") -> Scenario:
+    """Validate YAML ``text`` as a scenario (schema, presets, parameter names and bounds)."""
+    try:
+        data = yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
+    except yaml.YAMLError as exc:
+        raise ScenarioError(f"{where}: not valid YAML: {exc}") from None
+    if data is None:
+        raise ScenarioError(f"{where}: the file is empty; expected a mapping of fields at the top level")
+    if not isinstance(data, dict):
+        raise ScenarioError(f"{where}: expected a mapping of fields at the top level, got {type(data).__name__}")
+    try:
+        scenario = Scenario.model_validate(data)
+    except ValidationError as exc:
+        raise ScenarioError(format_errors(exc, where)) from None
+    problems = semantic_problems(scenario)
+    if problems:
+        raise ScenarioError(f"{where} is not a valid scenario:\n" + "\n".join(f"  - {p}" for p in problems))
+    return scenario
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """Safe YAML that refuses a key given twice (the second would silently win)."""
+
+    def construct_mapping(self, node, deep=False):
+        seen = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if key in seen:
+                raise yaml.constructor.ConstructorError(None, None, f"field {key!r} is given twice",
+                                                        key_node.start_mark)
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
+def format_errors(err: ValidationError, where: str) -> str:
+    """One line per pydantic error: field path, message, bad value, and a did-you-mean for extra fields."""
+    lines = [f"{where} is not a valid scenario:"]
+    for e in err.errors():
+        raw = list(e["loc"])
+        loc = [x for x in raw if not _is_union_tag(x)]
+        path = ".".join(str(x) for x in loc) or "(top level)"
+        message = e["msg"].removeprefix("Value error, ")
+        value = e.get("input")
+        if e["type"] == "extra_forbidden":
+            allowed = _fields_at(raw[:-1])
+            lines.append(f"  - {path}: unknown field{did_you_mean(str(loc[-1]), allowed)}; "
+                         f"allowed here: {', '.join(allowed)}")
+        elif e["type"] == "missing":
+            lines.append(f"  - {path}: missing (required)")
+        elif isinstance(value, (dict, list)) or repr(value) in message:
+            lines.append(f"  - {path}: {message}")
+        else:
+            lines.append(f"  - {path}: {message} (got {value!r:.80})")
+    return "\n".join(lines)
+
+
+def _is_union_tag(x) -> bool:
+    # the tagged union of success criteria adds the member's class name to error paths
+    return x in ("CountCriterion", "CompareCriterion")
+
+
+def _model_of(annotation):
+    """The BaseModel class inside an annotation like ``X | None`` or ``list[X]`` (first found)."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    if isinstance(annotation, types.UnionType) or typing.get_origin(annotation) is not None:
+        for arg in typing.get_args(annotation):
+            found = _model_of(arg)
+            if found is not None:
+                return found
+    return None
+
+
+def _fields_at(loc) -> list:
+    from . import rules
+
+    model = Scenario
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        if _is_union_tag(part):
+            model = getattr(rules, part)
+            continue
+        field = model.model_fields.get(part)
+        inner = _model_of(field.annotation) if field else None
+        if inner is None:
+            return []
+        model = inner
+    return list(model.model_fields)
+
+
+def semantic_problems(s: Scenario) -> list:
+    """Problems the schema cannot see: unknown presets/parameters, values out of bounds, implausible sizes."""
+    problems = []
+    try:
+        load_disease(s.disease)
+    except PresetError as exc:
+        problems.append(f"disease: {exc}")
+    _check_values(problems, "disease_changes", s.disease_changes)
+    _check_values(problems, "cohort.variability", {k: 0.0 for k in s.cohort.variability}, bounds=False)
+    _check_values(problems, "cohort.effects", {e.parameter: 0.0 for e in s.cohort.effects}, bounds=False)
+    for i, arm in enumerate(s.arms):
+        problems.extend(_arm_problems(arm, f"arms.{i}", s.follow_up_days))
+    names = [a.name for a in s.arms]
+    if len(set(names)) != len(names):
+        problems.append(f"arms: arm names must be unique; got {names}")
+    problems += _late_days(s)
+    problems += _effect_problems(s.cohort)
+    wanted = [("endpoints.reference_arm", s.endpoints.reference_arm)] if s.endpoints.reference_arm else []
+    for i, c in enumerate(s.endpoints.success):
+        arms = c.arms if hasattr(c, "arms") else [c.arm]
+        wanted += [(f"endpoints.success.{i}.{'arms' if hasattr(c, 'arms') else 'arm'}", a) for a in arms]
+    problems += [f"{w}: no arm named {a!r}{did_you_mean(a, names)}; arms: {names}" for w, a in wanted if a not in names]
+    total = s.cohort.patients * s.cohort.replicates * len(s.arms)
+    if total > MAX_PATIENT_ARMS:
+        problems.append(f"cohort: {total:,} patient-arms (patients x replicates x arms) is above the limit "
+                        f"{MAX_PATIENT_ARMS:,}; use fewer replicates or patients")
+    return problems
+
+
+def _late_days(s) -> list:
+    """Days after the end of follow-up, each reported at its own field."""
+    end = s.follow_up_days
+    fields = [("assessments.imaging_days", s.assessments.imaging_days),
+              ("assessments.ctdna_days", s.assessments.ctdna_days),
+              ("endpoints.landmarks_days", s.endpoints.landmarks_days or [])]
+    for i, arm in enumerate(s.arms):
+        r = arm.regimen
+        fields += [(f"arms.{i}.regimen.safety_switch_days", r.safety_switch_days)]
+        fields += [(f"arms.{i}.regimen.{name}.days", getattr(r, name).days)
+                   for name in ("radiotherapy", "anti_pd1", "adcc_antibody") if getattr(r, name) is not None]
+    out = []
+    for field, days in fields:
+        late = [d for d in days if d > end]
+        if late:
+            out.append(f"{field}: {late} fall after follow_up_days={end:g}; drop them or lengthen the follow-up")
+    return out
+
+
+def _effect_problems(cohort) -> list:
+    drawn = {name for name in ("weight_kg", "baseline_burden", "prior_lines") if getattr(cohort, name) is not None}
+    out = []
+    for i, e in enumerate(cohort.effects):
+        if e.covariate not in drawn:
+            out.append(f"cohort.effects.{i}.covariate: {e.covariate!r} is not drawn; give cohort.{e.covariate} "
+                       "a distribution first")
+        if (e.kind == "categorical") != isinstance(e.coefficient, dict):
+            out.append(f"cohort.effects.{i}.coefficient: a {e.kind} effect needs "
+                       + ("a mapping level -> factor" if e.kind == "categorical" else "a number"))
+    return out
+
+
+def _check_values(problems, where, values, bounds=True):
+    for name, value in values.items():
+        try:
+            check_parameters({name: value} if bounds else {}, where)
+            if not bounds:
+                from ..biology import standard_model
+
+                known = standard_model().parameter_names
+                if name not in known:
+                    raise PresetError(f"{where}: unknown parameter {name!r}{did_you_mean(name, known)}")
+        except PresetError as exc:
+            problems.append(str(exc))
+
+
+def _arm_problems(arm, where, follow_up) -> list:
+    problems = []
+    if arm.product not in preset_names("product"):
+        names = preset_names("product")
+        return [f"{where}.product: no product preset {arm.product!r}{did_you_mean(arm.product, names)}; "
+                f"available: {', '.join(names)}"]
+    product = load_product(arm.product)
+    c = arm.changes
+    if c.composition is not None and product.kind != "t_cell":
+        problems.append(f"{where}.changes.composition: {arm.product} is an NK product; composition "
+                        "(T-cell phenotypes) applies to t_cell products only")
+    if c.memory_like_fraction is not None and product.kind != "nk_cell":
+        problems.append(f"{where}.changes.memory_like_fraction: {arm.product} is a {product.kind} product; "
+                        "the memory-like (CIML) fraction applies to nk_cell products only")
+    _check_values(problems, f"{where}.changes.parameters", c.parameters)
+    if c.composition is not None and product.kind == "t_cell":
+        total = sum(c.composition.values())
+        if abs(total - 1.0) > 1e-6 or any(v < 0 for v in c.composition.values()):
+            problems.append(f"{where}.changes.composition: fractions must be >= 0 and sum to 1; they sum to "
+                            f"{total:g}")
+    if not problems:
+        try:
+            arm_product(arm)
+        except ScenarioError as exc:
+            problems.append(f"{where}.{exc}")
+    dose = c.dose or product.dose
+    biggest = dose.cells if dose.cells is not None else (dose.max_cells or dose.per_kg * 150.0)
+    if biggest > MAX_DOSE_CELLS:
+        problems.append(f"{where}.changes.dose: up to {biggest:.3g} cells per infusion is implausible (largest "
+                        f"allowed {MAX_DOSE_CELLS:.0e}); check the exponent or the cells/per_kg choice")
+    late = [d for d in arm.regimen.infusion_days if d >= follow_up]
+    if late:
+        problems.append(f"{where}.regimen.infusion_days: {late} at or after follow_up_days={follow_up:g}")
+    return problems
+
+
+def arm_product(arm) -> Product:
+    """The arm's product: its preset with the arm's ``changes`` applied (validated again)."""
+    base = load_product(arm.product).model_dump()
+    c = arm.changes
+    for field in ("dose", "car_fraction", "composition", "memory_like_fraction", "edits", "lymphodepletion"):
+        value = getattr(c, field)
+        if value is not None:
+            base[field] = value.model_dump() if isinstance(value, BaseModel) else value
+    base["parameters"] = {**base["parameters"],
+                          **{k: {"value": v, "source": "[E] scenario arm change"} for k, v in c.parameters.items()}}
+    try:
+        return Product.model_validate(base)
+    except ValidationError as exc:
+        details = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'product'}: {e['msg'].removeprefix('Value error, ')}"
+                            for e in exc.errors())
+        raise ScenarioError(f"changes: they make an invalid {arm.product} product: {details}") from None

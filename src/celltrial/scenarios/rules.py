@@ -1,0 +1,101 @@
+"""Endpoint rules: response by imaging (Lugano-like), death, kinetics limits, landmarks, success.
+
+Example:
+    >>> Endpoints().imaging_detection_cells
+    1000000000.0
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, field_validator, model_validator
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+
+class CountCriterion(_Strict):
+    """Per replicate trial: the number of patients of ``arm`` with ``count`` is at least / at most k."""
+
+    arm: str = Field(description="arm name")
+    count: Literal["cr", "responder", "crs_grade3plus"] = Field(description="patients counted per trial")
+    at_least: int | None = Field(None, ge=0, strict=True, description="success needs at least this many")
+    at_most: int | None = Field(None, ge=0, strict=True, description="success needs at most this many")
+
+    @model_validator(mode="after")
+    def _one_bound(self):
+        if (self.at_least is None) == (self.at_most is None):
+            raise ValueError("give exactly one of at_least or at_most")
+        return self
+
+
+class CompareCriterion(_Strict):
+    """Per replicate trial: log-rank test of ``compare`` between two arms has p below a level."""
+
+    compare: Literal["pfs", "os"] = Field(description="endpoint compared")
+    arms: list[str] = Field(min_length=2, max_length=2, description="the two arms compared")
+    logrank_p_below: float = Field(0.05, gt=0, lt=1, description="success needs a log-rank p below this")
+
+    @field_validator("arms")
+    @classmethod
+    def _two(cls, v):
+        if v[0] == v[1]:
+            raise ValueError(f"compare two different arms, got {v}")
+        return v
+
+
+def _criterion_kind(value) -> str:
+    if isinstance(value, dict):
+        return "CompareCriterion" if "compare" in value else "CountCriterion"
+    return type(value).__name__
+
+
+#: One success criterion; the tag picks the class, so errors come from that class alone.
+Criterion = Annotated[Annotated[CountCriterion, Tag("CountCriterion")] | Annotated[CompareCriterion,
+                                                                                 Tag("CompareCriterion")],
+                      Discriminator(_criterion_kind)]
+
+
+class Endpoints(_Strict):
+    """How endpoints are read from a patient's course."""
+
+    imaging_detection_cells: float = Field(
+        1e9, gt=0, description="[R] smallest burden imaging detects (about 1 cm3); below it: no measurable "
+                               "disease (CR)", json_schema_extra={"unit": "cells"})
+    partial_response_fraction: float = Field(
+        0.5, gt=0, lt=1, description="[K] Lugano PR: burden at most (1 - this) x baseline")
+    progression_increase: float = Field(
+        0.5, gt=0, le=10, description="[K] Lugano PD: burden at least (1 + this) x nadir, or measurable again "
+                                      "after CR")
+    lethal_burden_cells: float = Field(
+        1e12, gt=0, description="[E] death when the burden passes this (about 1 kg of tumour)",
+        json_schema_extra={"unit": "cells"})
+    gvhd_fatal_fraction: float = Field(
+        0.2, ge=0, le=1, description="[E] share of clinically significant GvHD that is fatal")
+    lloq_cells_uL: float = Field(
+        0.05, gt=0, description="[E] flow cytometry LLOQ of product cells in blood (axi-cel day-90 median "
+                                "0.1 cells/uL was measurable)", json_schema_extra={"unit": "cells/uL"})
+    ctdna_lod_hge_ml: float = Field(
+        0.1, gt=0, description="[E] one mutant molecule in a 10-15 mL draw at 50% efficiency (Avanzini)",
+        json_schema_extra={"unit": "hGE/mL"})
+    landmarks_days: list[float] | None = Field(
+        None, description="landmark PFS/OS days (default: half the follow-up and the end of follow-up)",
+        json_schema_extra={"unit": "day"})
+    reference_arm: str | None = Field(None, description="arm the others are compared with (default: first)")
+    success: list[Criterion] = Field(
+        [], description="criteria that must all hold in a replicate trial for it to count as a success")
+
+    @field_validator("landmarks_days")
+    @classmethod
+    def _positive(cls, v):
+        if v is not None and any(d <= 0 for d in v):
+            raise ValueError(f"landmark days must be positive, got {v}")
+        return v
+
+    def landmarks(self, follow_up_days: float) -> list:
+        """The landmark days in use (the default depends on the follow-up)."""
+        if self.landmarks_days is not None:
+            return list(self.landmarks_days)
+        return [follow_up_days / 2.0, follow_up_days]

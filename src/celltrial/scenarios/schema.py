@@ -1,0 +1,250 @@
+"""The scenario file schema (version 1): disease, cohort, arms, assessments, endpoints, costs.
+
+Every field has a unit and a default in its description (``docs/scenarios.md`` is generated
+from these classes). Unknown fields are errors: a silently ignored typo is a wrong trial.
+
+Example:
+    >>> s = Scenario.model_validate({"name": "demo", "title": "Demo", "disease": "lbcl",
+    ...                              "arms": [{"name": "axi", "product": "axi-cel-like"}]})
+    >>> s.cohort.patients, s.arms[0].regimen.infusion_days
+    (100, [0.0])
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from ..presets.schema import Dose, Edits
+from .costs import Costs
+from .rules import Endpoints
+
+SCHEMA_VERSION = 1
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+
+def _unit(unit: str) -> dict:
+    return {"unit": unit}
+
+
+_PARAMETERS = ("median", "sd_log", "mean", "sd", "low", "high", "levels")
+_NEEDS = {  # distribution -> (required, allowed)
+    "lognormal": (("median", "sd_log"), ("median", "sd_log")),
+    "normal": (("mean", "sd"), ("mean", "sd", "low", "high")),
+    "uniform": (("low", "high"), ("low", "high")),
+    "categorical": (("levels",), ("levels",)),
+}
+
+
+class Distribution(_Strict):
+    """A covariate distribution: lognormal (median, sd_log), normal (mean, sd, low, high),
+    uniform (low, high) or categorical (levels: name -> probability)."""
+
+    distribution: Literal["lognormal", "normal", "uniform", "categorical"] = Field(description="family")
+    median: float | None = Field(None, gt=0, description="lognormal median, in the covariate's unit")
+    sd_log: float | None = Field(None, gt=0, le=5, description="lognormal SD of log(value)")
+    mean: float | None = Field(None, description="normal mean")
+    sd: float | None = Field(None, gt=0, description="normal SD")
+    low: float | None = Field(None, description="normal truncation / uniform lower end")
+    high: float | None = Field(None, description="normal truncation / uniform upper end")
+    levels: dict[str, float] | None = Field(None, description="categorical: level -> probability (sum 1)")
+
+    @model_validator(mode="after")
+    def _needed(self):
+        need, allowed = _NEEDS[self.distribution]
+        missing = [k for k in need if getattr(self, k) is None]
+        if missing:
+            raise ValueError(f"a {self.distribution} distribution needs {missing}")
+        stray = [k for k in _PARAMETERS if k not in allowed and getattr(self, k) is not None]
+        if stray:
+            raise ValueError(f"{stray} do not apply to a {self.distribution} distribution (it takes {list(allowed)})")
+        if self.low is not None and self.high is not None and not self.low < self.high:
+            raise ValueError(f"low ({self.low:g}) must be below high ({self.high:g})")
+        if self.levels is not None:
+            total = sum(self.levels.values())
+            if any(p < 0 for p in self.levels.values()) or abs(total - 1.0) > 1e-9:
+                raise ValueError(f"level probabilities must be >= 0 and sum to 1; they sum to {total:g}")
+        return self
+
+    def to_covariate(self) -> dict:
+        """The mapping :meth:`celltrial.cohorts.Covariate.from_dict` reads."""
+        keep = _NEEDS[self.distribution][1]
+        out = {"distribution": self.distribution}
+        out.update({k: getattr(self, k) for k in keep if getattr(self, k) is not None})
+        return out
+
+
+class Effect(_Strict):
+    """A covariate effect on a model parameter (see :mod:`celltrial.cohorts.effects`)."""
+
+    parameter: str = Field(description="standard-model parameter")
+    covariate: Literal["weight_kg", "baseline_burden", "prior_lines"] = Field(description="cohort covariate")
+    kind: Literal["power", "exponential", "categorical"] = Field(description="form of the effect")
+    coefficient: float | dict[str, float] = Field(description="exponent, rate per unit, or level -> factor")
+    reference: float | str | None = Field(None, description="covariate value with factor 1 (or baseline level)")
+
+
+class Cohort(_Strict):
+    """Who the virtual patients are and how many."""
+
+    patients: int = Field(100, ge=1, le=10_000_000, strict=True,
+                          description="patients per arm (per replicate trial)")
+    design: Literal["independent", "paired"] = Field(
+        "independent", description="independent patients per arm, or the same virtual patients in every arm "
+                                   "(paired digital twins)")
+    replicates: int = Field(1, ge=1, le=1_000_000, strict=True,
+                            description="replicate trials (each with `patients` per arm)")
+    weight_kg: Distribution | None = Field(
+        None, description="body weight (kg); default: the disease preset's weight for everyone",
+        json_schema_extra=_unit("kg"))
+    baseline_burden: Distribution | None = Field(
+        None, description="tumour cells at day 0 (replaces the disease's B0 and its variability)",
+        json_schema_extra=_unit("cells"))
+    prior_lines: Distribution | None = Field(
+        None, description="prior lines of therapy (categorical); acts only through `effects`")
+    effects: list[Effect] = Field([], description="covariate effects on parameters")
+    variability: dict[str, float] = Field(
+        {}, description="log-normal SD per parameter, overriding the presets' (0 removes the variability)")
+    out_of_bounds: Literal["resample", "error"] = Field(
+        "resample", description="a patient drawn outside a parameter's bounds: redraw, or stop with an error")
+
+    @field_validator("variability")
+    @classmethod
+    def _omegas(cls, v):
+        bad = {k: w for k, w in v.items() if not (0.0 <= w <= 3.0)}
+        if bad:
+            raise ValueError(f"variability is a log-normal SD per parameter in [0, 3]; got {bad}")
+        return v
+
+    @field_validator("prior_lines")
+    @classmethod
+    def _categorical(cls, v):
+        if v is not None and v.distribution != "categorical":
+            raise ValueError("prior_lines must be a categorical distribution (levels: name -> probability)")
+        return v
+
+    @field_validator("weight_kg", "baseline_burden")
+    @classmethod
+    def _numeric(cls, v):
+        if v is not None and v.distribution == "categorical":
+            raise ValueError("a numeric covariate needs a lognormal, normal or uniform distribution")
+        return v
+
+
+class ProductChanges(_Strict):
+    """Changes to the product preset for one arm (anything left out keeps the preset's value)."""
+
+    dose: Dose | None = Field(None, description="cells (flat) or per_kg (cells/kg), optional max_cells")
+    car_fraction: float | None = Field(None, gt=0, le=1, description="CAR+ fraction of the product")
+    composition: dict[str, float] | None = Field(None, description="T-cell phenotype fractions S, CM, EM, EFF, EX")
+    memory_like_fraction: float | None = Field(None, ge=0, le=1, description="CIML fraction (NK products)")
+    edits: Edits | None = Field(None, description="gene edits (all listed flags replace the preset's)")
+    lymphodepletion: bool | None = Field(None, description="Flu/Cy before the first infusion")
+    parameters: dict[str, float] = Field({}, description="standard-model parameter values for this arm")
+
+
+def _days(v):
+    if any(b <= a for a, b in zip(v, v[1:], strict=False)) or (v and v[0] < 0):
+        raise ValueError(f"days must be >= 0 and increase strictly, got {v}")
+    return v
+
+
+class Radiotherapy(_Strict):
+    """Radiotherapy fractions (linear-quadratic kill with the disease's alpha and beta)."""
+
+    days: list[float] = Field(min_length=1, description="fraction days", json_schema_extra=_unit("day"))
+    dose_gy: float = Field(gt=0, le=30, description="dose per fraction", json_schema_extra=_unit("Gy"))
+
+
+    _sorted = field_validator("days")(_days)
+
+
+class Drug(_Strict):
+    """A drug given on fixed days (anti-PD-1: 200 mg; ADCC antibody: 700 mg by default)."""
+
+    days: list[float] = Field(min_length=1, description="administration days", json_schema_extra=_unit("day"))
+    mg: float | None = Field(None, gt=0, description="dose per administration; default: the usual dose",
+                             json_schema_extra=_unit("mg"))
+
+    _sorted = field_validator("days")(_days)
+
+
+class Regimen(_Strict):
+    """What each patient of the arm receives; days are relative to the first infusion (day 0)."""
+
+    infusion_days: list[float] = Field([0.0], min_length=1, description="product infusion days",
+                                       json_schema_extra=_unit("day"))
+    lymphodepletion_before: Literal["first", "every", "none", "product"] = Field(
+        "product", description="Flu/Cy before the first infusion, before every infusion, never, or as the "
+                               "product preset says (`product`: before the first infusion if it needs it)")
+    radiotherapy: Radiotherapy | None = Field(None, description="radiotherapy fractions")
+    anti_pd1: Drug | None = Field(None, description="anti-PD-1 checkpoint inhibitor")
+    adcc_antibody: Drug | None = Field(None, description="ADCC antibody given with NK products (e.g. rituximab)")
+    safety_switch_days: list[float] = Field([], description="days the safety switch is triggered",
+                                            json_schema_extra=_unit("day"))
+
+    _sorted = field_validator("infusion_days", "safety_switch_days")(_days)
+
+
+class Arm(_Strict):
+    """One arm: a product preset, changes to it, and the regimen."""
+
+    name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_\-]*$", max_length=40, description="arm name")
+    product: str = Field(description="product preset name (see `celltrial presets`)")
+    description: str = Field("", description="one line for reports")
+    changes: ProductChanges = ProductChanges()
+    regimen: Regimen = Regimen()
+    cost_per_dose: float | None = Field(None, ge=0, description="product price per dose; default from `costs`")
+
+
+class Assessments(_Strict):
+    """When patients are assessed (days after the first infusion)."""
+
+    imaging_days: list[float] = Field([28.0, 90.0, 180.0, 270.0, 365.0], min_length=1,
+                                      description="imaging (response) assessments", json_schema_extra=_unit("day"))
+    ctdna_days: list[float] = Field([7.0, 28.0, 90.0, 180.0, 365.0], description="ctDNA draws",
+                                    json_schema_extra=_unit("day"))
+
+    @field_validator("imaging_days", "ctdna_days")
+    @classmethod
+    def _increasing(cls, v):
+        if any(b <= a for a, b in zip(v, v[1:], strict=False)) or (v and v[0] <= 0):
+            raise ValueError("assessment days must be positive and increase strictly")
+        return v
+
+
+class Simulation(_Strict):
+    """Numerical settings (defaults are fine for almost every trial)."""
+
+    rtol: float = Field(1e-5, gt=0, le=1e-2, description="relative tolerance of the stiff solver")
+    chunk_size: int = Field(2000, ge=1, le=1_000_000, strict=True,
+                            description="patients simulated (and stored) per chunk")
+    trajectories_per_arm: int = Field(200, ge=0, strict=True, description="patients per arm whose thinned trajectories "
+                                                             "are stored (first replicate)")
+    extinction_threshold: float = Field(100.0, gt=0, le=1e4, description="cells below which a tumour clone "
+                                        "is an integer birth-death process (cure is possible)")
+
+
+class Scenario(_Strict):
+    """A virtual trial: disease, cohort, arms, assessments, follow-up, endpoints and costs."""
+
+    schema_version: Literal[1] = Field(SCHEMA_VERSION, description="scenario schema version")
+    name: str = Field(pattern=r"^[a-z0-9][a-z0-9_\-]*$", max_length=60, description="short identifier")
+    title: str = Field(min_length=1, description="one-line title for reports")
+    description: str = Field("", description="what the trial asks, for reports")
+    disease: str = Field(description="disease preset name (see `celltrial presets --kind disease`)")
+    disease_changes: dict[str, float] = Field({}, description="standard-model parameter values for every arm")
+    cohort: Cohort = Cohort()
+    arms: list[Arm] = Field(min_length=1, description="the arms (at least one)")
+    assessments: Assessments = Assessments()
+    follow_up_days: float = Field(365.0, gt=0, le=3650, description="follow-up after the first infusion",
+                                  json_schema_extra=_unit("day"))
+    endpoints: Endpoints = Endpoints()
+    costs: Costs = Costs()
+    seed: int = Field(1, ge=0, le=2**63 - 1, strict=True,
+                      description="trial seed (each patient's streams spawn from it)")
+    simulation: Simulation = Simulation()

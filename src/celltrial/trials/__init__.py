@@ -1,0 +1,1 @@
+"""Virtual trials: scenario -> arms of virtual patients -> endpoints -> statistics."""

@@ -1,0 +1,104 @@
+"""The per-patient endpoint table, declared once: column name, type, unit and meaning.
+
+The trial runner fills these columns, the results store creates its ``patients`` table from
+them, the report reads them and ``docs/scenarios.md`` lists them. Times are days from the
+first infusion (day 0). Missing values are NaN (floats) or "" (strings).
+
+Example:
+    >>> COLUMNS["pfs_days"].unit
+    'day'
+    >>> "cr" in column_names()
+    True
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+#: Response categories, best first (Lugano-like; NE = not evaluable, no assessment done).
+RESPONSES = ("CR", "PR", "SD", "PD", "NE")
+#: Causes of death.
+DEATH_CAUSES = ("", "tumour", "gvhd")
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of the patients table: ``kind`` is "int", "float", "bool" or "str"."""
+
+    name: str
+    kind: str
+    unit: str
+    description: str
+
+
+def _c(name, kind, unit, description):
+    return Column(name, kind, unit, description)
+
+
+_COLUMNS = [
+    # identity
+    _c("arm", "str", "", "arm name"),
+    _c("replicate", "int", "", "replicate trial index (0 .. replicates-1)"),
+    _c("patient", "int", "", "patient index within its arm and replicate (0 .. patients-1)"),
+    _c("patient_id", "int", "", "stream index of the virtual patient (same in every arm for paired designs)"),
+    _c("status", "str", "", "solver status: OK, MAX_STEPS, STEP_TOO_SMALL, NON_FINITE, NOT_RUN"),
+    # covariates
+    _c("weight_kg", "float", "kg", "body weight"),
+    _c("baseline_burden", "float", "cells", "tumour cells at day 0 (B0)"),
+    _c("prior_lines", "str", "", "prior lines of therapy (\"\" when the scenario does not model them)"),
+    # response
+    _c("best_response", "str", "", "best overall response: CR, PR, SD, PD or NE"),
+    _c("cr", "bool", "", "complete response at any assessment"),
+    _c("responder", "bool", "", "CR or PR at any assessment (objective response)"),
+    _c("time_to_response_days", "float", "day", "first assessment with CR or PR (NaN if none)"),
+    _c("duration_of_response_days", "float", "day", "first response to progression or death, else to last assessment"),
+    _c("dor_event", "bool", "", "response ended by progression or death (False: censored)"),
+    _c("pfs_days", "float", "day", "progression or death, else last assessment (censored)"),
+    _c("pfs_event", "bool", "", "progression or death observed"),
+    _c("os_days", "float", "day", "death, else end of follow-up (censored)"),
+    _c("os_event", "bool", "", "death observed"),
+    _c("death_cause", "str", "", "\"tumour\" (burden passed the lethal threshold), \"gvhd\", or \"\""),
+    _c("cure_day", "float", "day", "day both tumour clones went extinct (NaN if never)"),
+    # toxicity
+    _c("crs_grade", "int", "grade", "maximum CRS grade 0-4 (ASTCT-like, from the IL-6 signal)"),
+    _c("crs_onset_days", "float", "day", "first time at grade >= 1 (NaN if no CRS)"),
+    _c("crs_duration_days", "float", "day", "time spent at grade >= 1"),
+    _c("crs_peak_il6", "float", "pg/mL", "peak IL-6 signal"),
+    _c("gvhd", "bool", "", "clinically significant GvHD during follow-up"),
+    # kinetics (product cells in blood, flow cytometry; CAR transgene by qPCR for T-cell products)
+    _c("cmax_cells_uL", "float", "cells/uL", "peak product cells in blood"),
+    _c("tmax_days", "float", "day", "time of the peak product cells in blood"),
+    _c("auc0_28_cells_uL_day", "float", "cells/uL*day", "area under product cells in blood, days 0-28"),
+    _c("time_above_lloq_days", "float", "day", "time product cells in blood were above the LLOQ"),
+    _c("cmax_copies_ug", "float", "copies/ug", "peak CAR transgene copies per ug genomic DNA (0 for NK)"),
+    # ctDNA
+    _c("ctdna_d7", "float", "hGE/mL", "ctDNA at day 7"),
+    _c("ctdna_d28", "float", "hGE/mL", "ctDNA at day 28"),
+    # resources and cost
+    _c("doses", "int", "", "product doses given"),
+    _c("hospital_days", "float", "day", "inpatient days (infusion stays and CRS)"),
+    _c("imaging_tests", "int", "", "imaging assessments done (alive)"),
+    _c("ctdna_tests", "int", "", "ctDNA draws done (alive)"),
+    _c("cost_product", "float", "currency", "product doses"),
+    _c("cost_manufacturing", "float", "currency", "apheresis and manufacturing (autologous), lymphodepletion"),
+    _c("cost_hospital", "float", "currency", "hospital days"),
+    _c("cost_monitoring", "float", "currency", "imaging and ctDNA tests"),
+    _c("cost_total", "float", "currency", "sum of the four costs"),
+]
+
+COLUMNS = {c.name: c for c in _COLUMNS}
+
+
+def column_names() -> list:
+    """Column names of the patients table, in order."""
+    return [c.name for c in _COLUMNS]
+
+
+#: Thinned trajectories stored per patient (long format: identity columns, ``day``, then these).
+TRAJECTORY_QUANTITIES = {
+    "B_tot": ("cells", "tumour cells"),
+    "product_uL": ("cells/uL", "product cells in blood"),
+    "car_copies": ("copies/ug", "CAR transgene copies per ug genomic DNA"),
+    "ctdna": ("hGE/mL", "circulating tumour DNA"),
+    "il6_signal": ("pg/mL", "IL-6 signal (net of tocilizumab)"),
+}

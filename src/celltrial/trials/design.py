@@ -1,0 +1,163 @@
+"""From a scenario to arms of virtual patients: parameters, covariates, events and stream ids.
+
+Patient identity is a stream index. In a paired design patient ``i`` of replicate ``r`` has
+id ``r*n + i`` in every arm (the same covariates, random effects and extinction draws: a
+digital twin); in an independent design arm ``a`` uses ``(r*A + a)*n + i``. Random effects
+are drawn for the union of the arms' varied parameters, so twins share the eta of every
+parameter both arms vary. A chunk of rows is sampled from those ids alone, so results never
+depend on chunking.
+
+Example:
+    >>> from celltrial.scenarios import parse_scenario
+    >>> s = parse_scenario("name: d\\ntitle: D\\ndisease: lbcl\\ncohort: {patients: 3, design: paired}\\n"
+    ...                    "arms: [{name: a, product: axi-cel-like}, {name: b, product: tscm-enriched}]")
+    >>> plan = TrialPlan(s)
+    >>> plan.patient_ids(1, np.arange(3)).tolist()
+    [0, 1, 2]
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+
+import numpy as np
+
+from ..biology import standard_model
+from ..cohorts import CohortSpec, Covariate, CovariateEffect, Variability, sample_cohort
+from ..presets import combined_parameters, load_disease, load_product
+from ..presets.schema import Product
+from ..protocols.doses import adcc_antibody, anti_pd1, lymphodepletion, radiotherapy, safety_switch
+from ..scenarios import Scenario, arm_product
+
+#: Covariates with a fixed meaning in the trial (anything else acts only through effects).
+WEIGHT, BURDEN, LINES = "weight_kg", "baseline_burden", "prior_lines"
+
+
+@dataclass(frozen=True)
+class ArmPlan:
+    """One arm resolved: its product, cohort spec and fixed events."""
+
+    index: int
+    name: str
+    product: Product
+    spec: CohortSpec
+    common_events: tuple
+
+    @property
+    def kind(self) -> str:
+        return self.product.kind
+
+
+class TrialPlan:
+    """A scenario resolved against the presets and the standard model."""
+
+    def __init__(self, scenario: Scenario, patients: int | None = None, replicates: int | None = None):
+        self.scenario = scenario
+        self.model = standard_model()
+        self.disease = load_disease(scenario.disease)
+        self.patients = int(patients or scenario.cohort.patients)
+        self.replicates = int(replicates or scenario.cohort.replicates)
+        self.arms = [self._arm(i, arm) for i, arm in enumerate(scenario.arms)]
+        self.eta_block = tuple(sorted({name for a in self.arms for name in a.spec.variability.omega}))
+
+    # -- arms ---------------------------------------------------------------------------------
+    def _arm(self, index, arm) -> ArmPlan:
+        product = arm_product(arm)
+        typical = combined_parameters(self.disease, product, overrides={
+            **self.scenario.disease_changes, **arm.changes.parameters})
+        omega = {**self.disease.variability, **product.variability, **self.scenario.cohort.variability}
+        covariates, effects = self._covariates()
+        if BURDEN in {c.name for c in covariates}:
+            omega.pop("B0", None)
+            typical["B0"] = 1.0  # B0 = 1 cell x (burden / 1 cell): the covariate sets it exactly
+        omega = {k: w for k, w in omega.items() if w > 0}
+        fixed_events = tuple(self._common_events(arm.regimen))
+        spec = CohortSpec(typical=typical, variability=Variability(omega), covariates=covariates, effects=effects)
+        return ArmPlan(index, arm.name, product, spec, fixed_events)
+
+    def _covariates(self):
+        c = self.scenario.cohort
+        covariates, effects = [], []
+        for name, dist in ((WEIGHT, c.weight_kg), (BURDEN, c.baseline_burden), (LINES, c.prior_lines)):
+            if dist is not None:
+                covariates.append(Covariate.from_dict(name, dist.to_covariate()))
+        if c.baseline_burden is not None:
+            effects.append(CovariateEffect("B0", BURDEN, "power", 1.0, reference=1.0))
+        for e in c.effects:
+            effects.append(CovariateEffect(e.parameter, e.covariate, e.kind, e.coefficient, e.reference))
+        return covariates, effects
+
+    def _common_events(self, regimen) -> list:
+        events = []
+        if regimen.radiotherapy:
+            events += radiotherapy(regimen.radiotherapy.days, regimen.radiotherapy.dose_gy)
+        if regimen.anti_pd1:
+            events += anti_pd1(regimen.anti_pd1.days, *(regimen.anti_pd1.mg,) if regimen.anti_pd1.mg else ())
+        if regimen.adcc_antibody:
+            a = regimen.adcc_antibody
+            events += adcc_antibody(a.days, *(a.mg,) if a.mg else ())
+        events += [safety_switch(day) for day in regimen.safety_switch_days]
+        return events
+
+    # -- patients -----------------------------------------------------------------------------
+    def rows(self) -> int:
+        """Patients per arm over all replicates."""
+        return self.patients * self.replicates
+
+    def patient_ids(self, arm_index: int, rows: np.ndarray) -> np.ndarray:
+        """Stream ids of rows ``replicate*patients + patient`` of one arm."""
+        rows = np.asarray(rows, dtype=np.int64)
+        if self.scenario.cohort.design == "paired":
+            return rows
+        replicate, patient = np.divmod(rows, self.patients)
+        return (replicate * len(self.arms) + arm_index) * self.patients + patient
+
+    def sample(self, arm: ArmPlan, rows: np.ndarray):
+        """The cohort (parameters, covariates) of some rows of an arm."""
+        ids = self.patient_ids(arm.index, rows)
+        return sample_cohort(self.model, arm.spec, len(ids), self.scenario.seed, patient_ids=ids,
+                             eta_block=self.eta_block, out_of_bounds=self.scenario.cohort.out_of_bounds)
+
+    def weights(self, cohort) -> np.ndarray:
+        if WEIGHT in cohort.covariates:
+            return np.asarray(cohort.covariates[WEIGHT], dtype=float)
+        return np.full(len(cohort), self.disease.weight_kg)
+
+    def infusion_plan(self, arm: ArmPlan) -> list:
+        """(day, lymphodepletion before it?) for each infusion of the arm's regimen."""
+        regimen = self.scenario.arms[arm.index].regimen
+        mode = regimen.lymphodepletion_before
+        first_ld = arm.product.lymphodepletion if mode == "product" else mode in ("first", "every")
+        return [(day, (first_ld if k == 0 else mode == "every")) for k, day in enumerate(regimen.infusion_days)]
+
+    def patient_events(self, arm: ArmPlan, weights: np.ndarray) -> list:
+        """Per-patient event lists: lymphodepletion, infusions (dose by weight), then the common events."""
+        plan = self.infusion_plan(arm)
+        out = []
+        for w in weights:
+            events = []
+            for day, ld in plan:
+                if ld:
+                    events.append(lymphodepletion(day))
+                events.append(arm.product.infusion(day, float(w)))
+            out.append(events + list(arm.common_events))
+        return out
+
+    @cached_property
+    def parameter_changes(self) -> list:
+        """Values that differ from the presets (scenario changes), for the report's methods."""
+        defaults = dict(zip(self.model.parameter_names, self.model.default_parameters().tolist(), strict=True))
+        by_covariate = self.scenario.cohort.baseline_burden is not None
+        out = []
+        for arm in self.arms:
+            preset = combined_parameters(self.disease, load_product(arm.product.name))
+            for name, value in arm.spec.typical.items():
+                base = preset.get(name, defaults[name])
+                if name == "B0" and by_covariate:
+                    out.append({"arm": arm.name, "parameter": name, "preset_value": base, "value": None,
+                                "reason": "drawn per patient from cohort.baseline_burden"})
+                elif value != base:
+                    out.append({"arm": arm.name, "parameter": name, "preset_value": base, "value": value,
+                                "reason": "scenario change"})
+        return out

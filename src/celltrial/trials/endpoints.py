@@ -1,0 +1,146 @@
+"""Per-patient endpoints of one simulated chunk: response, survival, CRS, kinetics, ctDNA, cost.
+
+Death comes from the tumour (burden passes the lethal threshold, or twice the baseline if
+that is larger, so a patient entering near the threshold is not dead on day 0) or from fatal
+GvHD: GvHD starts when the cumulative hazard ``H_gvhd`` passes ``-ln(u)`` for the patient's
+own uniform ``u`` and is fatal with probability ``gvhd_fatal_fraction`` (death placed at
+onset, an estimate). Everything after death is ignored.
+
+Example:
+    >>> costs_of(np.array([1]), np.array([0.0]), np.array([2]), np.array([2]), unit_price=100.0,
+    ...          manufacturing=10.0, lymphodepletion=[1.0], costs=Costs())["cost_total"].tolist()
+    [8117.0]
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..biology.grading import THRESHOLD_PARAMETERS, crs_grade
+from ..errors import Status
+from ..scenarios.costs import Costs
+from .columns import COLUMNS, column_names
+from .design import BURDEN, LINES, TrialPlan
+from .response import first_crossing, read_responses, time_above
+from .runner import Course
+
+
+def patient_endpoints(course: Course, plan: TrialPlan, arm_index: int, rows: np.ndarray) -> dict:
+    """All columns of :mod:`celltrial.trials.columns` for the chunk's patients."""
+    s, arm = plan.scenario, plan.arms[arm_index]
+    rules, n = s.endpoints, len(rows)
+    t, v = course.t, course.values
+    baseline = course.params["B0"] if BURDEN not in course.covariates else np.asarray(course.covariates[BURDEN])
+    death, cause, gvhd = _deaths(course, baseline, rules, s.follow_up_days)
+    imaging = np.asarray(s.assessments.imaging_days)
+    at = np.searchsorted(t, imaging)
+    out = read_responses(imaging, v["B_tot"][:, at], baseline, death, detection=rules.imaging_detection_cells,
+                         pr_fraction=rules.partial_response_fraction, increase=rules.progression_increase)
+    replicate, patient = np.divmod(np.asarray(rows, dtype=np.int64), plan.patients)
+    out.update(arm=np.full(n, arm.name), replicate=replicate, patient=patient, patient_id=course.ids,
+               status=np.array([Status(int(c)).name for c in course.status]),
+               weight_kg=course.weights, baseline_burden=baseline,
+               prior_lines=np.asarray(course.covariates.get(LINES, np.full(n, "")), dtype=str))
+    out.update(os_days=np.minimum(death, s.follow_up_days), os_event=np.isfinite(death), death_cause=cause,
+               gvhd=gvhd, cure_day=_cure_day(course))
+    out.update(_crs(course, t, death))
+    out.update(_kinetics(course, t, death, rules.lloq_cells_uL))
+    for day in (7, 28):
+        j = np.searchsorted(t, float(day))
+        value = v["ctdna"][:, j] if j < t.size and t[j] == day else np.full(n, np.nan)
+        out[f"ctdna_d{day}"] = np.where(day < death, value, np.nan)
+    out.update(_resources(plan, arm_index, death, out["crs_grade"]))
+    return _failed_as_missing(out, course.status)
+
+
+def _deaths(course, baseline, rules, follow_up):
+    t, v = course.t, course.values
+    lethal = np.maximum(rules.lethal_burden_cells, 2.0 * baseline)
+    tumour = first_crossing(t, v["B_tot"], lethal, log=True)
+    gvhd_onset = first_crossing(t, v["H_gvhd"], -np.log1p(-course.uniforms[:, 0]))
+    gvhd_fatal = np.where(course.uniforms[:, 1] < rules.gvhd_fatal_fraction, gvhd_onset, np.inf)
+    death = np.minimum(tumour, gvhd_fatal)
+    death = np.where(death <= follow_up, death, np.inf)
+    cause = np.where(~np.isfinite(death), "", np.where(gvhd_fatal < tumour, "gvhd", "tumour"))
+    return death, cause, gvhd_onset <= np.minimum(death, follow_up)
+
+
+def _cure_day(course):
+    both = np.maximum(*[course.extinct[c] for c in course.extinct])
+    return np.where(np.isfinite(both), both, np.nan)
+
+
+def _crs(course, t, death):
+    il6 = np.where(t[None, :] < death[:, None], course.values["il6_signal"], 0.0)
+    thresholds = np.stack([course.params[p] for p in THRESHOLD_PARAMETERS], axis=1)
+    peak = course.summaries["crs_peak"]
+    grade = crs_grade(peak, thresholds)
+    onset = first_crossing(t, il6, thresholds[:, 0])
+    onset = np.where((grade > 0) & np.isfinite(onset), onset, np.where(grade > 0, course.summaries["crs_peak_time"],
+                                                                        np.nan))
+    duration = np.where(grade > 0, time_above(t, il6, thresholds[:, 0]), 0.0)
+    return {"crs_grade": grade.astype(np.int64), "crs_onset_days": onset, "crs_duration_days": duration,
+            "crs_peak_il6": peak}
+
+
+def _kinetics(course, t, death, lloq):
+    blood = np.where(t[None, :] < death[:, None], course.values["product_uL"], 0.0)
+    s = course.summaries
+    return {"cmax_cells_uL": s["cmax"], "tmax_days": s["cmax_time"], "auc0_28_cells_uL_day": s["auc28"],
+            "time_above_lloq_days": time_above(t, blood, lloq), "cmax_copies_ug": s["cmax_copies"]}
+
+
+def _resources(plan: TrialPlan, arm_index: int, death, grade) -> dict:
+    s, arm = plan.scenario, plan.arms[arm_index]
+    infusions = plan.infusion_plan(arm)
+    given = np.array([[day < d for day, _ in infusions] for d in death]).reshape(len(death), len(infusions))
+    doses = given.sum(axis=1)
+    ld = np.array([ld for _, ld in infusions], dtype=float)
+    imaging = (np.asarray(s.assessments.imaging_days)[None, :] < death[:, None]).sum(axis=1)
+    ctdna = (np.asarray(s.assessments.ctdna_days)[None, :] < death[:, None]).sum(axis=1)
+    autologous = arm.kind == "t_cell" and not arm.product.allogeneic
+    price = s.arms[arm_index].cost_per_dose
+    if price is None:
+        price = s.costs.allogeneic_dose if not autologous else s.costs.autologous_dose
+    stay = s.costs.infusion_stay_days[arm.kind]
+    # an autologous product is manufactured for each infusion; off-the-shelf doses come from stock
+    manufacturing = s.costs.manufacturing_autologous if autologous else 0.0
+    out = costs_of(doses, doses * stay, grade, imaging, ctdna_tests=ctdna, unit_price=price,
+                   manufacturing=manufacturing, lymphodepletion=(given * ld).sum(axis=1), costs=s.costs)
+    out["doses"] = doses.astype(np.int64)
+    return out
+
+
+def costs_of(doses, stay_days, grade, imaging, *, unit_price, manufacturing, lymphodepletion, costs: Costs,
+             ctdna_tests=None) -> dict:
+    """Resource use and cost columns (currency of ``costs``) from doses, stays, CRS grade and tests."""
+    doses = np.asarray(doses, dtype=float)
+    ctdna_tests = np.zeros_like(doses) if ctdna_tests is None else np.asarray(ctdna_tests)
+    hospital = np.asarray(stay_days, float) + np.asarray(costs.crs_days_by_grade)[np.asarray(grade)]
+    out = {
+        "hospital_days": hospital,
+        "imaging_tests": np.asarray(imaging, dtype=np.int64),
+        "ctdna_tests": ctdna_tests.astype(np.int64),
+        "cost_product": doses * unit_price,
+        "cost_manufacturing": doses * manufacturing + np.asarray(lymphodepletion, float) * costs.lymphodepletion,
+        "cost_hospital": hospital * costs.hospital_day,
+        "cost_monitoring": np.asarray(imaging) * costs.imaging_test + ctdna_tests * costs.ctdna_test,
+    }
+    out["cost_total"] = out["cost_product"] + out["cost_manufacturing"] + out["cost_hospital"] + out["cost_monitoring"]
+    return out
+
+
+def _failed_as_missing(out: dict, status) -> dict:
+    """Columns in table order; a failed patient keeps identity and covariates, endpoints become missing."""
+    failed = np.asarray(status) != Status.OK
+    keep = {"arm", "replicate", "patient", "patient_id", "status", "weight_kg", "baseline_burden", "prior_lines"}
+    table = {}
+    for name in column_names():
+        col = np.asarray(out[name])
+        if failed.any() and name not in keep:
+            kind = COLUMNS[name].kind
+            col = col.astype(float) if kind == "float" else col.copy()
+            missing = {"float": np.nan, "int": 0, "bool": False, "str": ""}[kind]
+            col[failed] = missing
+        table[name] = col
+    return table

@@ -1,0 +1,108 @@
+"""Simulate one chunk of one arm: sample the patients, integrate with stochastic cure, keep the course.
+
+The course is saved on a grid fine enough for the endpoints (every 6 hours over the first
+four weeks, where CRS and expansion happen; daily after), plus every assessment day. Exact
+peaks and AUCs come from in-kernel summaries, not from the grid.
+
+Example:
+    >>> grid = course_grid(60.0, [28.0, 56.0], [7.0])
+    >>> float(grid[1]), float(grid[-1])
+    (0.25, 60.0)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..biology.grading import THRESHOLD_PARAMETERS
+from ..biology.tumour import CLONES
+from ..cohorts import patient_blocks
+from ..protocols.extinction import DRAWS_PER_CHECK, Extinction, checks_needed, run_with_extinction
+from ..solve import AUC, Max, Simulation
+from .design import TrialPlan
+
+#: Quantities saved on the course grid (endpoints and thinned trajectories read them).
+SAVED = ("B_tot", "product_uL", "car_copies", "ctdna", "il6_signal", "H_gvhd")
+SUMMARIES = (
+    Max("product_uL", name="cmax"),
+    Max("car_copies", name="cmax_copies"),
+    AUC("product_uL", 0.0, 28.0, name="auc28"),
+    Max("il6_signal", name="crs_peak"),
+)
+#: Per-patient parameters the endpoints need.
+PARAMETERS = ("B0",) + THRESHOLD_PARAMETERS
+FINE_UNTIL, FINE_STEP = 28.0, 0.25
+
+
+def course_grid(follow_up: float, imaging_days, ctdna_days) -> np.ndarray:
+    """Save times (days): 6-hourly to day 28, daily after, plus assessment days and the end."""
+    fine = np.arange(0.0, min(FINE_UNTIL, follow_up), FINE_STEP)
+    daily = np.arange(min(FINE_UNTIL, follow_up), follow_up, 1.0)
+    return np.unique(np.concatenate([fine, daily, imaging_days, ctdna_days, [follow_up]]))
+
+
+@dataclass
+class Course:
+    """What one chunk of patients went through.
+
+    Attributes:
+        t: (T,) grid days; values: name -> (n, T) for :data:`SAVED`; summaries: in-kernel
+        summaries; status: (n,) solver codes; extinct: clone -> (n,) extinction day (inf if
+        never); params: name -> (n,) for :data:`PARAMETERS`; weights: (n,) kg;
+        covariates: the cohort's covariates; ids: (n,) stream ids; uniforms: (n, 2) from the
+        "outcomes" stream (GvHD onset, fatality).
+    """
+
+    t: np.ndarray
+    values: dict
+    summaries: dict
+    status: np.ndarray
+    extinct: dict
+    params: dict
+    weights: np.ndarray
+    covariates: dict
+    ids: np.ndarray
+    uniforms: np.ndarray
+
+
+def simulate_rows(plan: TrialPlan, compiled, arm_index: int, rows, *, grid, save=SAVED, threads=None,
+                  log: list | None = None):
+    """Sample rows of an arm and integrate them with stochastic cure; returns (result, extinct, cohort, weights).
+
+    ``log`` collects the drawn population changes as (row position, SetState), see
+    :func:`~celltrial.protocols.extinction.run_with_extinction`.
+    """
+    s = plan.scenario
+    arm = plan.arms[arm_index]
+    cohort = plan.sample(arm, np.asarray(rows, dtype=np.int64))
+    weights = plan.weights(cohort)
+    sim = Simulation(compiled, cohort.params, patient_events=plan.patient_events(arm, weights), save_at=grid,
+                     save=save, summaries=SUMMARIES, rtol=s.simulation.rtol, check_bounds=False, threads=threads)
+    clones = [Extinction(state, birth) for state, birth in CLONES.items()]
+    width = checks_needed(0.0, s.follow_up_days, 1.0) * len(clones) * DRAWS_PER_CHECK
+    uniforms = patient_blocks(s.seed, cohort.patient_ids, "extinction", width, "random")
+    extinct = run_with_extinction(sim, s.follow_up_days, clones, uniforms,
+                                  threshold=s.simulation.extinction_threshold, log=log)
+    return sim.result(), extinct, cohort, weights
+
+
+def simulate_chunk(plan: TrialPlan, compiled, arm_index: int, rows: np.ndarray, threads=None) -> Course:
+    """Sample and simulate rows ``rows`` (replicate*patients + patient) of arm ``arm_index``."""
+    s = plan.scenario
+    grid = course_grid(s.follow_up_days, s.assessments.imaging_days, s.assessments.ctdna_days)
+    result, extinct, cohort, weights = simulate_rows(plan, compiled, arm_index, rows, grid=grid, threads=threads)
+    names = plan.model.parameter_names
+    return Course(
+        t=grid,
+        values={q: result[q].copy() for q in SAVED},
+        summaries=result.summaries,
+        status=result.status,
+        extinct=extinct,
+        params={p: cohort.params[:, names.index(p)].copy() for p in PARAMETERS},
+        weights=weights,
+        covariates=cohort.covariates,
+        ids=cohort.patient_ids,
+        uniforms=patient_blocks(s.seed, cohort.patient_ids, "outcomes", 2, "random"),
+    )

@@ -1,0 +1,111 @@
+"""Run a whole virtual trial: every arm, in chunks, then statistics.
+
+Each chunk (rows of one arm) is sampled, simulated and read into endpoints on its own, and
+handed to ``on_chunk`` (the results store writes it atomically) before the next starts, so
+an interrupted run keeps every finished chunk. Results do not depend on ``chunk_size``.
+
+Example:
+    >>> from celltrial.scenarios import load_scenario
+    >>> scenario, _ = load_scenario("scenarios/quickstart.yaml")      # doctest: +SKIP
+    >>> out = run_trial(scenario, patients=20)                        # doctest: +SKIP
+    >>> out.summary["arms"]["axi-cel"]["n"]                           # doctest: +SKIP
+    20
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..solve import compile as compile_model
+from .design import TrialPlan
+from .endpoints import patient_endpoints
+from .runner import Course, simulate_chunk
+from .statistics import summarise
+
+#: Thinned trajectory grid: daily to day 28, weekly after (plus the last day).
+THIN_DAILY_UNTIL, THIN_EVERY = 28.0, 7.0
+TRAJECTORY_SAVED = ("B_tot", "product_uL", "car_copies", "ctdna", "il6_signal")
+
+
+@dataclass
+class TrialOutput:
+    """Patients table (column -> array), summary dict, the plan, and trajectories (long format)."""
+
+    patients: dict
+    summary: dict
+    plan: TrialPlan
+    trajectories: dict | None
+
+
+def apply_overrides(scenario, patients=None, replicates=None, seed=None):
+    """The scenario with command-line overrides of cohort size, replicates and seed."""
+    cohort = {k: v for k, v in (("patients", patients), ("replicates", replicates)) if v is not None}
+    update = {"cohort": scenario.cohort.model_copy(update=cohort)} if cohort else {}
+    if seed is not None:
+        update["seed"] = int(seed)
+    return scenario.model_copy(update=update) if update else scenario
+
+
+def chunks(plan: TrialPlan, chunk_size: int):
+    """(chunk index, arm index, rows) for every chunk, arms in order."""
+    k = 0
+    for arm in plan.arms:
+        for lo in range(0, plan.rows(), chunk_size):
+            yield k, arm.index, np.arange(lo, min(lo + chunk_size, plan.rows()), dtype=np.int64)
+            k += 1
+
+
+def run_trial(scenario, *, chunk_size: int | None = None, on_chunk=None, progress=None, threads=None,
+              compiled=None) -> TrialOutput:
+    """Simulate every arm of ``scenario`` (apply :func:`apply_overrides` first) and summarise.
+
+    Args:
+        chunk_size: patients per chunk (default: the scenario's ``simulation.chunk_size``).
+        on_chunk: called as ``on_chunk(index, patients, trajectories)`` after each chunk.
+        progress: called as ``progress(patients_done, patients_total)``.
+        threads: solver threads (default: all cores).
+        compiled: an already compiled standard model (compiled on first use otherwise).
+    """
+    plan = TrialPlan(scenario)
+    compiled = compiled or compile_model(plan.model)
+    size = int(chunk_size or scenario.simulation.chunk_size)
+    total, done = plan.rows() * len(plan.arms), 0
+    parts, trajectories = [], []
+    for index, arm_index, rows in chunks(plan, size):
+        course = simulate_chunk(plan, compiled, arm_index, rows, threads=threads)
+        table = patient_endpoints(course, plan, arm_index, rows)
+        thin = thinned(course, table, scenario.simulation.trajectories_per_arm)
+        if on_chunk is not None:
+            on_chunk(index, table, thin)
+        parts.append(table)
+        if thin is not None:
+            trajectories.append(thin)
+        done += len(rows)
+        if progress is not None:
+            progress(done, total)
+    patients = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
+    e = scenario.endpoints
+    summary = summarise(patients, landmarks_days=tuple(e.landmarks(scenario.follow_up_days)),
+                        reference_arm=e.reference_arm, success=[c.model_dump() for c in e.success] or None)
+    joined = {k: np.concatenate([t[k] for t in trajectories]) for k in trajectories[0]} if trajectories else None
+    return TrialOutput(patients, summary, plan, joined)
+
+
+def thinned(course: Course, table: dict, per_arm: int) -> dict | None:
+    """Long-format trajectories of the first ``per_arm`` patients of replicate 0, on a thinned grid."""
+    keep = np.flatnonzero((table["replicate"] == 0) & (table["patient"] < per_arm))
+    if keep.size == 0:
+        return None
+    t = course.t
+    end = t[-1]
+    wanted = np.union1d(np.arange(0.0, min(THIN_DAILY_UNTIL, end) + 1e-9, 1.0),
+                        np.append(np.arange(THIN_DAILY_UNTIL, end, THIN_EVERY), end))
+    cols = np.flatnonzero(np.isin(t, wanted))
+    n, m = keep.size, cols.size
+    out = {"arm": np.repeat(table["arm"][keep], m), "replicate": np.repeat(table["replicate"][keep], m),
+           "patient": np.repeat(table["patient"][keep], m), "day": np.tile(t[cols], n)}
+    for q in TRAJECTORY_SAVED:
+        out[q] = course.values[q][np.ix_(keep, cols)].ravel()
+    return out

@@ -172,9 +172,8 @@ def test_arm_whose_patients_all_failed_renders(tmp_path):
     arms = {"a": (0.3, 0.05, 10.0, 1e5, 1e4), "b": (0.2, 0.03, 5.0, 1e5, 1e4), "c": (0.1, 0.02, 2.0, 1e5, 1e4)}
     run = make_run(n=8, arms=arms, replicates=False)
     run.patients["status"][run.patients["arm"] == "c"] = "NOT_RUN"
-    figs = build_figures(run)
-    assert {"kinetics", "km_pfs", "swimmer", "cost"} <= set(figs)
     html = write_report(run, tmp_path / "r.html", figure_formats=()).read_text(encoding="utf-8")
+    assert all(f'id="fig-{name}"' in html for name in ALL_FIGURES - {"replicates"})
     assert "8 of 24 virtual patients could not be simulated" in html and "NOT_RUN" in html
     assert all(f">{arm}</span>" in html for arm in arms)
 
@@ -182,7 +181,7 @@ def test_arm_whose_patients_all_failed_renders(tmp_path):
 def test_report_of_a_real_summary(tmp_path):
     """The summary made by celltrial.trials.statistics.summarise (two replicates) renders."""
     statistics = pytest.importorskip("celltrial.trials.statistics")
-    run = make_run(n=15, replicates=False)
+    run = make_run(n=15, replicates=False, trajectories=False)
     p = run.patients
     run.patients = {k: np.concatenate([v, v]) for k, v in p.items()}
     run.patients["replicate"] = np.repeat([0, 1], len(p["arm"]))
@@ -191,3 +190,11 @@ def test_report_of_a_real_summary(tmp_path):
     cr = run.summary["arms"]["axi-cel-like"]["cr_rate"]
     assert esc(fmt_rate(cr)) in html and fmt_rate(cr) != "n/a"
     assert 'id="fig-replicates"' in html or run.summary["replicates"] is None
+
+
+def test_comparison_notes_are_footnoted(tmp_path):
+    run = make_run(n=10, replicates=False, trajectories=False)
+    run.summary["comparisons"][0]["os"]["hazard_ratio"] = {"hr": None, "low": None, "high": None, "p": None,
+                                                          "note": "no deaths in <one> arm"}
+    html = write_report(run, tmp_path / "r.html", figure_formats=()).read_text(encoding="utf-8")
+    assert "n/a<sup>1</sup>" in html and "OS: no deaths in &lt;one&gt; arm" in html

@@ -73,7 +73,11 @@ def write_report(run, html_path, *, figure_formats=("png", "svg")) -> Path:
     embedded = {}
     with rc_context():  # savefig reads some rcParams (svg.fonttype, hashsalt) at save time
         for name, (fig, caption) in build_figures_with_captions(run, ctx).items():
-            embedded[name] = (base64.b64encode(_save(fig, fig_dir / name, formats)).decode("ascii"), caption)
+            # shown at the figure's own size (96 CSS px per inch), never stretched: a one-panel
+            # figure blown up to the page width has giant fonts
+            width_px = round(fig.get_figwidth() * 96)
+            embedded[name] = (base64.b64encode(_save(fig, fig_dir / name, formats)).decode("ascii"), caption,
+                              width_px)
     html_path.write_text(render(ctx, embedded), encoding="utf-8")
     return html_path
 
@@ -96,7 +100,7 @@ def _save(fig, stem: Path, formats: tuple) -> bytes:
 
 
 def render(ctx: ReportContext, figures: dict) -> str:
-    """The HTML text; ``figures`` maps name -> (base64 PNG, caption)."""
+    """The HTML text; ``figures`` maps name -> (base64 PNG, caption, display width in CSS px)."""
     counter = iter(range(1, 100))
     bodies = {
         "overview": tables.arms_table(ctx) + "<h3>Patients simulated</h3>" + tables.status_html(ctx),
@@ -152,9 +156,10 @@ def figure_html(name: str, fig, counter, reason: str = "the run has no data for 
     """An embedded figure with a numbered caption, or a note saying why it is missing."""
     if fig is None:
         return f'<p class="na">{esc(FIGURE_TITLES.get(name, name))}: not available ({esc(reason)}).</p>'
-    data, caption = fig
+    data, caption, width_px = fig
     n = next(counter)
-    return (f'<figure id="fig-{esc(name)}"><img alt="Figure {n}: {esc(name)}" src="data:image/png;base64,{data}">'
+    return (f'<figure id="fig-{esc(name)}"><img alt="Figure {n}: {esc(name)}" style="width:{width_px}px" '
+            f'src="data:image/png;base64,{data}">'
             f"<figcaption><strong>Figure {n}.</strong> {esc(caption)}</figcaption></figure>")
 
 

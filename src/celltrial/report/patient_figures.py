@@ -109,7 +109,7 @@ def _no_label(style: dict) -> dict:
     return {k: v for k, v in style.items() if k != "label"}
 
 
-def _pct_change(day, burden, baseline, floor):
+def _pct_change(burden, baseline, floor):
     """% change from baseline of the burden floored at the imaging detection limit."""
     b = np.maximum(burden, floor)
     b0 = max(baseline, floor)
@@ -128,7 +128,7 @@ def _series_changes(ctx: ReportContext, arm: str, n: int, floor: float):
         if not fin.any():
             continue
         day, b = day[fin], b[fin]
-        out.append((key, at.stride, day, _pct_change(day, b, b[0], floor)))
+        out.append((key, at.stride, day, _pct_change(b, b[0], floor)))
     return out
 
 
@@ -148,7 +148,7 @@ def _response_of(lookup: dict, key: int, stride: int) -> str:
 def _arm_panels(ctx: ReportContext, height: float):
     n = len(ctx.arms)
     ncols = min(n, 3)
-    fig = new_figure(min(5.2 * n, 15.6), height * math.ceil(n / ncols) + 0.8)
+    fig = new_figure(min(max(5.2 * n, 7.0), 15.6), height * math.ceil(n / ncols) + 0.8)  # room for the title
     axes = np.atleast_1d(fig.subplots(math.ceil(n / ncols), ncols, sharey=True, squeeze=False)).ravel()
     for ax in axes[n:]:
         ax.set_visible(False)

@@ -149,7 +149,7 @@ def summary_table(ctx: ReportContext) -> str:
 
 def comparisons_table(ctx: ReportContext) -> str:
     comps = ctx.summary.get("comparisons") or []
-    rows = []
+    rows, notes = [], []
     for c in comps:
         if not isinstance(c, dict):
             continue
@@ -157,8 +157,13 @@ def comparisons_table(ctx: ReportContext) -> str:
         ref, other = arms[0], arms[1]
         row = [f"{esc(other)} vs {esc(ref)} (reference)"]
         for endpoint in ("pfs", "os"):
-            hr = get(c, endpoint, "hazard_ratio")
-            row += [esc(fmt_hr(hr)), esc(fmt_p(get(c, endpoint, "logrank", "p")))]
+            for test, fmt in (("hazard_ratio", fmt_hr), ("logrank", lambda t: fmt_p(get(t, "p")))):
+                result = get(c, endpoint, test)
+                cell = esc(fmt(result))
+                if get(result, "note"):  # e.g. "no events in one arm": the estimate is not interpretable
+                    notes.append(f"{esc(other)} vs {esc(ref)}, {endpoint.upper()}: {esc(get(result, 'note'))}")
+                    cell += f"<sup>{len(notes)}</sup>"
+                row.append(cell)
         rows.append(row)
     if not rows:
         return '<p class="na">Only one arm (or no comparison computed): no between-arm comparisons.</p>'
@@ -166,6 +171,8 @@ def comparisons_table(ctx: ReportContext) -> str:
                "OS log-rank p"]
     note = ('<p class="note">Hazard ratio of the compared arm relative to the reference arm: below 1 means fewer '
             "progressions or deaths over time in the compared arm.</p>")
+    if notes:
+        note += '<ol class="note">' + "".join(f"<li>{n}</li>" for n in notes) + "</ol>"
     return table(headers, rows) + note
 
 

@@ -39,7 +39,7 @@ table.summary td { font-variant-numeric: tabular-nums; }
 .swatch { display: inline-block; width: 0.8em; height: 0.8em; border-radius: 2px; margin-right: 6px;
           vertical-align: baseline; }
 figure { margin: 18px 0 28px; }
-figure img { display: block; width: 100%; max-width: 100%; height: auto; border: 1px solid #eee; }
+figure img { display: block; max-width: 100%; height: auto; border: 1px solid #eee; }
 figcaption { color: var(--muted); font-size: 0.93rem; margin-top: 6px; }
 nav.toc { columns: 2; font-size: 0.95rem; margin: 12px 0; }
 nav.toc a { color: #0b57d0; text-decoration: none; }

@@ -1,0 +1,104 @@
+"""Trial runner: paired twins, chunk invariance, replicates, zero dose, interruption."""
+
+import numpy as np
+import pytest
+
+from celltrial.runs import execute
+from celltrial.scenarios import parse_scenario
+from celltrial.store import open_store
+from celltrial.trials import trial as trial_module
+from celltrial.trials.design import TrialPlan
+from celltrial.trials.trial import run_trial
+
+BASE = """
+name: t
+title: T
+disease: lbcl
+cohort: {{patients: 4, replicates: 2, design: {design},
+          weight_kg: {{distribution: normal, mean: 80, sd: 15, low: 45, high: 140}}}}
+arms:
+  - {{name: std, product: axi-cel-like}}
+  - {{name: tscm, product: tscm-enriched}}
+assessments: {{imaging_days: [28, 56], ctdna_days: [7, 28]}}
+follow_up_days: 60
+seed: 11
+"""
+
+
+def scenario(design="paired", extra=""):
+    return parse_scenario(BASE.format(design=design) + extra)
+
+
+@pytest.fixture(scope="module")
+def paired(standard):
+    return run_trial(scenario(), compiled=standard)
+
+
+def test_paired_twins_share_covariates_and_disease_in_every_arm(paired):
+    p = paired.patients
+    std, tscm = (p["arm"] == "std"), (p["arm"] == "tscm")
+    for column in ("patient_id", "weight_kg", "baseline_burden"):
+        np.testing.assert_array_equal(p[column][std], p[column][tscm])
+    assert len(set(p["patient_id"][std])) == 8  # 4 patients x 2 replicates
+
+
+def test_independent_arms_have_different_patients(standard):
+    plan = TrialPlan(scenario("independent"))
+    ids = [set(plan.patient_ids(a.index, np.arange(plan.rows())).tolist()) for a in plan.arms]
+    assert not ids[0] & ids[1]
+    b0 = [plan.sample(a, np.arange(plan.rows())).parameter("B0") for a in plan.arms]
+    assert not np.array_equal(b0[0], b0[1])
+
+
+def test_results_do_not_depend_on_chunk_size(paired, standard):
+    again = run_trial(scenario(), compiled=standard, chunk_size=3)
+    for name, column in paired.patients.items():
+        np.testing.assert_array_equal(column, again.patients[name], err_msg=name)
+    assert again.summary == paired.summary
+
+
+def test_replicates_index_rows(paired):
+    p = paired.patients
+    assert sorted(set(p["replicate"].tolist())) == [0, 1]
+    assert p["patient"].max() == 3
+    assert paired.summary["replicates"]["n"] == 2
+
+
+def test_cells_never_negative_and_endpoints_consistent(paired):
+    p = paired.patients
+    assert (p["cmax_cells_uL"] > 0).all() and (p["baseline_burden"] > 0).all()
+    assert (p["pfs_days"] <= p["os_days"] + 1e-9).all()
+    assert np.array_equal(p["cr"], p["best_response"] == "CR")
+    assert (p["doses"] == 1).all()
+
+
+def test_a_vanishing_dose_is_the_same_untreated_course_whatever_the_product(standard):
+    s = parse_scenario(BASE.format(design="paired").replace(
+        "{name: std, product: axi-cel-like}", "{name: none_a, product: axi-cel-like, changes: {dose: {cells: 1e-300}}}"
+    ).replace("{name: tscm, product: tscm-enriched}",
+              "{name: none_b, product: tscm-enriched, changes: {dose: {cells: 1e-300}}}"))
+    p = run_trial(s, compiled=standard).patients
+    a, b = p["arm"] == "none_a", p["arm"] == "none_b"
+    assert (p["cmax_copies_ug"] < 1e-200).all() and (p["crs_grade"] == 0).all()
+    for column in ("best_response", "pfs_days", "os_days", "ctdna_d28"):
+        np.testing.assert_array_equal(p[column][a], p[column][b], err_msg=column)
+
+
+def test_interrupted_run_keeps_finished_chunks_only(tmp_path, monkeypatch, standard):
+    path = tmp_path / "scenario.yaml"
+    path.write_text(BASE.format(design="paired") + "simulation: {chunk_size: 4}\n")
+    calls = {"n": 0}
+    real = trial_module.patient_endpoints
+
+    def flaky(*args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise KeyboardInterrupt
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(trial_module, "patient_endpoints", flaky)
+    with pytest.raises(KeyboardInterrupt):
+        execute(path, store_path=tmp_path / "db.duckdb")
+    with open_store(tmp_path / "db.duckdb") as store:
+        (run,) = store.list_runs()
+        assert run["status"] == "interrupted" and run["patients"] == 4

@@ -341,6 +341,9 @@ def main() -> None:
         code = app(standalone_mode=False)  # a command's typer.Exit(code) comes back as the return value
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        typer.echo("interrupted: chunks already written stay in the store; the run is marked interrupted", err=True)
+        sys.exit(130)
     except CelltrialError as exc:
         if not isinstance(exc, ValueError):  # solver, store, compilation: ours to fix, not the user's
             _internal(exc)

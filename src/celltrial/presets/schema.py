@@ -32,6 +32,14 @@ FIELD_PARAMETERS = {
 }
 
 
+def check_omegas(v: dict) -> dict:
+    """Log-normal SDs (variability) must lie in [0, 3] (3 is already a 20-fold spread per SD)."""
+    bad = {k: w for k, w in v.items() if not (0.0 <= w <= 3.0)}
+    if bad:
+        raise ValueError(f"variability is a log-normal SD per parameter in [0, 3]; got {bad}")
+    return v
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -69,13 +77,7 @@ class _Preset(_Strict):
     calibration: Calibration | None = None
     extrapolation: str | None = None
 
-    @field_validator("variability")
-    @classmethod
-    def _omegas(cls, v):
-        bad = {k: w for k, w in v.items() if not (0.0 <= w <= 3.0)}
-        if bad:
-            raise ValueError(f"variability is a log-normal SD per parameter in [0, 3]; got {bad}")
-        return v
+    _omegas = field_validator("variability")(check_omegas)
 
 
 class Disease(_Preset):

@@ -16,7 +16,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from ..presets.schema import Dose, Edits
+from ..presets.schema import Dose, Edits, check_omegas
 from .costs import Costs
 from .rules import Endpoints
 
@@ -112,13 +112,7 @@ class Cohort(_Strict):
     out_of_bounds: Literal["resample", "error"] = Field(
         "resample", description="a patient drawn outside a parameter's bounds: redraw, or stop with an error")
 
-    @field_validator("variability")
-    @classmethod
-    def _omegas(cls, v):
-        bad = {k: w for k, w in v.items() if not (0.0 <= w <= 3.0)}
-        if bad:
-            raise ValueError(f"variability is a log-normal SD per parameter in [0, 3]; got {bad}")
-        return v
+    _omegas = field_validator("variability")(check_omegas)
 
     @field_validator("prior_lines")
     @classmethod

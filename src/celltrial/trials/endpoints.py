@@ -6,10 +6,10 @@ GvHD: GvHD starts when the cumulative hazard ``H_gvhd`` passes ``-ln(u)`` for th
 own uniform ``u`` and is fatal with probability ``gvhd_fatal_fraction`` (death placed at
 onset, an estimate). Everything after death is ignored.
 
-Example:
+Example (one dose at 100, grade-2 CRS: 5 hospital days at 4,500; two scans at 1,500; Flu/Cy 6,000):
     >>> costs_of(np.array([1]), np.array([0.0]), np.array([2]), np.array([2]), unit_price=100.0,
     ...          manufacturing=10.0, lymphodepletion=[1.0], costs=Costs())["cost_total"].tolist()
-    [8117.0]
+    [31610.0]
 """
 
 from __future__ import annotations

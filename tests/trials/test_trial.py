@@ -102,3 +102,50 @@ def test_interrupted_run_keeps_finished_chunks_only(tmp_path, monkeypatch, stand
     with open_store(tmp_path / "db.duckdb") as store:
         (run,) = store.list_runs()
         assert run["status"] == "interrupted" and run["patients"] == 4
+
+
+POLICY = """
+name: p
+title: P
+disease: lbcl
+cohort: {patients: 5, design: paired}
+arms:
+  - {name: none, product: ft596-like}
+  - {name: never, product: ft596-like, policy: {kind: ctdna_trigger, max_doses: 0}}
+  - {name: trigger, product: ft596-like, policy: {kind: ctdna_trigger, consecutive_positive: 1, max_doses: 3}}
+  - {name: q30, product: ft596-like, policy: {kind: maintenance, every_days: 30}}
+assessments: {imaging_days: [28, 56, 84, 112], ctdna_schedule: {pieces: [{every_days: 14}]}}
+follow_up_days: 120
+seed: 5
+"""
+
+
+@pytest.fixture(scope="module")
+def policy_trial(standard):
+    return run_trial(parse_scenario(POLICY), compiled=standard)
+
+
+def test_a_policy_that_never_doses_equals_the_arm_without_policy(policy_trial):
+    p = policy_trial.patients
+    none, never = p["arm"] == "none", p["arm"] == "never"
+    for column in ("best_response", "pfs_days", "os_days", "cmax_cells_uL", "ctdna_d28", "cost_total", "doses"):
+        np.testing.assert_array_equal(p[column][none], p[column][never], err_msg=column)
+    assert (p["policy_doses"][never] == 0).all()
+
+
+def test_policies_dose_and_say_when(policy_trial):
+    p = policy_trial.patients
+    q30, trigger = p["arm"] == "q30", p["arm"] == "trigger"
+    alive = p["os_days"][q30] >= 120
+    assert (p["policy_doses"][q30][alive] == 3).all()  # days 30, 60, 90
+    assert (p["first_policy_dose_day"][q30][alive] == 30).all()
+    assert (p["doses"] == 1 + p["policy_doses"]).all()
+    assert (p["policy_doses"][trigger] <= 3).all()
+    fired = p["policy_doses"][trigger] > 0
+    assert (p["first_policy_dose_day"][trigger][fired] % 14 == 0).all()  # decided on draw days
+
+
+def test_policy_decisions_do_not_depend_on_chunking(policy_trial, standard):
+    again = run_trial(parse_scenario(POLICY), compiled=standard, chunk_size=2)
+    for name, column in policy_trial.patients.items():
+        np.testing.assert_array_equal(column, again.patients[name], err_msg=name)

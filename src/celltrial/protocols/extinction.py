@@ -101,7 +101,7 @@ def _birth_functions(model, clones):
 
 
 def run_with_extinction(sim, t_end: float, clones, uniforms, *, check_every: float = 1.0,
-                        threshold: float = DEFAULT_THRESHOLD, log: list | None = None) -> dict:
+                        threshold: float = DEFAULT_THRESHOLD, log: list | None = None, on_check=None) -> dict:
     """Advance ``sim`` to ``t_end`` in steps of ``check_every`` days, drawing extinctions between steps.
 
     Args:
@@ -158,6 +158,8 @@ def run_with_extinction(sim, t_end: float, clones, uniforms, *, check_every: flo
                     log.append((i, per_patient[i][-1]))
             sim.schedule(patient_events=per_patient)
             sim.advance(t_next)  # apply them now, so the next interval starts from the drawn sizes
+        if on_check is not None:
+            on_check(t_next, sim)
     return extinct_at
 
 

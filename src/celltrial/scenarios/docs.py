@@ -24,7 +24,10 @@ from pathlib import Path
 import annotated_types as at
 from pydantic import BaseModel
 
+from ..policies.library import CtDNATrigger, Maintenance
 from ..presets.schema import FIELD_PARAMETERS, Dose, Edits
+from ..protocols.monitoring import CtDNAAssay
+from ..protocols.schedules import Piece, Schedule
 from ..trials.columns import COLUMNS
 from . import schema as sc
 from .costs import Costs
@@ -38,11 +41,15 @@ SECTIONS = [
     (Dose, "`arms.changes.dose`"), (Edits, "`arms.changes.edits`"), (sc.Regimen, "`arms.regimen`"),
     (sc.Radiotherapy, "`arms.regimen.radiotherapy`"),
     (sc.Drug, "`arms.regimen.anti_pd1`, `arms.regimen.adcc_antibody`"),
-    (sc.Assessments, "`assessments`"), (Endpoints, "`endpoints`"), (CountCriterion, "`endpoints.success`"),
+    (Maintenance, "`arms.policy` with `kind: maintenance`"),
+    (CtDNATrigger, "`arms.policy` with `kind: ctdna_trigger`"),
+    (sc.Assessments, "`assessments`"), (Schedule, "`assessments.ctdna_schedule`"),
+    (Piece, "`assessments.ctdna_schedule.pieces`"), (CtDNAAssay, "`assessments.ctdna_assay`"),
+    (Endpoints, "`endpoints`"), (CountCriterion, "`endpoints.success`"),
     (CompareCriterion, "`endpoints.success`"), (Costs, "`costs`"), (sc.Simulation, "`simulation`"),
 ]
 #: Shipped scenarios shown in full at the end of the page (skipped when the repository is absent).
-EXAMPLES = ("quickstart.yaml", "tscm_vs_standard.yaml")
+EXAMPLES = ("quickstart.yaml", "tscm_vs_standard.yaml", "offshelf_long_game.yaml")
 SCENARIOS = Path(__file__).resolve().parents[3] / "scenarios"
 
 INTRO = """\
@@ -93,6 +100,20 @@ With n = `cohort.patients` and A arms, patient i of replicate r has id r*n + i i
 id (r*A + a)*n + i in arm a of an independent design. Patients are sampled and simulated in chunks of
 `simulation.chunk_size` from their ids alone, so results do not depend on the chunk size, the number of threads
 or the order of the chunks: the same scenario and seed give the same trial.
+
+## Adaptive dosing and monitoring
+
+An arm may carry a `policy` that keeps dosing after its regimen. The policy sees only what a clinic
+would see: ctDNA results drawn through `assessments.ctdna_assay` (Poisson sampling of mutant molecules in
+the drawn plasma, the limit of detection and false positives follow from it) on the days of
+`assessments.ctdna_schedule` (or `assessments.ctdna_days`), each from the patient's own "assay" stream.
+Decisions are taken at the first daily check on or after a draw (or maintenance) day and the dose is
+given then; caps (`max_doses`, `min_interval_days`) apply to every policy; dead patients are never dosed.
+`maintenance` doses every `every_days` (optionally spaced out after `space_out_after` negative draws in a
+row); `ctdna_trigger` re-doses after `consecutive_positive` positive draws in a row or a positive draw
+`rise_from_nadir` times the lowest measured level, escalating by `escalate_factor` (up to `max_multiplier`)
+while no negative draw has followed the last policy dose. The output columns `policy_doses`,
+`first_policy_dose_day`, `molecular_relapse_day` and `ctdna_lead_time_days` record what it did and saw.
 """
 
 RULES = """\

@@ -169,8 +169,9 @@ def semantic_problems(s: Scenario) -> list:
 def _late_days(s) -> list:
     """Days after the end of follow-up, each reported at its own field."""
     end = s.follow_up_days
+    ctdna = s.assessments.ctdna_days if s.assessments.ctdna_schedule is None else []  # a schedule replaces them
     fields = [("assessments.imaging_days", s.assessments.imaging_days),
-              ("assessments.ctdna_days", s.assessments.ctdna_days),
+              ("assessments.ctdna_days", ctdna),
               ("endpoints.landmarks_days", s.endpoints.landmarks_days or [])]
     for i, arm in enumerate(s.arms):
         r = arm.regimen

@@ -16,7 +16,10 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from ..policies.library import PolicySpec
 from ..presets.schema import Dose, Edits, check_omegas
+from ..protocols.monitoring import CtDNAAssay
+from ..protocols.schedules import Schedule
 from .costs import Costs
 from .rules import Endpoints
 
@@ -193,6 +196,8 @@ class Arm(_Strict):
     changes: ProductChanges = ProductChanges()
     regimen: Regimen = Regimen()
     cost_per_dose: float | None = Field(None, ge=0, description="product price per dose; default from `costs`")
+    policy: PolicySpec | None = Field(None, description="adaptive dosing after the regimen: `maintenance` or "
+                                                        "`ctdna_trigger` (decides on observed ctDNA only)")
 
 
 class Assessments(_Strict):
@@ -202,6 +207,9 @@ class Assessments(_Strict):
                                       description="imaging (response) assessments", json_schema_extra=_unit("day"))
     ctdna_days: list[float] = Field([7.0, 28.0, 90.0, 180.0, 365.0], description="ctDNA draws",
                                     json_schema_extra=_unit("day"))
+    ctdna_schedule: Schedule | None = Field(None, description="ctDNA draws as a schedule (e.g. every 28 days in "
+                                                              "year 1, then every 91); replaces ctdna_days")
+    ctdna_assay: CtDNAAssay = Field(CtDNAAssay(), description="the ctDNA assay policies observe through")
 
     @field_validator("imaging_days", "ctdna_days")
     @classmethod

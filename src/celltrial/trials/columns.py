@@ -74,6 +74,12 @@ _COLUMNS = [
     # ctDNA
     _c("ctdna_d7", "float", "hGE/mL", "ctDNA at day 7"),
     _c("ctdna_d28", "float", "hGE/mL", "ctDNA at day 28"),
+    # adaptive protocol (policy) and molecular monitoring
+    _c("policy_doses", "int", "", "doses given by the arm's policy (included in `doses`)"),
+    _c("first_policy_dose_day", "float", "day", "first dose given by the policy (NaN if none)"),
+    _c("dose_multiples", "float", "", "all product given, in multiples of the arm's dose"),
+    _c("molecular_relapse_day", "float", "day", "first positive ctDNA draw after a negative one (NaN if none)"),
+    _c("ctdna_lead_time_days", "float", "day", "imaging progression day minus molecular relapse day (NaN unless both)"),
     # resources and cost
     _c("doses", "int", "", "product doses given"),
     _c("hospital_days", "float", "day", "inpatient days (infusion stays and CRS)"),

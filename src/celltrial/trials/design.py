@@ -144,6 +144,13 @@ class TrialPlan:
             out.append(events + list(arm.common_events))
         return out
 
+    def ctdna_draw_days(self) -> np.ndarray:
+        """ctDNA draw days: the scenario's schedule if it has one, else ``assessments.ctdna_days``."""
+        a = self.scenario.assessments
+        if a.ctdna_schedule is not None:
+            return np.asarray(a.ctdna_schedule.days(self.scenario.follow_up_days), dtype=float)
+        return np.asarray(a.ctdna_days, dtype=float)
+
     @cached_property
     def parameter_changes(self) -> list:
         """Values that differ from the presets (scenario changes), for the report's methods."""

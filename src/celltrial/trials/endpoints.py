@@ -49,8 +49,26 @@ def patient_endpoints(course: Course, plan: TrialPlan, arm_index: int, rows: np.
         j = np.searchsorted(t, float(day))
         value = v["ctdna"][:, j] if j < t.size and t[j] == day else np.full(n, np.nan)
         out[f"ctdna_d{day}"] = np.where(day < death, value, np.nan)
-    out.update(_resources(plan, arm_index, death, out["crs_grade"]))
+    out.update(_policy_columns(course.policy, n, out))
+    out.update(_resources(plan, arm_index, death, out["crs_grade"], course.policy))
     return _failed_as_missing(out, course.status)
+
+
+def _policy_columns(controller, n, out) -> dict:
+    """Doses the policy gave, molecular relapse and its lead time over imaging progression."""
+    if controller is None:
+        none = np.full(n, np.nan)
+        return {"policy_doses": np.zeros(n, np.int64), "first_policy_dose_day": none,
+                "molecular_relapse_day": none, "ctdna_lead_time_days": none}
+    record, history = controller.record, controller.history
+    first = np.full(n, np.nan)
+    for row, day, _, _ in reversed(record.log):
+        first[row] = day
+    relapse = np.where(np.isfinite(history.first_positive_after_negative), history.first_positive_after_negative,
+                       np.nan)
+    progression = np.where(out["pfs_event"] & (out["best_response"] != "NE"), out["pfs_days"], np.nan)
+    return {"policy_doses": record.doses.astype(np.int64), "first_policy_dose_day": first,
+            "molecular_relapse_day": relapse, "ctdna_lead_time_days": progression - relapse}
 
 
 def _deaths(course, baseline, rules, follow_up):
@@ -90,14 +108,21 @@ def _kinetics(course, t, death, lloq):
             "time_above_lloq_days": time_above(t, blood, lloq), "cmax_copies_ug": s["cmax_copies"]}
 
 
-def _resources(plan: TrialPlan, arm_index: int, death, grade) -> dict:
+def _resources(plan: TrialPlan, arm_index: int, death, grade, controller=None) -> dict:
     s, arm = plan.scenario, plan.arms[arm_index]
     infusions = plan.infusion_plan(arm)
     given = np.array([[day < d for day, _ in infusions] for d in death]).reshape(len(death), len(infusions))
-    doses = given.sum(axis=1)
     ld = np.array([ld for _, ld in infusions], dtype=float)
+    ld_given = (given * ld).sum(axis=1)
+    policy_doses, multiples = np.zeros(len(death)), given.sum(axis=1).astype(float)
+    if controller is not None:
+        policy_doses = controller.record.doses.astype(float)
+        multiples = multiples + controller.record.cumulative_multiplier
+        if s.arms[arm_index].policy.relymphodeplete:
+            ld_given = ld_given + policy_doses
+    doses = given.sum(axis=1) + policy_doses
     imaging = (np.asarray(s.assessments.imaging_days)[None, :] < death[:, None]).sum(axis=1)
-    ctdna = (np.asarray(s.assessments.ctdna_days)[None, :] < death[:, None]).sum(axis=1)
+    ctdna = (plan.ctdna_draw_days()[None, :] < death[:, None]).sum(axis=1)
     autologous = arm.kind == "t_cell" and not arm.product.allogeneic
     price = s.arms[arm_index].cost_per_dose
     if price is None:
@@ -105,9 +130,13 @@ def _resources(plan: TrialPlan, arm_index: int, death, grade) -> dict:
     stay = s.costs.infusion_stay_days[arm.kind]
     # an autologous product is manufactured for each infusion; off-the-shelf doses come from stock
     manufacturing = s.costs.manufacturing_autologous if autologous else 0.0
-    out = costs_of(doses, doses * stay, grade, imaging, ctdna_tests=ctdna, unit_price=price,
-                   manufacturing=manufacturing, lymphodepletion=(given * ld).sum(axis=1), costs=s.costs)
+    # the product price scales with the cells given (an escalated dose costs more); stays count infusions
+    out = costs_of(multiples, doses * stay, grade, imaging, ctdna_tests=ctdna, unit_price=price,
+                   manufacturing=manufacturing, lymphodepletion=ld_given, costs=s.costs)
+    out["cost_manufacturing"] += (doses - multiples) * manufacturing  # manufacturing is per product, not per cell
+    out["cost_total"] += (doses - multiples) * manufacturing
     out["doses"] = doses.astype(np.int64)
+    out["dose_multiples"] = multiples
     return out
 
 

@@ -19,7 +19,10 @@ import numpy as np
 from ..biology.grading import THRESHOLD_PARAMETERS
 from ..biology.tumour import CLONES
 from ..cohorts import patient_blocks
+from ..policies import PolicyController
+from ..protocols.doses import lymphodepletion
 from ..protocols.extinction import DRAWS_PER_CHECK, Extinction, checks_needed, run_with_extinction
+from ..protocols.monitoring import assay_uniforms
 from ..solve import AUC, Max, Simulation
 from .design import TrialPlan
 
@@ -34,6 +37,7 @@ SUMMARIES = (
 #: Per-patient parameters the endpoints need.
 PARAMETERS = ("B0",) + THRESHOLD_PARAMETERS
 FINE_UNTIL, FINE_STEP = 28.0, 0.25
+CTDNA_UNIFORMS = 2  # per draw: the molecule count and the false-positive call
 
 
 def course_grid(follow_up: float, imaging_days, ctdna_days) -> np.ndarray:
@@ -65,6 +69,7 @@ class Course:
     covariates: dict
     ids: np.ndarray
     uniforms: np.ndarray
+    policy: object = None  # the PolicyController (its record and observed history), or None
 
 
 def simulate_rows(plan: TrialPlan, compiled, arm_index: int, rows, *, grid, save=SAVED, threads=None,
@@ -83,16 +88,49 @@ def simulate_rows(plan: TrialPlan, compiled, arm_index: int, rows, *, grid, save
     clones = [Extinction(state, birth) for state, birth in CLONES.items()]
     width = checks_needed(0.0, s.follow_up_days, 1.0) * len(clones) * DRAWS_PER_CHECK
     uniforms = patient_blocks(s.seed, cohort.patient_ids, "extinction", width, "random")
+    controller = plan_controller(plan, arm_index, cohort, weights, log)
     extinct = run_with_extinction(sim, s.follow_up_days, clones, uniforms,
-                                  threshold=s.simulation.extinction_threshold, log=log)
-    return sim.result(), extinct, cohort, weights
+                                  threshold=s.simulation.extinction_threshold, log=log, on_check=controller)
+    return sim.result(), extinct, cohort, weights, controller
+
+
+def plan_controller(plan: TrialPlan, arm_index: int, cohort, weights, log=None):
+    """The arm's policy controller for these patients (None when the arm has no policy).
+
+    Policy doses are appended to ``log`` as (row, event) like the extinction draws, so a
+    one-patient replay (SBML export) contains them.
+    """
+    s = plan.scenario
+    policy = s.arms[arm_index].policy
+    if policy is None:
+        return None
+    arm = plan.arms[arm_index]
+    draw_days = plan.ctdna_draw_days()
+    uniforms = assay_uniforms(s.seed, cohort.patient_ids, len(draw_days), CTDNA_UNIFORMS)
+    lethal = np.maximum(s.endpoints.lethal_burden_cells, 2.0 * cohort.parameter("B0"))
+    base = np.array([arm.product.cells_for(float(w)) for w in weights])
+
+    def dose_events(rows, day, multipliers):
+        out = {}
+        for row, m in zip(rows, multipliers, strict=True):
+            events = [lymphodepletion(day)] if policy.relymphodeplete else []
+            events.append(arm.product.infusion(day, float(weights[row]), cells=float(base[row] * m)))
+            out[int(row)] = events
+            if log is not None:
+                log.extend((int(row), e) for e in events)
+        return out
+
+    return PolicyController(policy, assay=s.assessments.ctdna_assay, draw_days=draw_days, uniforms=uniforms,
+                            follow_up=s.follow_up_days, n=len(weights), dose_events=dose_events,
+                            alive=lambda values: values["B_tot"] < lethal)
 
 
 def simulate_chunk(plan: TrialPlan, compiled, arm_index: int, rows: np.ndarray, threads=None) -> Course:
     """Sample and simulate rows ``rows`` (replicate*patients + patient) of arm ``arm_index``."""
     s = plan.scenario
-    grid = course_grid(s.follow_up_days, s.assessments.imaging_days, s.assessments.ctdna_days)
-    result, extinct, cohort, weights = simulate_rows(plan, compiled, arm_index, rows, grid=grid, threads=threads)
+    grid = course_grid(s.follow_up_days, s.assessments.imaging_days, plan.ctdna_draw_days())
+    result, extinct, cohort, weights, controller = simulate_rows(plan, compiled, arm_index, rows, grid=grid,
+                                                                 threads=threads)
     names = plan.model.parameter_names
     return Course(
         t=grid,
@@ -105,4 +143,5 @@ def simulate_chunk(plan: TrialPlan, compiled, arm_index: int, rows: np.ndarray, 
         covariates=cohort.covariates,
         ids=cohort.patient_ids,
         uniforms=patient_blocks(s.seed, cohort.patient_ids, "outcomes", 2, "random"),
+        policy=controller,
     )

@@ -1,0 +1,85 @@
+"""Run a policy inside a segmented simulation: observe on draw days, decide, schedule doses.
+
+The controller is called after every daily check of the simulation (see
+:func:`~celltrial.protocols.extinction.run_with_extinction`'s ``on_check``). On each pending
+draw day it turns the true ctDNA into an assay result with the patient's own uniforms,
+updates the observed history, and on decision days asks the policy, applies the caps and
+schedules the doses for "now" (they are given at the start of the next segment). Days are
+handled at the first daily check at or after them.
+
+Example:
+    >>> from celltrial.policies.library import Maintenance
+    >>> c = PolicyController(Maintenance(every_days=90), assay=None, draw_days=[], uniforms=None,
+    ...                      follow_up=365.0, n=2, dose_events=lambda rows, day, m: {})
+    >>> c.decision_days.tolist()
+    [90.0, 180.0, 270.0, 360.0]
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .base import Decision, DosingRecord, History, Observations
+
+
+class PolicyController:
+    """Policy state for one chunk of patients.
+
+    Args:
+        policy: a policy (e.g. :class:`~celltrial.policies.library.CtDNATrigger`).
+        assay: the ctDNA assay (``observe(concentration, u_count, u_fp)``), or None if no draws.
+        draw_days: ctDNA draw days.
+        uniforms: (n, n_draws, 2) uniforms from each patient's "assay" stream (draw-major).
+        follow_up: last day (days).
+        n: patients in the chunk.
+        dose_events: ``dose_events(rows, day, multipliers) -> {row: [events]}`` builds the doses.
+        alive: ``alive(observables) -> (n,) bool`` (default: everyone).
+    """
+
+    def __init__(self, policy, *, assay, draw_days, uniforms, follow_up, n, dose_events, alive=None):
+        self.policy, self.assay, self.uniforms = policy, assay, uniforms
+        self.draw_days = np.asarray(sorted(draw_days), dtype=float)
+        self.decision_days = np.asarray(policy.decision_days(follow_up, self.draw_days), dtype=float)
+        self.days = np.union1d(self.draw_days, self.decision_days)
+        self.next = 0
+        self.history, self.record = History.empty(n), DosingRecord.empty(n)
+        self.dose_events, self.alive = dose_events, alive
+        self.n = n
+
+    def __call__(self, t: float, sim) -> None:
+        while self.next < self.days.size and self.days[self.next] <= t + 1e-9:
+            day = self.days[self.next]
+            self.next += 1
+            self._visit(day, t, sim)
+
+    def _visit(self, day, t, sim) -> None:
+        values = sim.observables()
+        alive = (sim.status == 0) & (self.alive(values) if self.alive else True)
+        obs = self._observe(day, values["ctdna"], alive)
+        if obs is not None:
+            self.history.update(obs)
+        if not np.isin(day, self.decision_days):
+            return
+        if obs is None:
+            obs = Observations(day, np.zeros(self.n, bool), np.full(self.n, np.nan), np.zeros(self.n, bool), alive)
+        decision = self.policy.decide(obs, self.history, self.record)
+        decision = self.policy.caps.apply(decision, self.record, day, alive)
+        self._give(decision, day, t, sim)
+
+    def _observe(self, day, concentration, alive):
+        k = np.searchsorted(self.draw_days, day)
+        if self.assay is None or k >= self.draw_days.size or self.draw_days[k] != day:
+            return None
+        u = self.uniforms[:, k, :]
+        positive, measured = self.assay.observe(concentration, u[:, 0], u[:, 1])
+        return Observations(day, np.asarray(positive) & alive, np.where(alive, measured, np.nan),
+                            np.zeros(self.n, bool), alive)
+
+    def _give(self, decision: Decision, day, t, sim) -> None:
+        if not decision.dose.any():
+            return
+        self.record.give(decision.dose, day, decision.multiplier, decision.reason)
+        rows = np.flatnonzero(decision.dose)
+        events = self.dose_events(rows, t, decision.multiplier[rows])
+        per_patient = [events.get(i, []) for i in range(self.n)]
+        sim.schedule(patient_events=per_patient)

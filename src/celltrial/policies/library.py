@@ -1,0 +1,116 @@
+"""The shipped policies, declarative (pydantic, YAML-ready) and vectorised over patients.
+
+* :class:`Maintenance` - a dose every ``every_days`` (optionally spaced out to ``spaced_days``
+  after ``space_out_after`` negative ctDNA draws in a row: deep molecular response);
+* :class:`CtDNATrigger` - re-dose on molecular relapse: ``consecutive_positive`` positive draws in
+  a row, or a positive draw at least ``rise_from_nadir`` x the lowest measured level; while the
+  patient stays positive after a triggered dose, the next dose is escalated by
+  ``escalate_factor`` (up to ``max_multiplier``).
+
+A policy only reads :class:`~celltrial.policies.base.Observations` and the observed
+:class:`~celltrial.policies.base.History`; caps come from the policy's ``max_doses`` and
+``min_interval_days``.
+
+Example:
+    >>> p = CtDNATrigger(consecutive_positive=2)
+    >>> h = History.empty(3); h.consecutive_positive[:] = [0, 1, 2]
+    >>> obs = Observations(56.0, np.array([False, True, True]), np.array([0.0, 1.0, 1.0]),
+    ...                    np.zeros(3, bool), np.ones(3, bool))
+    >>> p.decide(obs, h, DosingRecord.empty(3)).dose.tolist()
+    [False, False, True]
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag
+
+from .base import Caps, Decision, DosingRecord, History, Observations
+
+
+class _Policy(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+    max_doses: int | None = Field(None, ge=0, strict=True, description="most doses the policy may give")
+    min_interval_days: float = Field(28.0, ge=0, description="least time between two doses (any doses)",
+                                     json_schema_extra={"unit": "day"})
+    relymphodeplete: bool = Field(False, description="Flu/Cy before every policy dose")
+
+    @property
+    def caps(self) -> Caps:
+        return Caps(self.max_doses, self.min_interval_days)
+
+    def decision_days(self, follow_up: float, draw_days: np.ndarray) -> np.ndarray:
+        """Days the policy decides on (by default the ctDNA draw days)."""
+        return np.asarray(draw_days, dtype=float)
+
+
+class Maintenance(_Policy):
+    """A fixed maintenance dose every ``every_days`` from ``start_day`` (spaced out in deep response)."""
+
+    kind: Literal["maintenance"] = "maintenance"
+    every_days: float = Field(gt=0, description="interval between maintenance doses",
+                              json_schema_extra={"unit": "day"})
+    start_day: float | None = Field(None, ge=0, description="first maintenance dose (default: every_days)",
+                                    json_schema_extra={"unit": "day"})
+    space_out_after: int | None = Field(None, ge=1, strict=True,
+                                        description="negative ctDNA draws in a row after which doses are spaced out")
+    spaced_days: float | None = Field(None, gt=0, description="interval once spaced out",
+                                      json_schema_extra={"unit": "day"})
+
+    def decision_days(self, follow_up: float, draw_days: np.ndarray) -> np.ndarray:
+        start = self.every_days if self.start_day is None else self.start_day
+        step = min(self.every_days, self.spaced_days or self.every_days)
+        own = np.arange(start, follow_up, step)
+        return np.union1d(own, draw_days) if self.space_out_after else own
+
+    def decide(self, obs: Observations, history: History, record: DosingRecord) -> Decision:
+        n = obs.alive.shape[0]
+        interval = np.full(n, self.every_days)
+        if self.space_out_after and self.spaced_days:
+            deep = history.consecutive_negative >= self.space_out_after
+            interval = np.where(deep, self.spaced_days, interval)
+        start = self.every_days if self.start_day is None else self.start_day
+        last = np.where(np.isfinite(record.last_dose_day), record.last_dose_day, start - interval)
+        due = obs.alive & (obs.day >= start) & (obs.day - last >= interval - 1e-9)
+        reason = np.where(interval > self.every_days, "maintenance (spaced out)", "maintenance")
+        return Decision(due, np.ones(n), np.where(due, reason, "").astype(object))
+
+
+class CtDNATrigger(_Policy):
+    """Re-dose on molecular relapse seen by ctDNA; escalate while positivity persists."""
+
+    kind: Literal["ctdna_trigger"] = "ctdna_trigger"
+    consecutive_positive: int = Field(2, ge=1, strict=True, description="positive draws in a row that trigger")
+    rise_from_nadir: float | None = Field(10.0, gt=1, description="a positive draw this many times the nadir "
+                                                                  "triggers too (None: off)")
+    escalate_factor: float = Field(2.0, ge=1, description="dose multiplier step while positivity persists")
+    max_multiplier: float = Field(4.0, ge=1, description="largest dose multiplier")
+
+    def decide(self, obs: Observations, history: History, record: DosingRecord) -> Decision:
+        n = obs.alive.shape[0]
+        positive = obs.alive & obs.ctdna_positive
+        run = positive & (history.consecutive_positive >= self.consecutive_positive)
+        rise = np.zeros(n, bool)
+        if self.rise_from_nadir:
+            nadir = np.where(np.isfinite(history.nadir) & (history.nadir > 0), history.nadir, np.inf)
+            rise = positive & (obs.ctdna_measured >= self.rise_from_nadir * nadir)
+        dose = run | rise
+        # no negative draw since the last policy dose: positivity persists, so escalate that dose
+        persistent = dose & (record.doses > 0) & (history.last_negative_day < record.last_dose_day)
+        multiplier = np.where(persistent, np.minimum(record.last_multiplier * self.escalate_factor,
+                                                     self.max_multiplier), 1.0)
+        reason = np.where(persistent, "ctDNA still positive: escalated",
+                          np.where(run, f"ctDNA positive x{self.consecutive_positive}", "ctDNA rise from nadir"))
+        return Decision(dose, multiplier.astype(float), np.where(dose, reason, "").astype(object))
+
+
+def _kind(value) -> str:
+    return value.get("kind", "") if isinstance(value, dict) else getattr(value, "kind", "")
+
+
+#: A policy in a scenario file, picked by its ``kind``.
+PolicySpec = Annotated[Annotated[Maintenance, Tag("maintenance")] | Annotated[CtDNATrigger, Tag("ctdna_trigger")],
+                       Discriminator(_kind)]

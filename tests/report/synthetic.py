@@ -92,6 +92,10 @@ def _endpoints(name, n, rng, b0, burden, traj, product_cost, manufacturing):
     }
     cols["cost_total"] = sum(cols[k] for k in ("cost_product", "cost_manufacturing", "cost_hospital",
                                                "cost_monitoring"))
+    # single-shot arms: no policy, no molecular monitoring decisions
+    cols.update(policy_doses=np.zeros(n, int), first_policy_dose_day=np.full(n, np.nan),
+                dose_multiples=np.ones(n), molecular_relapse_day=np.full(n, np.nan),
+                ctdna_lead_time_days=np.full(n, np.nan))
     assert set(cols) == set(COLUMNS)
     return cols
 

@@ -84,7 +84,10 @@ def run_meta(plan: TrialPlan, text: str) -> tuple[dict, list]:
         dose = arm.product.dose
         dose_text = (f"{dose.cells:.3g} cells" if dose.cells else f"{dose.per_kg:.3g} cells/kg") + (
             f" (max {dose.max_cells:.3g})" if dose.max_cells else "")
-        regimen = ", ".join(f"day {d:g}" + (" after Flu/Cy" if ld else "") for d, ld in plan.infusion_plan(arm))
+        regimen = ", ".join(f"day {d:g}" + (f" x{m:g}" if m != 1 else "") + (" after Flu/Cy" if ld else "")
+                            for d, ld, m in plan.infusion_plan(arm))
+        if spec.policy is not None:
+            regimen += f"; then policy {spec.policy.kind}"
         arms.append({"name": arm.name, "product": arm.product.name, "description": spec.description or
                      arm.product.title, "dose": dose_text, "regimen": regimen})
     return meta, arms

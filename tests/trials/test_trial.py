@@ -149,3 +149,24 @@ def test_policy_decisions_do_not_depend_on_chunking(policy_trial, standard):
     again = run_trial(parse_scenario(POLICY), compiled=standard, chunk_size=2)
     for name, column in policy_trial.patients.items():
         np.testing.assert_array_equal(column, again.patients[name], err_msg=name)
+
+
+def test_tocilizumab_rule_lowers_severe_crs(standard):
+    text = BASE.format(design="paired").replace(
+        "{name: tscm, product: tscm-enriched}",
+        "{name: toc, product: axi-cel-like, safety: {tocilizumab_at_grade: 2}}")
+    p = run_trial(parse_scenario(text), compiled=standard).patients
+    plain, toc = p["arm"] == "std", p["arm"] == "toc"
+    assert (p["crs_peak_il6"][toc] <= p["crs_peak_il6"][plain] * (1 + 1e-6)).all()
+    assert p["crs_peak_il6"][toc].sum() < p["crs_peak_il6"][plain].sum()
+
+
+def test_regimen_algebra_cycles_give_every_dose(standard):
+    text = BASE.format(design="paired").replace(
+        "{name: tscm, product: tscm-enriched}",
+        "{name: cyc, product: ft596-like, regimen: {items: [{cycle: [{action: lymphodepletion}, {action: infusion},"
+        " {action: infusion, day: 7}, {action: infusion, day: 14}], length_days: 28, cycles: 2}]}}")
+    p = run_trial(parse_scenario(text), compiled=standard).patients
+    cyc = p["arm"] == "cyc"
+    alive = p["os_days"][cyc] >= 60
+    assert (p["doses"][cyc][alive] == 6).all() and (p["dose_multiples"][cyc][alive] == 6).all()

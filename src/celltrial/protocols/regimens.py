@@ -56,7 +56,7 @@ class Give(_Strict):
     amount: float | None = Field(
         None, gt=0, description="infusion: multiple of the arm's product dose (default 1); radiotherapy: Gy per "
         "fraction (required, <= 30); anti_pd1, adcc_antibody: mg (default: the usual dose); others: not set",
-        json_schema_extra={"unit": "dose multiple | Gy | mg"})
+        json_schema_extra={"unit": "dose multiple, Gy or mg"})
     label: str = Field("", max_length=80, description="a name for reports and error messages")
 
     @model_validator(mode="after")
@@ -96,9 +96,7 @@ class Give(_Strict):
 
 
 class _Repeated(_Strict):
-    """Shared by Repeat and Cycle: ``_items`` repeated ``_count()`` times every ``_every`` days from start_day."""
-
-    start_day: float = _day("start of the first repetition")
+    """Shared by Repeat and Cycle: items repeated ``count`` times every ``every`` days from start_day (_plan)."""
 
     def _plan(self):  # (items, every, count)
         raise NotImplementedError
@@ -126,7 +124,7 @@ class _Repeated(_Strict):
         update = {"start_day": start, self._key: [x._shifted(rest, f"{where}.{self._key}[{k}]") if rest else x
                                                  for k, x in enumerate(self._plan()[0])]}
         if getattr(self, "until_day", None) is not None:
-            pass
+            update["until_day"] = self.until_day + moved
         return self.model_copy(update=update)
 
 
@@ -138,6 +136,7 @@ class Repeat(_Repeated):
     times: int | None = Field(None, ge=1, le=MAX_ROWS, strict=True, description="number of repetitions")
     until_day: float | None = Field(None, ge=0, description="last allowed repetition start (also capped by the "
                                     "follow-up)", json_schema_extra={"unit": "day"})
+    start_day: float = _day("start of the first repetition")
     _key: ClassVar[str] = "repeat"
 
     @model_validator(mode="after")
@@ -159,6 +158,7 @@ class Cycle(_Repeated):
     cycle: list[Item] = Field(min_length=1, description="items of one cycle (days from the cycle's day 0)")
     length_days: float = Field(gt=0, description="cycle length", json_schema_extra={"unit": "day"})
     cycles: int = Field(ge=1, le=10_000, strict=True, description="number of cycles")
+    start_day: float = _day("start of the first cycle")
     _key: ClassVar[str] = "cycle"
 
     @model_validator(mode="after")

@@ -26,7 +26,9 @@ from pydantic import BaseModel
 
 from ..policies.library import CtDNATrigger, Maintenance
 from ..presets.schema import FIELD_PARAMETERS, Dose, Edits
+from ..policies.safety import SafetyRules
 from ..protocols.monitoring import CtDNAAssay
+from ..protocols.regimens import Cycle, Give, Repeat, Sequence
 from ..protocols.schedules import Piece, Schedule
 from ..trials.columns import COLUMNS
 from . import schema as sc
@@ -41,6 +43,9 @@ SECTIONS = [
     (Dose, "`arms.changes.dose`"), (Edits, "`arms.changes.edits`"), (sc.Regimen, "`arms.regimen`"),
     (sc.Radiotherapy, "`arms.regimen.radiotherapy`"),
     (sc.Drug, "`arms.regimen.anti_pd1`, `arms.regimen.adcc_antibody`"),
+    (Give, "`arms.regimen.items`: one administration"), (Repeat, "`arms.regimen.items`: repeat"),
+    (Cycle, "`arms.regimen.items`: cycles"), (Sequence, "`arms.regimen.items`: one after another"),
+    (SafetyRules, "`arms.safety`"),
     (Maintenance, "`arms.policy` with `kind: maintenance`"),
     (CtDNATrigger, "`arms.policy` with `kind: ctdna_trigger`"),
     (sc.Assessments, "`assessments`"), (Schedule, "`assessments.ctdna_schedule`"),

@@ -18,7 +18,9 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from ..policies.library import PolicySpec
 from ..presets.schema import Dose, Edits, check_omegas
+from ..policies.safety import SafetyRules
 from ..protocols.monitoring import CtDNAAssay
+from ..protocols.regimens import Item
 from ..protocols.schedules import Schedule
 from .costs import Costs
 from .rules import Endpoints
@@ -181,6 +183,9 @@ class Regimen(_Strict):
     radiotherapy: Radiotherapy | None = Field(None, description="radiotherapy fractions")
     anti_pd1: Drug | None = Field(None, description="anti-PD-1 checkpoint inhibitor")
     adcc_antibody: Drug | None = Field(None, description="ADCC antibody given with NK products (e.g. rituximab)")
+    items: list[Item] | None = Field(
+        None, description="the regimen written in the regimen algebra (give / repeat / cycle / sequence; see "
+                          "celltrial.protocols.regimens); replaces every other field of the regimen")
     safety_switch_days: list[float] = Field([], description="days the safety switch is triggered",
                                             json_schema_extra=_unit("day"))
 
@@ -198,6 +203,8 @@ class Arm(_Strict):
     cost_per_dose: float | None = Field(None, ge=0, description="product price per dose; default from `costs`")
     policy: PolicySpec | None = Field(None, description="adaptive dosing after the regimen: `maintenance` or "
                                                         "`ctdna_trigger` (decides on observed ctDNA only)")
+    safety: SafetyRules | None = Field(None, description="daily safety rules (tocilizumab for CRS, safety switch); "
+                                                         "none by default")
 
 
 class Assessments(_Strict):

@@ -27,7 +27,7 @@ from ..biology import standard_model
 from ..cohorts import CohortSpec, Covariate, CovariateEffect, Variability, sample_cohort
 from ..presets import combined_parameters, load_disease, load_product
 from ..presets.schema import Product
-from ..protocols.doses import adcc_antibody, anti_pd1, lymphodepletion, radiotherapy, safety_switch
+from ..protocols.regimens import DoseTable, Regimen, from_schema, to_events
 from ..scenarios import Scenario, arm_product
 
 #: Covariates with a fixed meaning in the trial (anything else acts only through effects).
@@ -42,7 +42,7 @@ class ArmPlan:
     name: str
     product: Product
     spec: CohortSpec
-    common_events: tuple
+    doses: DoseTable  # the regimen realised over the follow-up
 
     @property
     def kind(self) -> str:
@@ -72,9 +72,11 @@ class TrialPlan:
             omega.pop("B0", None)
             typical["B0"] = 1.0  # B0 = 1 cell x (burden / 1 cell): the covariate sets it exactly
         omega = {k: w for k, w in omega.items() if w > 0}
-        fixed_events = tuple(self._common_events(arm.regimen))
+        regimen = Regimen(items=arm.regimen.items) if arm.regimen.items else from_schema(arm.regimen,
+                                                                                        product.lymphodepletion)
+        table = regimen.realise(self.scenario.follow_up_days)
         spec = CohortSpec(typical=typical, variability=Variability(omega), covariates=covariates, effects=effects)
-        return ArmPlan(index, arm.name, product, spec, fixed_events)
+        return ArmPlan(index, arm.name, product, spec, table)
 
     def _covariates(self):
         c = self.scenario.cohort
@@ -87,18 +89,6 @@ class TrialPlan:
         for e in c.effects:
             effects.append(CovariateEffect(e.parameter, e.covariate, e.kind, e.coefficient, e.reference))
         return covariates, effects
-
-    def _common_events(self, regimen) -> list:
-        events = []
-        if regimen.radiotherapy:
-            events += radiotherapy(regimen.radiotherapy.days, regimen.radiotherapy.dose_gy)
-        if regimen.anti_pd1:
-            events += anti_pd1(regimen.anti_pd1.days, *(regimen.anti_pd1.mg,) if regimen.anti_pd1.mg else ())
-        if regimen.adcc_antibody:
-            a = regimen.adcc_antibody
-            events += adcc_antibody(a.days, *(a.mg,) if a.mg else ())
-        events += [safety_switch(day) for day in regimen.safety_switch_days]
-        return events
 
     # -- patients -----------------------------------------------------------------------------
     def rows(self) -> int:
@@ -125,24 +115,16 @@ class TrialPlan:
         return np.full(len(cohort), self.disease.weight_kg)
 
     def infusion_plan(self, arm: ArmPlan) -> list:
-        """(day, lymphodepletion before it?) for each infusion of the arm's regimen."""
-        regimen = self.scenario.arms[arm.index].regimen
-        mode = regimen.lymphodepletion_before
-        first_ld = arm.product.lymphodepletion if mode == "product" else mode in ("first", "every")
-        return [(day, (first_ld if k == 0 else mode == "every")) for k, day in enumerate(regimen.infusion_days)]
+        """(day, lymphodepletion on that day?, dose multiple) for each infusion of the arm's regimen."""
+        ld_days = set(arm.doses.of("lymphodepletion").day.tolist())
+        infusions = arm.doses.of("infusion")
+        return [(float(day), day in ld_days, float(amount))
+                for day, amount in zip(infusions.day.tolist(), infusions.amount.tolist(), strict=True)]
 
     def patient_events(self, arm: ArmPlan, weights: np.ndarray) -> list:
-        """Per-patient event lists: lymphodepletion, infusions (dose by weight), then the common events."""
-        plan = self.infusion_plan(arm)
-        out = []
-        for w in weights:
-            events = []
-            for day, ld in plan:
-                if ld:
-                    events.append(lymphodepletion(day))
-                events.append(arm.product.infusion(day, float(w)))
-            out.append(events + list(arm.common_events))
-        return out
+        """Per-patient event lists of the realised regimen (infusion doses by weight)."""
+        return [to_events(arm.doses, dose_cells=arm.product.cells_for(float(w)), kind=arm.kind, weight_kg=float(w))
+                for w in weights]
 
     def ctdna_draw_days(self) -> np.ndarray:
         """ctDNA draw days: the scenario's schedule if it has one, else ``assessments.ctdna_days``."""

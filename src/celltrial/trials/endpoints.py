@@ -111,10 +111,11 @@ def _kinetics(course, t, death, lloq):
 def _resources(plan: TrialPlan, arm_index: int, death, grade, controller=None) -> dict:
     s, arm = plan.scenario, plan.arms[arm_index]
     infusions = plan.infusion_plan(arm)
-    given = np.array([[day < d for day, _ in infusions] for d in death]).reshape(len(death), len(infusions))
-    ld = np.array([ld for _, ld in infusions], dtype=float)
-    ld_given = (given * ld).sum(axis=1)
-    policy_doses, multiples = np.zeros(len(death)), given.sum(axis=1).astype(float)
+    given = np.array([[day < d for day, _, _ in infusions] for d in death]).reshape(len(death), len(infusions))
+    ld_days = arm.doses.of("lymphodepletion").day
+    ld_given = (ld_days[None, :] < death[:, None]).sum(axis=1).astype(float)
+    amounts = np.array([m for _, _, m in infusions], dtype=float)
+    policy_doses, multiples = np.zeros(len(death)), (given * amounts).sum(axis=1)
     if controller is not None:
         policy_doses = controller.record.doses.astype(float)
         multiples = multiples + controller.record.cumulative_multiplier

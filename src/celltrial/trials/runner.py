@@ -20,6 +20,7 @@ from ..biology.grading import THRESHOLD_PARAMETERS
 from ..biology.tumour import CLONES
 from ..cohorts import patient_blocks
 from ..policies import PolicyController
+from ..policies.safety import SafetyController
 from ..protocols.doses import lymphodepletion
 from ..protocols.extinction import DRAWS_PER_CHECK, Extinction, checks_needed, run_with_extinction
 from ..protocols.monitoring import assay_uniforms
@@ -89,8 +90,16 @@ def simulate_rows(plan: TrialPlan, compiled, arm_index: int, rows, *, grid, save
     width = checks_needed(0.0, s.follow_up_days, 1.0) * len(clones) * DRAWS_PER_CHECK
     uniforms = patient_blocks(s.seed, cohort.patient_ids, "extinction", width, "random")
     controller = plan_controller(plan, arm_index, cohort, weights, log)
-    extinct = run_with_extinction(sim, s.follow_up_days, clones, uniforms,
-                                  threshold=s.simulation.extinction_threshold, log=log, on_check=controller)
+    rules = s.arms[arm_index].safety
+    safety = SafetyController.for_cohort(rules, plan.model, cohort.params, weights, log) if rules else None
+    hooks = [h for h in (safety, controller) if h is not None]
+
+    def on_check(t, sim_):
+        for hook in hooks:
+            hook(t, sim_)
+
+    extinct = run_with_extinction(sim, s.follow_up_days, clones, uniforms, threshold=s.simulation.extinction_threshold,
+                                  log=log, on_check=on_check if hooks else None)
     return sim.result(), extinct, cohort, weights, controller
 
 

@@ -25,8 +25,8 @@ import annotated_types as at
 from pydantic import BaseModel
 
 from ..policies.library import CtDNATrigger, Maintenance
-from ..presets.schema import FIELD_PARAMETERS, Dose, Edits
 from ..policies.safety import SafetyRules
+from ..presets.schema import FIELD_PARAMETERS, Dose, Edits
 from ..protocols.monitoring import CtDNAAssay
 from ..protocols.regimens import Cycle, Give, Repeat, Sequence
 from ..protocols.schedules import Piece, Schedule

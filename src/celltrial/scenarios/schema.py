@@ -17,8 +17,8 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from ..policies.library import PolicySpec
-from ..presets.schema import Dose, Edits, check_omegas
 from ..policies.safety import SafetyRules
+from ..presets.schema import Dose, Edits, check_omegas
 from ..protocols.monitoring import CtDNAAssay
 from ..protocols.regimens import Item
 from ..protocols.schedules import Schedule

@@ -110,7 +110,8 @@ def execute(scenario_path, *, patients=None, replicates=None, seed=None, store_p
             with bar:
                 task = bar.add_task(f"{scenario.name}: simulating", total=plan.rows() * len(plan.arms))
                 output = run_trial(scenario, chunk_size=chunk_size, threads=threads,
-                                   on_chunk=lambda k, table, traj: store.write_chunk(run_id, k, table, traj),
+                                   on_chunk=lambda k, table, traj, doses: store.write_chunk(run_id, k, table, traj,
+                                                                                            doses=doses),
                                    progress=lambda done, total: bar.update(task, completed=done))
         except BaseException:
             store.mark_interrupted(run_id)

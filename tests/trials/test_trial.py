@@ -170,3 +170,20 @@ def test_regimen_algebra_cycles_give_every_dose(standard):
     cyc = p["arm"] == "cyc"
     alive = p["os_days"][cyc] >= 60
     assert (p["doses"][cyc][alive] == 6).all() and (p["dose_multiples"][cyc][alive] == 6).all()
+
+
+def test_autologous_logistics_delay_fail_and_count_intention_to_treat(standard):
+    text = BASE.format(design="paired").replace("patients: 4, replicates: 2", "patients: 12, replicates: 1").replace(
+        "{name: tscm, product: tscm-enriched}",
+        "{name: itt, product: axi-cel-like, logistics: {median_vein_to_vein_days: 24, failure_probability: 0.3}}")
+    p = run_trial(parse_scenario(text), compiled=standard).patients
+    itt, std = p["arm"] == "itt", p["arm"] == "std"
+    assert (p["vein_to_vein_days"][std] == 0).all() and p["infused"][std].all()
+    waited = p["vein_to_vein_days"][itt][p["infused"][itt]]
+    assert (waited > 5).all() and 12 < np.median(waited) < 48
+    not_infused = ~p["infused"][itt]
+    assert not_infused.any()  # 30% failures among 12 patients (fixed seed)
+    assert (p["doses"][itt][not_infused] == 0).all() and (p["cost_product"][itt][not_infused] == 0).all()
+    assert (p["cost_manufacturing"][itt][not_infused] > 0).all()  # the failed product is paid for
+    assert not p["responder"][itt][not_infused].any()
+    assert (p["tmax_days"][itt][p["infused"][itt]] > waited - 1e-9).all()

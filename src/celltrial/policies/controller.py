@@ -34,9 +34,12 @@ class PolicyController:
         n: patients in the chunk.
         dose_events: ``dose_events(rows, day, multipliers) -> {row: [events]}`` builds the doses.
         alive: ``alive(observables) -> (n,) bool`` (default: everyone).
+        first_infusion: (n,) day of each patient's first infusion (inf if none); policy doses wait
+            ``policy.start_after_days`` after it.
     """
 
-    def __init__(self, policy, *, assay, draw_days, uniforms, follow_up, n, dose_events, alive=None):
+    def __init__(self, policy, *, assay, draw_days, uniforms, follow_up, n, dose_events, alive=None,
+                 first_infusion=None):
         self.policy, self.assay, self.uniforms = policy, assay, uniforms
         self.draw_days = np.asarray(sorted(draw_days), dtype=float)
         self.decision_days = np.asarray(policy.decision_days(follow_up, self.draw_days), dtype=float)
@@ -45,6 +48,8 @@ class PolicyController:
         self.history, self.record = History.empty(n), DosingRecord.empty(n)
         self.dose_events, self.alive = dose_events, alive
         self.n = n
+        first = np.zeros(n) if first_infusion is None else np.asarray(first_infusion, dtype=float)
+        self.not_before = first + policy.start_after_days  # inf: never infused, never re-dosed
 
     def __call__(self, t: float, sim) -> None:
         while self.next < self.days.size and self.days[self.next] <= t + 1e-9:
@@ -63,7 +68,7 @@ class PolicyController:
         if obs is None:
             obs = Observations(day, np.zeros(self.n, bool), np.full(self.n, np.nan), np.zeros(self.n, bool), alive)
         decision = self.policy.decide(obs, self.history, self.record)
-        decision = self.policy.caps.apply(decision, self.record, day, alive)
+        decision = self.policy.caps.apply(decision, self.record, day, alive & (day >= self.not_before - 1e-9))
         self._give(decision, day, t, sim)
 
     def _observe(self, day, concentration, alive):

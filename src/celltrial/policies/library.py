@@ -37,6 +37,8 @@ class _Policy(BaseModel):
     min_interval_days: float = Field(28.0, ge=0, description="least time between two doses (any doses)",
                                      json_schema_extra={"unit": "day"})
     relymphodeplete: bool = Field(False, description="Flu/Cy before every policy dose")
+    start_after_days: float = Field(0.0, ge=0, description="no policy dose until this long after the patient's "
+                                                           "first infusion", json_schema_extra={"unit": "day"})
 
     @property
     def caps(self) -> Caps:
@@ -83,6 +85,9 @@ class CtDNATrigger(_Policy):
     """Re-dose on molecular relapse seen by ctDNA; escalate while positivity persists."""
 
     kind: Literal["ctdna_trigger"] = "ctdna_trigger"
+    start_after_days: float = Field(28.0, ge=0, description="no re-dose until this long after the first infusion "
+                                                            "(its own response is judged first)",
+                                    json_schema_extra={"unit": "day"})
     consecutive_positive: int = Field(2, ge=1, strict=True, description="positive draws in a row that trigger")
     rise_from_nadir: float | None = Field(10.0, gt=1, description="a positive draw this many times the nadir "
                                                                   "triggers too (None: off)")

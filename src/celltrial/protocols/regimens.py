@@ -312,6 +312,11 @@ class DoseTable:
             raise InputError(f"unknown action {action!r}{did_you_mean(action, ACTIONS)}; one of {list(ACTIONS)}")
         return DoseTable(*(getattr(self, n)[self.action == action] for n in _COLUMNS))
 
+    def before(self, day: float) -> DoseTable:
+        """The rows strictly before ``day`` (e.g. the follow-up end after a shift)."""
+        keep = self.day < day
+        return DoseTable(*(getattr(self, n)[keep] for n in _COLUMNS))
+
     def shift(self, days: float) -> DoseTable:
         """Every row ``days`` later; InputError if a row would fall before day 0."""
         if not isinstance(days, (int, float)) or not math.isfinite(days):

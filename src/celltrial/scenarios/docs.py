@@ -27,6 +27,7 @@ from pydantic import BaseModel
 from ..policies.library import CtDNATrigger, Maintenance
 from ..policies.safety import SafetyRules
 from ..presets.schema import FIELD_PARAMETERS, Dose, Edits
+from ..protocols.logistics import AutologousLogistics
 from ..protocols.monitoring import CtDNAAssay
 from ..protocols.regimens import Cycle, Give, Repeat, Sequence
 from ..protocols.schedules import Piece, Schedule
@@ -45,7 +46,7 @@ SECTIONS = [
     (sc.Drug, "`arms.regimen.anti_pd1`, `arms.regimen.adcc_antibody`"),
     (Give, "`arms.regimen.items`: one administration"), (Repeat, "`arms.regimen.items`: repeat"),
     (Cycle, "`arms.regimen.items`: cycles"), (Sequence, "`arms.regimen.items`: one after another"),
-    (SafetyRules, "`arms.safety`"),
+    (SafetyRules, "`arms.safety`"), (AutologousLogistics, "`arms.logistics`"),
     (Maintenance, "`arms.policy` with `kind: maintenance`"),
     (CtDNATrigger, "`arms.policy` with `kind: ctdna_trigger`"),
     (sc.Assessments, "`assessments`"), (Schedule, "`assessments.ctdna_schedule`"),
@@ -54,7 +55,7 @@ SECTIONS = [
     (CompareCriterion, "`endpoints.success`"), (Costs, "`costs`"), (sc.Simulation, "`simulation`"),
 ]
 #: Shipped scenarios shown in full at the end of the page (skipped when the repository is absent).
-EXAMPLES = ("quickstart.yaml", "tscm_vs_standard.yaml", "offshelf_long_game.yaml")
+EXAMPLES = ("quickstart.yaml", "tscm_vs_standard.yaml", "offshelf_long_game.yaml", "relapse_redosing.yaml")
 SCENARIOS = Path(__file__).resolve().parents[3] / "scenarios"
 
 INTRO = """\

@@ -224,6 +224,9 @@ def _arm_problems(arm, where, follow_up) -> list:
     if c.composition is not None and product.kind != "t_cell":
         problems.append(f"{where}.changes.composition: {arm.product} is an NK product; composition "
                         "(T-cell phenotypes) applies to t_cell products only")
+    if arm.logistics is not None and (product.kind != "t_cell" or product.allogeneic):
+        problems.append(f"{where}.logistics: {arm.product} is an off-the-shelf product (thawed and given within "
+                        "hours); manufacturing logistics apply to autologous T-cell products only")
     if c.memory_like_fraction is not None and product.kind != "nk_cell":
         problems.append(f"{where}.changes.memory_like_fraction: {arm.product} is a {product.kind} product; "
                         "the memory-like (CIML) fraction applies to nk_cell products only")

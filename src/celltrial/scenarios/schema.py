@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from ..policies.library import PolicySpec
 from ..policies.safety import SafetyRules
 from ..presets.schema import Dose, Edits, check_omegas
+from ..protocols.logistics import AutologousLogistics
 from ..protocols.monitoring import CtDNAAssay
 from ..protocols.regimens import Item
 from ..protocols.schedules import Schedule
@@ -203,6 +204,9 @@ class Arm(_Strict):
     cost_per_dose: float | None = Field(None, ge=0, description="product price per dose; default from `costs`")
     policy: PolicySpec | None = Field(None, description="adaptive dosing after the regimen: `maintenance` or "
                                                         "`ctdna_trigger` (decides on observed ctDNA only)")
+    logistics: AutologousLogistics | None = Field(
+        None, description="autologous products: day 0 becomes apheresis; vein-to-vein wait, manufacturing failure, "
+                          "bridging (intention to treat)")
     safety: SafetyRules | None = Field(None, description="daily safety rules (tocilizumab for CRS, safety switch); "
                                                          "none by default")
 

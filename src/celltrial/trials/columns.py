@@ -74,6 +74,9 @@ _COLUMNS = [
     # ctDNA
     _c("ctdna_d7", "float", "hGE/mL", "ctDNA at day 7"),
     _c("ctdna_d28", "float", "hGE/mL", "ctDNA at day 28"),
+    # logistics (autologous arms with `logistics`: day 0 is apheresis)
+    _c("infused", "bool", "", "received the product (False: manufacturing failed, or died while waiting)"),
+    _c("vein_to_vein_days", "float", "day", "apheresis to first infusion (0 off the shelf; NaN if not infused)"),
     # adaptive protocol (policy) and molecular monitoring
     _c("policy_doses", "int", "", "doses given by the arm's policy (included in `doses`)"),
     _c("first_policy_dose_day", "float", "day", "first dose given by the policy (NaN if none)"),

@@ -24,14 +24,26 @@ from functools import cached_property
 import numpy as np
 
 from ..biology import standard_model
-from ..cohorts import CohortSpec, Covariate, CovariateEffect, Variability, sample_cohort
+from ..cohorts import CohortSpec, Covariate, CovariateEffect, Variability, patient_blocks, sample_cohort
 from ..presets import combined_parameters, load_disease, load_product
 from ..presets.schema import Product
+from ..protocols.logistics import MAX_PRODUCTS, UNIFORMS_PER_PRODUCT, AutologousLogistics
 from ..protocols.regimens import DoseTable, Regimen, from_schema, to_events
 from ..scenarios import Scenario, arm_product
 
 #: Covariates with a fixed meaning in the trial (anything else acts only through effects).
 WEIGHT, BURDEN, LINES = "weight_kg", "baseline_burden", "prior_lines"
+
+
+@dataclass(frozen=True)
+class Logistics:
+    """Per patient: wait (days) before the regimen's day 0, manufacturing failed, and the uniforms
+    of later products (re-manufacture), or a zero wait when the arm has no logistics."""
+
+    spec: AutologousLogistics | None
+    wait: np.ndarray
+    failed: np.ndarray
+    uniforms: np.ndarray | None
 
 
 @dataclass(frozen=True)
@@ -121,10 +133,32 @@ class TrialPlan:
         return [(float(day), day in ld_days, float(amount))
                 for day, amount in zip(infusions.day.tolist(), infusions.amount.tolist(), strict=True)]
 
-    def patient_events(self, arm: ArmPlan, weights: np.ndarray) -> list:
-        """Per-patient event lists of the realised regimen (infusion doses by weight)."""
-        return [to_events(arm.doses, dose_cells=arm.product.cells_for(float(w)), kind=arm.kind, weight_kg=float(w))
-                for w in weights]
+    def logistics(self, arm: ArmPlan, ids) -> Logistics:
+        """Per-patient wait before the regimen starts and manufacturing failure (autologous arms with
+        ``logistics``; zero wait and no failure otherwise), from each patient's "logistics" stream."""
+        spec = self.scenario.arms[arm.index].logistics
+        n = len(ids)
+        if spec is None:
+            return Logistics(None, np.zeros(n), np.zeros(n, bool), None)
+        u = patient_blocks(self.scenario.seed, ids, "logistics", MAX_PRODUCTS * UNIFORMS_PER_PRODUCT, "random")
+        u = u.reshape(n, MAX_PRODUCTS, UNIFORMS_PER_PRODUCT)
+        wait, failed = spec.draw(u[:, 0, :])
+        return Logistics(spec, wait, failed, u)
+
+    def patient_events(self, arm: ArmPlan, weights: np.ndarray, logistics: Logistics | None = None) -> list:
+        """Per-patient event lists of the realised regimen (infusion doses by weight), shifted by the
+        patient's manufacturing wait; none at all when manufacturing failed (bridging still happens)."""
+        out = []
+        for i, w in enumerate(weights):
+            table = arm.doses
+            if logistics is not None and logistics.spec is not None:
+                table = table.shift(float(logistics.wait[i])).before(self.scenario.follow_up_days)
+            events = [] if logistics is not None and logistics.failed[i] else to_events(
+                table, dose_cells=arm.product.cells_for(float(w)), kind=arm.kind, weight_kg=float(w))
+            if logistics is not None and logistics.spec is not None:
+                events = logistics.spec.bridging_events() + events
+            out.append(events)
+        return out
 
     def ctdna_draw_days(self) -> np.ndarray:
         """ctDNA draw days: the scenario's schedule if it has one, else ``assessments.ctdna_days``."""

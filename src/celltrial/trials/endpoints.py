@@ -50,7 +50,7 @@ def patient_endpoints(course: Course, plan: TrialPlan, arm_index: int, rows: np.
         value = v["ctdna"][:, j] if j < t.size and t[j] == day else np.full(n, np.nan)
         out[f"ctdna_d{day}"] = np.where(day < death, value, np.nan)
     out.update(_policy_columns(course.policy, n, out))
-    out.update(_resources(plan, arm_index, death, out["crs_grade"], course.policy))
+    out.update(_resources(plan, arm_index, death, out["crs_grade"], course.policy, course.logistics))
     return _failed_as_missing(out, course.status)
 
 
@@ -108,12 +108,21 @@ def _kinetics(course, t, death, lloq):
             "time_above_lloq_days": time_above(t, blood, lloq), "cmax_copies_ug": s["cmax_copies"]}
 
 
-def _resources(plan: TrialPlan, arm_index: int, death, grade, controller=None) -> dict:
+def _waits(logistics, n):
+    if logistics is None or logistics.spec is None:
+        return np.zeros(n), np.zeros(n, bool)
+    return logistics.wait, logistics.failed
+
+
+def _resources(plan: TrialPlan, arm_index: int, death, grade, controller=None, controller_logistics=None) -> dict:
     s, arm = plan.scenario, plan.arms[arm_index]
     infusions = plan.infusion_plan(arm)
-    given = np.array([[day < d for day, _, _ in infusions] for d in death]).reshape(len(death), len(infusions))
+    wait, failed = _waits(controller_logistics, len(death))
+    start = np.where(failed, np.inf, wait)  # a failed product: nothing of the regimen is given
+    given = np.array([[day + start[i] < d for day, _, _ in infusions] for i, d in enumerate(death)]
+                     ).reshape(len(death), len(infusions))
     ld_days = arm.doses.of("lymphodepletion").day
-    ld_given = (ld_days[None, :] < death[:, None]).sum(axis=1).astype(float)
+    ld_given = (ld_days[None, :] + start[:, None] < death[:, None]).sum(axis=1).astype(float)
     amounts = np.array([m for _, _, m in infusions], dtype=float)
     policy_doses, multiples = np.zeros(len(death)), (given * amounts).sum(axis=1)
     if controller is not None:
@@ -131,11 +140,17 @@ def _resources(plan: TrialPlan, arm_index: int, death, grade, controller=None) -
     stay = s.costs.infusion_stay_days[arm.kind]
     # an autologous product is manufactured for each infusion; off-the-shelf doses come from stock
     manufacturing = s.costs.manufacturing_autologous if autologous else 0.0
+    failed_products = failed.astype(float)  # paid for, never infused
     # the product price scales with the cells given (an escalated dose costs more); stays count infusions
     out = costs_of(multiples, doses * stay, grade, imaging, ctdna_tests=ctdna, unit_price=price,
                    manufacturing=manufacturing, lymphodepletion=ld_given, costs=s.costs)
-    out["cost_manufacturing"] += (doses - multiples) * manufacturing  # manufacturing is per product, not per cell
-    out["cost_total"] += (doses - multiples) * manufacturing
+    extra = (doses - multiples + failed_products) * manufacturing  # manufacturing is per product, not per cell
+    out["cost_manufacturing"] += extra
+    out["cost_total"] += extra
+    first = np.where(given.any(axis=1), np.array([inf[0] for inf in infusions] or [0.0]).min() + start, np.nan)
+    out["infused"] = given.any(axis=1) | (policy_doses > 0)
+    out["vein_to_vein_days"] = np.where(out["infused"], np.nan_to_num(first, nan=0.0) if controller_logistics is None
+                                        or controller_logistics.spec is None else first, np.nan)
     out["doses"] = doses.astype(np.int64)
     out["dose_multiples"] = multiples
     return out

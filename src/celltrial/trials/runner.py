@@ -71,6 +71,7 @@ class Course:
     ids: np.ndarray
     uniforms: np.ndarray
     policy: object = None  # the PolicyController (its record and observed history), or None
+    logistics: object = None  # the arm's per-patient wait and manufacturing failure (design.Logistics)
 
 
 def simulate_rows(plan: TrialPlan, compiled, arm_index: int, rows, *, grid, save=SAVED, threads=None,
@@ -84,12 +85,13 @@ def simulate_rows(plan: TrialPlan, compiled, arm_index: int, rows, *, grid, save
     arm = plan.arms[arm_index]
     cohort = plan.sample(arm, np.asarray(rows, dtype=np.int64))
     weights = plan.weights(cohort)
-    sim = Simulation(compiled, cohort.params, patient_events=plan.patient_events(arm, weights), save_at=grid,
+    logistics = plan.logistics(arm, cohort.patient_ids)
+    sim = Simulation(compiled, cohort.params, patient_events=plan.patient_events(arm, weights, logistics), save_at=grid,
                      save=save, summaries=SUMMARIES, rtol=s.simulation.rtol, check_bounds=False, threads=threads)
     clones = [Extinction(state, birth) for state, birth in CLONES.items()]
     width = checks_needed(0.0, s.follow_up_days, 1.0) * len(clones) * DRAWS_PER_CHECK
     uniforms = patient_blocks(s.seed, cohort.patient_ids, "extinction", width, "random")
-    controller = plan_controller(plan, arm_index, cohort, weights, log)
+    controller = plan_controller(plan, arm_index, cohort, weights, log, logistics)
     rules = s.arms[arm_index].safety
     safety = SafetyController.for_cohort(rules, plan.model, cohort.params, weights, log) if rules else None
     hooks = [h for h in (safety, controller) if h is not None]
@@ -100,10 +102,10 @@ def simulate_rows(plan: TrialPlan, compiled, arm_index: int, rows, *, grid, save
 
     extinct = run_with_extinction(sim, s.follow_up_days, clones, uniforms, threshold=s.simulation.extinction_threshold,
                                   log=log, on_check=on_check if hooks else None)
-    return sim.result(), extinct, cohort, weights, controller
+    return sim.result(), extinct, cohort, weights, controller, logistics
 
 
-def plan_controller(plan: TrialPlan, arm_index: int, cohort, weights, log=None):
+def plan_controller(plan: TrialPlan, arm_index: int, cohort, weights, log=None, logistics=None):
     """The arm's policy controller for these patients (None when the arm has no policy).
 
     Policy doses are appended to ``log`` as (row, event) like the extinction draws, so a
@@ -122,24 +124,40 @@ def plan_controller(plan: TrialPlan, arm_index: int, cohort, weights, log=None):
     def dose_events(rows, day, multipliers):
         out = {}
         for row, m in zip(rows, multipliers, strict=True):
-            events = [lymphodepletion(day)] if policy.relymphodeplete else []
-            events.append(arm.product.infusion(day, float(weights[row]), cells=float(base[row] * m)))
+            given = day + remanufacture_wait(logistics, row, controller.record.doses[row])
+            events = [lymphodepletion(given)] if policy.relymphodeplete else []
+            events.append(arm.product.infusion(given, float(weights[row]), cells=float(base[row] * m)))
             out[int(row)] = events
             if log is not None:
                 log.extend((int(row), e) for e in events)
         return out
 
-    return PolicyController(policy, assay=s.assessments.ctdna_assay, draw_days=draw_days, uniforms=uniforms,
-                            follow_up=s.follow_up_days, n=len(weights), dose_events=dose_events,
-                            alive=lambda values: values["B_tot"] < lethal)
+    infusions = arm.doses.of("infusion").day
+    first = np.full(len(weights), infusions.min() if len(infusions) else np.inf)
+    if logistics is not None and logistics.spec is not None:
+        first = np.where(logistics.failed, np.inf, first + logistics.wait)
+    controller = PolicyController(policy, assay=s.assessments.ctdna_assay, draw_days=draw_days, uniforms=uniforms,
+                                  follow_up=s.follow_up_days, n=len(weights), dose_events=dose_events,
+                                  alive=lambda values: values["B_tot"] < lethal, first_infusion=first)
+    return controller
+
+
+def remanufacture_wait(logistics, row: int, products_so_far: int) -> float:
+    """Days until a re-dose can be given: 0 off the shelf, a fresh vein-to-vein wait for an autologous
+    product (product k of the patient uses its own pair of "logistics" uniforms)."""
+    if logistics is None or logistics.spec is None:
+        return 0.0
+    k = min(int(products_so_far), logistics.uniforms.shape[1] - 1)
+    wait, _ = logistics.spec.draw(logistics.uniforms[row, k, :])
+    return float(wait)
 
 
 def simulate_chunk(plan: TrialPlan, compiled, arm_index: int, rows: np.ndarray, threads=None) -> Course:
     """Sample and simulate rows ``rows`` (replicate*patients + patient) of arm ``arm_index``."""
     s = plan.scenario
     grid = course_grid(s.follow_up_days, s.assessments.imaging_days, plan.ctdna_draw_days())
-    result, extinct, cohort, weights, controller = simulate_rows(plan, compiled, arm_index, rows, grid=grid,
-                                                                 threads=threads)
+    result, extinct, cohort, weights, controller, logistics = simulate_rows(plan, compiled, arm_index, rows,
+                                                                            grid=grid, threads=threads)
     names = plan.model.parameter_names
     return Course(
         t=grid,
@@ -153,4 +171,5 @@ def simulate_chunk(plan: TrialPlan, compiled, arm_index: int, rows: np.ndarray, 
         ids=cohort.patient_ids,
         uniforms=patient_blocks(s.seed, cohort.patient_ids, "outcomes", 2, "random"),
         policy=controller,
+        logistics=logistics,
     )

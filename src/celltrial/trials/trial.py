@@ -31,12 +31,13 @@ TRAJECTORY_SAVED = ("B_tot", "product_uL", "car_copies", "ctdna", "il6_signal")
 
 @dataclass
 class TrialOutput:
-    """Patients table (column -> array), summary dict, the plan, and trajectories (long format)."""
+    """Patients table (column -> array), summary dict, the plan, trajectories and doses (long format)."""
 
     patients: dict
     summary: dict
     plan: TrialPlan
     trajectories: dict | None
+    doses: dict | None = None
 
 
 def apply_overrides(scenario, patients=None, replicates=None, seed=None):
@@ -63,7 +64,7 @@ def run_trial(scenario, *, chunk_size: int | None = None, on_chunk=None, progres
 
     Args:
         chunk_size: patients per chunk (default: the scenario's ``simulation.chunk_size``).
-        on_chunk: called as ``on_chunk(index, patients, trajectories)`` after each chunk.
+        on_chunk: called as ``on_chunk(index, patients, trajectories, doses)`` after each chunk.
         progress: called as ``progress(patients_done, patients_total)``.
         threads: solver threads (default: all cores).
         compiled: an already compiled standard model (compiled on first use otherwise).
@@ -72,14 +73,16 @@ def run_trial(scenario, *, chunk_size: int | None = None, on_chunk=None, progres
     compiled = compiled or compile_model(plan.model)
     size = int(chunk_size or scenario.simulation.chunk_size)
     total, done = plan.rows() * len(plan.arms), 0
-    parts, trajectories = [], []
+    parts, trajectories, doses = [], [], []
     for index, arm_index, rows in chunks(plan, size):
         course = simulate_chunk(plan, compiled, arm_index, rows, threads=threads)
         table = patient_endpoints(course, plan, arm_index, rows)
         thin = thinned(course, table, scenario.simulation.trajectories_per_arm)
+        given = dose_log(course, plan, arm_index, table)
         if on_chunk is not None:
-            on_chunk(index, table, thin)
+            on_chunk(index, table, thin, given)
         parts.append(table)
+        doses.append(given)
         if thin is not None:
             trajectories.append(thin)
         done += len(rows)
@@ -90,7 +93,33 @@ def run_trial(scenario, *, chunk_size: int | None = None, on_chunk=None, progres
     summary = summarise(patients, landmarks_days=tuple(e.landmarks(scenario.follow_up_days)),
                         reference_arm=e.reference_arm, success=[c.model_dump() for c in e.success] or None)
     joined = {k: np.concatenate([t[k] for t in trajectories]) for k in trajectories[0]} if trajectories else None
-    return TrialOutput(patients, summary, plan, joined)
+    given = {k: np.concatenate([d[k] for d in doses]) for k in DOSE_COLUMNS}
+    return TrialOutput(patients, summary, plan, joined, given)
+
+
+#: Long-format dose log: one row per product dose given (regimen or policy), with its reason.
+DOSE_COLUMNS = {"arm": "str", "replicate": "int", "patient": "int", "day": "float", "source": "str",
+                "multiplier": "float", "reason": "str"}
+
+
+def dose_log(course: Course, plan: TrialPlan, arm_index: int, table: dict) -> dict:
+    """Every product dose each patient received before death: the regimen's, then the policy's with reasons."""
+    death = np.where(table["os_event"], table["os_days"], np.inf)
+    logistics = course.logistics
+    shift = np.zeros(len(death)) if logistics is None or logistics.spec is None else np.where(
+        logistics.failed, np.inf, logistics.wait)
+    rows = []
+    for day, _, multiple in plan.infusion_plan(plan.arms[arm_index]):
+        for i in np.flatnonzero(day + shift < death):
+            rows.append((i, float(day + shift[i]), "regimen", multiple, "regimen"))
+    if course.policy is not None:
+        rows += [(i, day, "policy", m, reason) for i, day, m, reason in course.policy.record.log if day < death[i]]
+    rows.sort(key=lambda r: (r[0], r[1]))
+    idx = np.array([r[0] for r in rows], dtype=np.int64)
+    return {"arm": np.asarray(table["arm"])[idx].astype(str), "replicate": table["replicate"][idx],
+            "patient": table["patient"][idx], "day": np.array([r[1] for r in rows], dtype=float),
+            "source": np.array([r[2] for r in rows], dtype=str), "multiplier": np.array([r[3] for r in rows], float),
+            "reason": np.array([r[4] for r in rows], dtype=str)}
 
 
 def thinned(course: Course, table: dict, per_arm: int) -> dict | None:

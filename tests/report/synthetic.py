@@ -93,6 +93,7 @@ def _endpoints(name, n, rng, b0, burden, traj, product_cost, manufacturing):
     cols["cost_total"] = sum(cols[k] for k in ("cost_product", "cost_manufacturing", "cost_hospital",
                                                "cost_monitoring"))
     # single-shot arms: no policy, no molecular monitoring decisions
+    cols.update(infused=np.ones(n, bool), vein_to_vein_days=np.zeros(n))
     cols.update(policy_doses=np.zeros(n, int), first_policy_dose_day=np.full(n, np.nan),
                 dose_multiples=np.ones(n), molecular_relapse_day=np.full(n, np.nan),
                 ctdna_lead_time_days=np.full(n, np.nan))
@@ -153,8 +154,50 @@ def _replicates(arm_summaries, r=200):
     return {"n": r, "arms": arms, "success": success}
 
 
-def make_run(n=40, seed=7, arms=ARMS, trajectories=True, replicates=True, title="CD19 CAR-T vs CAR-NK in LBCL"):
-    """A RunData with ``n`` patients per arm, trajectories on :data:`DAYS` and a summary dict."""
+POLICY_ARM = "ft596-like"
+DOSE_KINDS = {"arm": str, "replicate": np.int64, "patient": np.int64, "day": float, "source": str,
+              "multiplier": float, "reason": str}
+
+
+def _add_dose_log(patients, policy_arm):
+    """The dose log (``RunData.extra["doses"]``): a regimen dose on day 0 for everyone; in ``policy_arm``
+    maintenance every 91 days (even patients) or ctDNA-triggered doses, escalated once, before a
+    progression (odd patients). Updates the policy columns of ``patients`` to match."""
+    rows = []
+    for i, arm in enumerate(patients["arm"]):
+        rows.append((i, 0.0, "regimen", 1.0, "regimen"))
+        if arm != policy_arm:
+            continue
+        end = min(patients["os_days"][i] if patients["os_event"][i] else np.inf, 365.0)
+        if i % 2 == 0:
+            plan = [(d, 1.0, "maintenance") for d in (91.0, 182.0, 273.0)]
+        elif patients["pfs_event"][i] and patients["pfs_days"][i] > 60:
+            relapse = patients["pfs_days"][i] - 30.0
+            plan = [(relapse, 1.0, "ctDNA positive x2"), (relapse + 28.0, 2.0, "ctDNA still positive: escalated")]
+            patients["molecular_relapse_day"][i] = relapse - 28.0
+            patients["ctdna_lead_time_days"][i] = 58.0
+        else:
+            plan = []
+        rows += [(i, day, "policy", m, why) for day, m, why in plan if day < end]
+    idx = np.array([r[0] for r in rows], dtype=np.int64)
+    log = {"arm": patients["arm"][idx], "replicate": patients["replicate"][idx], "patient": patients["patient"][idx]}
+    log |= {k: np.array([r[j] for r in rows], dtype=DOSE_KINDS[k])
+            for j, k in enumerate(("day", "source", "multiplier", "reason"), start=1)}
+    policy = log["source"] == "policy"
+    n = len(patients["arm"])
+    patients["doses"] = np.bincount(idx, minlength=n)
+    patients["policy_doses"] = np.bincount(idx[policy], minlength=n)
+    patients["dose_multiples"] = np.bincount(idx, weights=log["multiplier"], minlength=n)
+    first = np.full(n, np.inf)
+    np.minimum.at(first, idx[policy], log["day"][policy])
+    patients["first_policy_dose_day"] = np.where(np.isfinite(first), first, np.nan)
+    return log
+
+
+def make_run(n=40, seed=7, arms=ARMS, trajectories=True, replicates=True, title="CD19 CAR-T vs CAR-NK in LBCL",
+             doses=True):
+    """A RunData with ``n`` patients per arm, trajectories on :data:`DAYS`, a summary dict and (``doses``) a
+    dose log in ``extra["doses"]`` with policy doses in the arm :data:`POLICY_ARM` (when the run has it)."""
     rng = np.random.default_rng(seed)
     patients, traj_parts = {}, []
     for name, params in arms.items():
@@ -165,6 +208,7 @@ def make_run(n=40, seed=7, arms=ARMS, trajectories=True, replicates=True, title=
                "patient": np.repeat(np.arange(n), len(DAYS)), "day": np.tile(DAYS, n)}
         traj_parts.append(ids | {q: v.ravel() for q, v in traj.items()})
     trajectories_long = {k: np.concatenate([t[k] for t in traj_parts]) for k in traj_parts[0]} if trajectories else None
+    extra = {"doses": _add_dose_log(patients, POLICY_ARM)} if doses else {}
     arm_names = list(arms)
     summaries = {a: _arm_summary({k: v[patients["arm"] == a] for k, v in patients.items()}) for a in arm_names}
     comparisons = []
@@ -192,4 +236,4 @@ def make_run(n=40, seed=7, arms=ARMS, trajectories=True, replicates=True, title=
     }
     arm_list = [{"name": a, "product": a, "description": f"{a} product", "dose": "1e8 cells", "regimen": "LD + day 0"}
                 for a in arm_names]
-    return RunData("run-0001", meta, arm_list, patients, summary, trajectories_long)
+    return RunData("run-0001", meta, arm_list, patients, summary, trajectories_long, extra)

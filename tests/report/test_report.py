@@ -198,3 +198,39 @@ def test_comparison_notes_are_footnoted(tmp_path):
                                                           "note": "no deaths in <one> arm"}
     html = write_report(run, tmp_path / "r.html", figure_formats=()).read_text(encoding="utf-8")
     assert "n/a<sup>1</sup>" in html and "OS: no deaths in &lt;one&gt; arm" in html
+
+
+def test_swimmer_draws_doses_and_crs_and_dosing_rows_appear(report, run):
+    from celltrial.report.data import ReportContext
+    from celltrial.report.patient_figures import swimmer_figure
+    from celltrial.report.style import rc_context
+
+    with rc_context():
+        fig, caption = swimmer_figure(ReportContext(run))
+    labels = [t.get_text() for t in fig.legends[0].get_texts()]
+    for label in ["Product dose (regimen)", "Policy dose: maintenance", "Policy dose: ctDNA-triggered",
+                  "Policy dose: ctDNA still positive, escalated", "Grade ≥ 2 CRS onset", "Death"]:
+        assert label in labels, label
+    assert "Policy dose: other reason" not in labels  # only families present get an entry
+    assert "Black ticks mark the product doses" in caption and "Orange stars" in caption
+    # The policy arm's panel has a marker per dose of its shown patients (one dot per policy dose).
+    policy_ax = fig.axes[1]
+    dots = sum(len(line.get_xdata()) for line in policy_ax.get_lines() if line.get_marker() == "o")
+    log = run.extra["doses"]
+    assert dots == int(np.sum((log["arm"] == "ft596-like") & (log["source"] == "policy")))
+    _, html = report
+    p = run.patients
+    policy = p["policy_doses"][p["arm"] == "ft596-like"].mean()
+    for text in ["Product doses per patient (mean)", "Policy doses per patient (mean)", fmt_sig(policy),
+                 "Median ctDNA lead time over imaging (days)", "58.0 (n = "]:
+        assert text in html, text
+    assert "Dots mark doses given by the arm&#x27;s adaptive policy" in html
+
+
+def test_run_without_dose_log_renders_as_before(tmp_path):
+    run = make_run(n=12, replicates=False, doses=False)
+    assert run.extra == {}
+    html = write_report(run, tmp_path / "old.html", figure_formats=()).read_text(encoding="utf-8")
+    assert 'id="fig-swimmer"' in html and "Black ticks" not in html and "Dots mark" not in html
+    assert "Product doses per patient (mean)" in html  # from the patients table
+    assert "Policy doses per patient" not in html and "ctDNA lead time" not in html

@@ -12,6 +12,7 @@ from celltrial.store import DEFAULT_STORE, RunStore, StoreError, open_store, tra
 from celltrial.store.trajectories import StagedFile
 from celltrial.trials.columns import COLUMNS, TRAJECTORY_QUANTITIES, column_names
 from celltrial.trials.rundata import META_KEYS
+from celltrial.trials.trial import DOSE_COLUMNS
 
 ARMS = [
     {"name": "placebo", "product": "none", "description": "standard of care", "dose": "-", "regimen": "-"},
@@ -74,9 +75,10 @@ def make_trajectories(patients, days=(0.0, 7.0, 28.0)):
 
 
 def concat_sorted(parts, with_day=False):
-    """What load returns: concatenation sorted by arm position, replicate, patient (, day)."""
+    """What load returns: concatenation sorted by arm position, replicate, patient (, day; stable)."""
     data = {key: np.concatenate([p[key] for p in parts]) for key in parts[0]}
-    keys = [data["day"]] if with_day else []
+    keys = [np.arange(len(data["arm"]))] if with_day else []
+    keys += [data["day"]] if with_day else []
     keys += [data["patient"], data["replicate"], np.array([POSITION[a] for a in data["arm"]])]
     order = np.lexsort(keys)
     return {key: values[order] for key, values in data.items()}
@@ -96,6 +98,34 @@ def assert_columns_equal(got, expected, kinds):
             np.testing.assert_array_equal(np.signbit(g), np.signbit(e), err_msg=name)
 
 
+def make_doses(patients, seed=0):
+    """A dose log for some of the patients: a regimen dose on day 0, then 0-3 policy doses with reasons."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for i in range(0, len(patients["arm"]), 2):  # every other patient, so some have no doses at all
+        rows.append((i, 0.0, "regimen", 1.0, "regimen"))
+        for day in np.sort(rng.uniform(30, 400, rng.integers(0, 4))):
+            rows.append((i, day, "policy", rng.choice([0.5, 1.0, 2.0]), rng.choice(REASONS)))
+    rows.append((1, 0.0, "policy", -0.0, "ü-ñ, with a comma"))  # odd text and -0.0
+    rows.append((0, 0.0, "policy", 2.0, "maintenance"))  # same patient and day as a regimen dose: kept after it
+    idx = np.array([r[0] for r in rows], dtype=np.int64)
+    return {
+        "arm": patients["arm"][idx],
+        "replicate": patients["replicate"][idx],
+        "patient": patients["patient"][idx],
+        "day": np.array([r[1] for r in rows]),
+        "source": np.array([r[2] for r in rows]),
+        "multiplier": np.array([r[3] for r in rows], dtype=float),
+        "reason": np.array([r[4] for r in rows]),
+    }
+
+
+def empty_doses():
+    return {name: np.array([], dtype=DTYPES[kind]) for name, kind in DOSE_COLUMNS.items()}
+
+
+REASONS = ["maintenance", "ctDNA positive x2", "ctDNA still positive: escalated"]
+DTYPES = {"int": np.int64, "float": np.float64, "bool": np.bool_, "str": str}
 PATIENT_KINDS = {c.name: c.kind for c in COLUMNS.values()}
 TRAJ_KINDS = {"arm": "str", "replicate": "int", "patient": "int", "day": "float"}
 TRAJ_KINDS |= {q: "float" for q in TRAJECTORY_QUANTITIES}
@@ -145,6 +175,31 @@ def test_trajectories_round_trip_ignoring_stray_files(store):
     assert_columns_equal(run.trajectories, concat_sorted([trajs[0], trajs[2]], with_day=True), TRAJ_KINDS)
     with pytest.raises(StoreError, match="unknown.*'volume'"):
         store.write_chunk(run_id, 3, parts[0], trajs[0] | {"volume": trajs[0]["day"]})
+
+
+def test_dose_log_round_trip_with_an_empty_chunk(db):
+    parts = {2: make_patients(30, 2), 0: make_patients(20, 0), 1: make_patients(10, 1)}
+    doses = {2: make_doses(parts[2], 2), 0: make_doses(parts[0], 0), 1: empty_doses()}
+    with open_store(db) as store:
+        run_id = store.create_run(make_meta(), ARMS)
+        for k in parts:  # out of order on purpose
+            store.write_chunk(run_id, k, parts[k], None, doses=doses[k])
+        store.write_chunk(run_id, 3, make_patients(5, 3))  # no dose log given: stores none
+        other = store.create_run(make_meta("other"), ARMS)
+        store.write_chunk(other, 0, parts[0], doses=doses[2])  # another run's doses stay out of this one
+    with open_store(db) as again:
+        run = again.load(run_id)
+        n = again.query("SELECT count(*) AS n FROM doses WHERE run_id = ? AND chunk = 1", [run_id]).column("n")
+    expected = concat_sorted([doses[0], doses[2]], with_day=True)
+    assert len(expected["day"]) > 20 and n[0].as_py() == 0
+    assert_columns_equal(run.extra["doses"], expected, DOSE_COLUMNS)
+    assert run.trajectories is None and len(run.patients["arm"]) == 65
+
+
+def test_run_without_doses_loads_empty_arrays(store):
+    run_id = store.create_run(make_meta(), ARMS)
+    store.write_chunk(run_id, 0, make_patients(6, 0), doses=empty_doses())
+    assert_columns_equal(store.load(run_id).extra["doses"], empty_doses(), DOSE_COLUMNS)
 
 
 def test_list_runs_newest_first_with_counts(store):
@@ -208,13 +263,16 @@ def _rows(store, run_id):
 def test_interrupted_chunk_leaves_nothing_and_can_be_rewritten(db, monkeypatch, failure):
     store, other = open_store(db), open_store(db)  # two objects on one file in one process
     run_id = store.create_run(make_meta(), ARMS)
-    store.write_chunk(run_id, 0, make_patients(10, 0), make_trajectories(make_patients(10, 0)))
+    first = make_patients(10, 0)
+    store.write_chunk(run_id, 0, first, make_trajectories(first), doses=make_doses(first))
     patients = make_patients(25, 1)
+    doses = make_doses(patients, 1)
     folder = trajectory_root(db) / run_id
     seen = {}
 
     def fail_after_insert(con, run_id_, chunk, n, trajectory_file):
         seen["rows"] = con.execute("SELECT count(*) FROM patients WHERE chunk = 1").fetchall()[0][0]
+        seen["doses"] = con.execute("SELECT count(*) FROM doses WHERE chunk = 1").fetchall()[0][0]
         seen["temp"] = [p.name for p in folder.iterdir() if p.name.endswith(".tmp")]
         seen["other"] = _rows(other, run_id)  # the other connection must not see uncommitted rows
         raise RuntimeError("disk full")
@@ -229,20 +287,26 @@ def test_interrupted_chunk_leaves_nothing_and_can_be_rewritten(db, monkeypatch, 
     if failure == "after_patient_insert":
         monkeypatch.setattr(RunStore, "_insert_chunk_row", staticmethod(fail_after_insert))
         with pytest.raises(RuntimeError, match="disk full"):
-            store.write_chunk(run_id, 1, patients, make_trajectories(patients))
-        assert seen == {"rows": 25, "temp": seen["temp"], "other": 10} and len(seen["temp"]) == 1
+            store.write_chunk(run_id, 1, patients, make_trajectories(patients), doses=doses)
+        expected = {"rows": 25, "doses": len(doses["day"]), "temp": seen["temp"], "other": 10}
+        assert seen == expected and len(seen["temp"]) == 1
     else:
         monkeypatch.setattr(StagedFile, "publish", fail_after_rename)
         with pytest.raises(KeyboardInterrupt):
-            store.write_chunk(run_id, 1, patients, make_trajectories(patients))
+            store.write_chunk(run_id, 1, patients, make_trajectories(patients), doses=doses)
         assert seen == {"final": True}
     monkeypatch.undo()
     assert sorted(p.name for p in folder.iterdir()) == ["chunk-00000.parquet"]
     assert _rows(store, run_id) == 10 and _rows(other, run_id) == 10
-    assert store.load(run_id).meta["chunks"] == 1 and len(store.load(run_id).trajectories["day"]) == 30
-    store.write_chunk(run_id, 1, patients, make_trajectories(patients))
+    assert store.query("SELECT count(*) AS n FROM doses WHERE chunk = 1").column("n")[0].as_py() == 0
+    loaded = store.load(run_id)
+    assert loaded.meta["chunks"] == 1 and len(loaded.trajectories["day"]) == 30
+    assert_columns_equal(loaded.extra["doses"], concat_sorted([make_doses(first)], with_day=True), DOSE_COLUMNS)
+    store.write_chunk(run_id, 1, patients, make_trajectories(patients), doses=doses)
     store.close()
-    assert _rows(other, run_id) == 35 and len(other.load(run_id).trajectories["day"]) == 105
+    again = other.load(run_id)
+    assert _rows(other, run_id) == 35 and len(again.trajectories["day"]) == 105
+    assert len(again.extra["doses"]["day"]) == len(make_doses(first)["day"]) + len(doses["day"])
     other.close()
 
 
@@ -284,11 +348,19 @@ def test_duplicate_chunk_and_bad_columns_are_store_errors(store):
         store.write_chunk(run_id, 1, patients | {"doses": patients["doses"][:3]})
     with pytest.raises(StoreError, match="holds None"):
         store.write_chunk(run_id, 1, patients | {"death_cause": np.array([None] * 8, dtype=object)})
+    doses = make_doses(patients)
+    with pytest.raises(StoreError, match=r"doses columns .* missing \['reason'\]"):
+        store.write_chunk(run_id, 1, patients, doses={k: v for k, v in doses.items() if k != "reason"})
+    with pytest.raises(StoreError, match=r"doses columns .* unknown \['why'\]"):
+        store.write_chunk(run_id, 1, patients, doses=doses | {"why": doses["reason"]})
+    with pytest.raises(StoreError, match="dose.*'day' is declared 'float'"):
+        store.write_chunk(run_id, 1, patients, doses=doses | {"day": doses["reason"]})
     with pytest.raises(InputError, match="no run 'nope'"):
         store.write_chunk("nope", 0, patients)
     with pytest.raises(InputError, match="did you mean 'seed'"):
         store.create_run(make_meta() | {"sead": 1}, ARMS)
     assert _rows(store, run_id) == 8 and store.list_runs()[0]["patients"] == 8
+    assert store.query("SELECT count(*) AS n FROM doses").column("n")[0].as_py() == 0
 
 
 def test_empty_run_closed_store_and_schema_upgrade(db):
@@ -304,6 +376,23 @@ def test_empty_run_closed_store_and_schema_upgrade(db):
         store.list_runs()
     with open_store(db) as again:
         assert "cost_total" in again.query("SELECT * FROM patients LIMIT 0").column_names
+
+
+def test_store_file_from_before_the_dose_log_opens_and_loads(db):
+    with open_store(db) as store:
+        run_id = store.create_run(make_meta(), ARMS)
+        store.write_chunk(run_id, 0, make_patients(12, 0))
+        store.finish_run(run_id, {}, finished="2026-03-04T06:00:00+00:00")
+        store.query("DROP TABLE doses")  # as if written by a celltrial without the dose log
+    with open_store(db) as again:
+        run = again.load(run_id)
+        assert again.query("SELECT * FROM doses LIMIT 0").column_names == ["run_id", "chunk", *DOSE_COLUMNS]
+        new = again.create_run(make_meta("new"), ARMS)
+        patients = make_patients(6, 0)
+        again.write_chunk(new, 0, patients, doses=make_doses(patients))
+        assert len(again.load(new).extra["doses"]["day"]) == len(make_doses(patients)["day"])
+    assert len(run.patients["arm"]) == 12 and run.meta["status"] == "finished"
+    assert_columns_equal(run.extra["doses"], empty_doses(), DOSE_COLUMNS)
 
 
 OTHER_PROCESS = """

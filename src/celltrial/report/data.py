@@ -203,3 +203,34 @@ class ReportContext:
 
     def patients(self, arm: str) -> dict:
         return ok_patients(self.run.patients or {}, arm)
+
+    def doses(self, arm: str) -> dict | None:
+        """The arm's rows of the dose log (``run.extra["doses"]``: arm, replicate, patient, day, source,
+        multiplier, reason), or None when the run has no usable dose log (runs stored before it existed)."""
+        if not hasattr(self, "_dose_log"):
+            self._dose_log = dose_log(self.run)
+        log = self._dose_log
+        if log is None:
+            return None
+        mask = log["arm"] == arm
+        return {k: v[mask] for k, v in log.items()}
+
+
+#: Columns of the dose log the report reads (``multiplier`` is optional: 1 when absent).
+DOSE_LOG_COLUMNS = ("arm", "replicate", "patient", "day", "source", "reason")
+
+
+def dose_log(run) -> dict | None:
+    """The run's dose log as arrays of one length, or None when ``run.extra`` has none or it is malformed."""
+    extra = getattr(run, "extra", None)
+    log = extra.get("doses") if isinstance(extra, dict) else None
+    if not isinstance(log, dict) or any(k not in log for k in DOSE_LOG_COLUMNS):
+        return None
+    out = {k: np.asarray(log[k]) for k in DOSE_LOG_COLUMNS}
+    out["multiplier"] = np.asarray(log.get("multiplier", np.ones(len(out["day"]))))
+    if len({v.shape for v in out.values()}) != 1 or out["day"].ndim != 1:
+        return None
+    out["arm"], out["source"], out["reason"] = (out[k].astype(str) for k in ("arm", "source", "reason"))
+    out["day"], out["multiplier"] = _as_float(out["day"]), _as_float(out["multiplier"])
+    out["replicate"], out["patient"] = _as_float(out["replicate"]), _as_float(out["patient"])
+    return out

@@ -109,6 +109,33 @@ def _cost_per_responder(ctx: ReportContext, arm: str) -> str:
     return fmt_money(v, ctx.currency)
 
 
+def _finite(ctx: ReportContext, arm: str, name: str) -> np.ndarray:
+    v = column(ctx.patients(arm), name)
+    return v[np.isfinite(v)]
+
+
+def _mean_text(ctx: ReportContext, arm: str, name: str) -> str:
+    v = _finite(ctx, arm, name)
+    return fmt_sig(v.mean()) if v.size else NA
+
+
+def _lead_time_text(ctx: ReportContext, arm: str) -> str:
+    v = _finite(ctx, arm, "ctdna_lead_time_days")
+    return f"{fmt_sig(np.median(v))} (n = {v.size})" if v.size else NA
+
+
+def _dosing_rows(ctx: ReportContext) -> list:
+    """Doses per patient, and the ctDNA lead time, from the patients table (rows only where the run has them)."""
+    rows = []
+    if any(_finite(ctx, arm, "doses").size for arm in ctx.arms):
+        rows.append(("Product doses per patient (mean)", lambda arm: _mean_text(ctx, arm, "doses")))
+    if any((_finite(ctx, arm, "policy_doses") > 0).any() for arm in ctx.arms):
+        rows.append(("Policy doses per patient (mean)", lambda arm: _mean_text(ctx, arm, "policy_doses")))
+    if any(_finite(ctx, arm, "ctdna_lead_time_days").size for arm in ctx.arms):
+        rows.append(("Median ctDNA lead time over imaging (days)", lambda arm: _lead_time_text(ctx, arm)))
+    return rows
+
+
 def summary_rows(ctx: ReportContext) -> list:
     """(label, {arm: formatted value}) rows of the per-arm summary table."""
     def a(arm, *keys):
@@ -135,6 +162,7 @@ def summary_rows(ctx: ReportContext) -> list:
         ("Median time of peak, T<sub>max</sub>", lambda arm: fmt_days(a(arm, "tmax_days_median"))),
         ("Median AUC days 0–28 (cells/µL × day)", lambda arm: fmt_sig(a(arm, "auc0_28_median"))),
         ("Median ctDNA at day 28 (hGE/mL)", lambda arm: fmt_sig(a(arm, "ctdna_d28_median"))),
+        *_dosing_rows(ctx),
         (f"Cost per patient ({esc(ctx.currency)})", lambda arm: fmt_money(a(arm, "cost_per_patient"), ctx.currency)),
         (f"Cost per responder ({esc(ctx.currency)})", lambda arm: _cost_per_responder(ctx, arm)),
     ]

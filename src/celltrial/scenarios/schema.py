@@ -207,6 +207,8 @@ class Arm(_Strict):
     logistics: AutologousLogistics | None = Field(
         None, description="autologous products: day 0 becomes apheresis; vein-to-vein wait, manufacturing failure, "
                           "bridging (intention to treat)")
+    ctdna_schedule: Schedule | None = Field(None, description="this arm's ctDNA draws (default: the scenario's)")
+    ctdna_assay: CtDNAAssay | None = Field(None, description="this arm's ctDNA assay (default: the scenario's)")
     safety: SafetyRules | None = Field(None, description="daily safety rules (tocilizumab for CRS, safety switch); "
                                                          "none by default")
 

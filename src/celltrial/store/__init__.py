@@ -2,11 +2,13 @@
 
 On disk, for ``path = "celltrial-runs/runs.duckdb"``::
 
-    celltrial-runs/runs.duckdb                                      tables runs, arms, patients, summaries, chunks
-    celltrial-runs/runs_trajectories/<run_id>/chunk-00000.parquet   one file per chunk (if it has trajectories)
+    celltrial-runs/runs.duckdb                                     tables runs, arms, patients, doses, summaries, chunks
+    celltrial-runs/runs_trajectories/<run_id>/chunk-00000.parquet  one file per chunk (if it has trajectories)
 
 ``patients`` has ``run_id``, ``chunk`` and then exactly the columns of
-:data:`celltrial.trials.columns.COLUMNS`, so plain SQL works on it. One process at a time may open
+:data:`celltrial.trials.columns.COLUMNS`, so plain SQL works on it; ``doses`` (the dose log: one row per
+product dose given, regimen or policy, with its reason) likewise has ``run_id``, ``chunk`` and the
+``celltrial.trials.columns.DOSE_COLUMNS``. One process at a time may open
 a store file (DuckDB's file lock); several RunStore objects in one process may share it.
 
 Example:

@@ -36,6 +36,7 @@ from .schema import (
     ARM_FIELDS,
     arm_text,
     check_arms,
+    dose_kinds,
     ensure_schema,
     from_json,
     meta_from_sql,
@@ -177,17 +178,23 @@ class RunStore:
                 return run_id
         raise StoreError(f"could not find a free run id for {name!r} at {stamp}")
 
-    def write_chunk(self, run_id: str, chunk: int, patients: dict, trajectories: dict | None = None) -> None:
-        """Store one chunk atomically: all its patient rows, its ``chunks`` row and its Parquet file, or none.
+    def write_chunk(
+        self, run_id: str, chunk: int, patients: dict, trajectories: dict | None = None, doses: dict | None = None
+    ) -> None:
+        """Store one chunk atomically: its patient rows, dose rows, ``chunks`` row and Parquet file, or none.
+
+        ``doses`` is the chunk's dose log (columns ``celltrial.trials.columns.DOSE_COLUMNS``; zero rows is
+        fine); None stores none.
 
         Example:
-            store.write_chunk(run_id, 0, {name: array for name in column_names()}, None)
+            store.write_chunk(run_id, 0, {name: array for name in column_names()}, None, doses=dose_log)
         """
         chunk = operator.index(chunk)
         if chunk < 0:
             raise InputError(f"chunk index must be >= 0, got {chunk}")
         table = to_arrow_columns(patient_kinds(), patients, "patients")  # validate before touching disk
         traj = None if trajectories is None else to_arrow_columns(TRAJECTORY_KINDS, trajectories, "trajectories")
+        given = None if doses is None else to_arrow_columns(dose_kinds(), doses, "doses")
         staged = None
         try:
             with self._transaction(f"writing chunk {chunk} of run {run_id!r}") as con:
@@ -196,7 +203,9 @@ class RunStore:
                     raise StoreError(f"chunk {chunk} of run {run_id!r} is already stored; each chunk is written once")
                 if traj is not None:
                     staged = StagedFile(self.trajectory_root, chunk_file(run_id, chunk), traj)
-                self._insert_patients(con, run_id, chunk, table)
+                self._insert_rows(con, "patients", run_id, chunk, table)
+                if given is not None and given.num_rows:
+                    self._insert_rows(con, "doses", run_id, chunk, given)
                 self._insert_chunk_row(con, run_id, chunk, table.num_rows, staged and chunk_file(run_id, chunk))
                 if staged is not None:
                     staged.publish()  # before COMMIT: a crash in between leaves only an unregistered file
@@ -206,13 +215,13 @@ class RunStore:
             raise
 
     @staticmethod
-    def _insert_patients(con, run_id: str, chunk: int, table: pa.Table) -> None:
+    def _insert_rows(con, target: str, run_id: str, chunk: int, table: pa.Table) -> None:
         # One INSERT ... SELECT over the registered Arrow table (zero-copy scan): a million rows take
         # seconds; row-by-row inserts would take hours.
         names = ", ".join(quote(n) for n in table.column_names)
         con.register(_CHUNK_VIEW, table)
         try:
-            sql = f"INSERT INTO patients (run_id, chunk, {names}) SELECT ?, ?, {names} FROM {_CHUNK_VIEW}"
+            sql = f"INSERT INTO {target} (run_id, chunk, {names}) SELECT ?, ?, {names} FROM {_CHUNK_VIEW}"
             con.execute(sql, [run_id, chunk])
         finally:
             con.unregister(_CHUNK_VIEW)
@@ -281,7 +290,10 @@ class RunStore:
         raise InputError(f"no run {ref!r} in {self.path}{did_you_mean(ref, ids)}; {known}")
 
     def load(self, ref: str) -> RunData:
-        """The run ``ref`` (see :meth:`resolve`) with patients sorted by arm position, replicate, patient."""
+        """The run ``ref`` (see :meth:`resolve`) with patients sorted by arm position, replicate, patient.
+
+        The dose log is in ``extra["doses"]`` (column -> array, also sorted by day; empty for an older run).
+        """
         run_id = self.resolve(ref)
         with self._transaction(f"loading run {run_id!r}") as con:  # one snapshot for every table
             row = _first(con, f"SELECT {_META_COLUMNS}, arms FROM runs WHERE run_id = ?", [run_id])
@@ -293,7 +305,9 @@ class RunStore:
             summary = _first(con, "SELECT summary FROM summaries WHERE run_id = ?", [run_id])
             patients = self._read_patients(con, run_id)
             trajectories = read_trajectories(con, self.trajectory_root, run_id, [f for f in files if f])
-        return RunData(run_id, meta, arms, patients, from_json(summary[0]) if summary else {}, trajectories)
+            doses = self._read_doses(con, run_id)
+        summary = from_json(summary[0]) if summary else {}
+        return RunData(run_id, meta, arms, patients, summary, trajectories, extra={"doses": doses})
 
     @staticmethod
     def _read_patients(con, run_id: str) -> dict:
@@ -306,6 +320,19 @@ class RunStore:
             params=[run_id, run_id],
         )
         return {name: to_numpy(table.column(name), kind, f"column {name!r}") for name, kind in kinds.items()}
+
+    @staticmethod
+    def _read_doses(con, run_id: str) -> dict:
+        """The dose log sorted like the patients, then by day (ties in the order written); empty arrays if none."""
+        kinds = dose_kinds()
+        table = arrow_table(
+            con,
+            f"SELECT {', '.join('d.' + quote(n) for n in kinds)} FROM doses d "
+            "LEFT JOIN (SELECT arm, position FROM arms WHERE run_id = ?) a ON a.arm = d.arm WHERE d.run_id = ? "
+            "ORDER BY a.position NULLS LAST, d.arm, d.replicate, d.patient, d.day, d.chunk, d.rowid",
+            params=[run_id, run_id],
+        )
+        return {name: to_numpy(table.column(name), kind, f"dose column {name!r}") for name, kind in kinds.items()}
 
     def query(self, sql: str, params=None) -> pa.Table:
         """Run SQL on the store and return a pyarrow Table.

@@ -1,7 +1,8 @@
 """Tables of the results store, the SQL types of their columns, and checks of run meta and arms.
 
-The ``patients`` table is built from :data:`celltrial.trials.columns.COLUMNS` and the ``runs``
-table from :data:`celltrial.trials.rundata.META_KEYS`, so a column added there appears here.
+The ``patients`` table is built from :data:`celltrial.trials.columns.COLUMNS`, the ``doses`` table
+from the runner's ``DOSE_COLUMNS`` (see :func:`dose_kinds`) and the ``runs`` table from
+:data:`celltrial.trials.rundata.META_KEYS`, so a column added there appears here.
 
 Example:
     >>> SQL_TYPES["bool"], META_TYPES["seed"], META_TYPES["endpoint_rules"]
@@ -63,6 +64,8 @@ def _table_columns() -> dict:
         + [(f, "VARCHAR") for f in ARM_FIELDS],
         # No key or index on patients: an index would slow million-row inserts; chunks' key guards it.
         "patients": [("run_id", "VARCHAR"), ("chunk", "INTEGER"), *patients],
+        # The dose log: one row per product dose given (long format), written with its chunk's patients.
+        "doses": [("run_id", "VARCHAR"), ("chunk", "INTEGER"), *((n, SQL_TYPES[k]) for n, k in dose_kinds().items())],
         "summaries": [("run_id", "VARCHAR PRIMARY KEY"), ("summary", "VARCHAR")],
         "chunks": [
             ("run_id", "VARCHAR"),
@@ -94,6 +97,13 @@ def ensure_schema(con) -> None:
 def patient_kinds() -> dict:
     """Column name -> kind of the patients table, in table order."""
     return {name: COLUMNS[name].kind for name in column_names()}
+
+
+def dose_kinds() -> dict:
+    """Column name -> kind of the dose log (``celltrial.trials.columns.DOSE_COLUMNS``), in table order."""
+    from celltrial.trials.columns import DOSE_COLUMNS
+
+    return dict(DOSE_COLUMNS)
 
 
 def to_json(value) -> str:

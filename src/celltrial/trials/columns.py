@@ -111,3 +111,7 @@ TRAJECTORY_QUANTITIES = {
     "ctdna": ("hGE/mL", "circulating tumour DNA"),
     "il6_signal": ("pg/mL", "IL-6 signal (net of tocilizumab)"),
 }
+
+#: Long-format dose log: one row per product dose given (regimen or policy), with its reason.
+DOSE_COLUMNS = {"arm": "str", "replicate": "int", "patient": "int", "day": "float", "source": "str",
+                "multiplier": "float", "reason": "str"}

@@ -160,12 +160,18 @@ class TrialPlan:
             out.append(events)
         return out
 
-    def ctdna_draw_days(self) -> np.ndarray:
-        """ctDNA draw days: the scenario's schedule if it has one, else ``assessments.ctdna_days``."""
+    def ctdna_draw_days(self, arm_index: int | None = None) -> np.ndarray:
+        """ctDNA draw days of an arm: its own schedule, else the scenario's, else ``assessments.ctdna_days``."""
         a = self.scenario.assessments
-        if a.ctdna_schedule is not None:
-            return np.asarray(a.ctdna_schedule.days(self.scenario.follow_up_days), dtype=float)
+        own = None if arm_index is None else self.scenario.arms[arm_index].ctdna_schedule
+        schedule = own or a.ctdna_schedule
+        if schedule is not None:
+            return np.asarray(schedule.days(self.scenario.follow_up_days), dtype=float)
         return np.asarray(a.ctdna_days, dtype=float)
+
+    def ctdna_assay(self, arm_index: int):
+        """The ctDNA assay of an arm (its own, else the scenario's)."""
+        return self.scenario.arms[arm_index].ctdna_assay or self.scenario.assessments.ctdna_assay
 
     @cached_property
     def parameter_changes(self) -> list:

@@ -21,7 +21,7 @@ from ..errors import Status
 from ..scenarios.costs import Costs
 from .columns import COLUMNS, column_names
 from .design import BURDEN, LINES, TrialPlan
-from .response import first_crossing, read_responses, time_above
+from .response import first_crossing, read_responses, time_above, values_at
 from .runner import Course
 
 
@@ -32,9 +32,12 @@ def patient_endpoints(course: Course, plan: TrialPlan, arm_index: int, rows: np.
     t, v = course.t, course.values
     baseline = course.params["B0"] if BURDEN not in course.covariates else np.asarray(course.covariates[BURDEN])
     death, cause, gvhd = _deaths(course, baseline, rules, s.follow_up_days)
-    imaging = np.asarray(s.assessments.imaging_days)
-    at = np.searchsorted(t, imaging)
-    out = read_responses(imaging, v["B_tot"][:, at], baseline, death, detection=rules.imaging_detection_cells,
+    # imaging follows the infusion: with a manufacturing wait the scans move with it (time-to-event
+    # endpoints still count from enrolment, day 0: intention to treat)
+    imaging = np.asarray(s.assessments.imaging_days)[None, :] + _scan_shift(course.logistics, n)[:, None]
+    imaging = np.where(imaging < s.follow_up_days, imaging, np.inf)
+    burden = values_at(t, v["B_tot"], np.minimum(imaging, t[-1]))
+    out = read_responses(imaging, burden, baseline, death, detection=rules.imaging_detection_cells,
                          pr_fraction=rules.partial_response_fraction, increase=rules.progression_increase)
     replicate, patient = np.divmod(np.asarray(rows, dtype=np.int64), plan.patients)
     out.update(arm=np.full(n, arm.name), replicate=replicate, patient=patient, patient_id=course.ids,
@@ -66,9 +69,17 @@ def _policy_columns(controller, n, out) -> dict:
         first[row] = day
     relapse = np.where(np.isfinite(history.first_positive_after_negative), history.first_positive_after_negative,
                        np.nan)
-    progression = np.where(out["pfs_event"] & (out["best_response"] != "NE"), out["pfs_days"], np.nan)
+    # clinical relapse: imaging progression after a response (not death, not primary refractoriness)
+    died_then = out["os_event"] & (out["os_days"] <= out["pfs_days"])
+    progression = np.where(out["pfs_event"] & out["responder"] & ~died_then, out["pfs_days"], np.nan)
     return {"policy_doses": record.doses.astype(np.int64), "first_policy_dose_day": first,
             "molecular_relapse_day": relapse, "ctdna_lead_time_days": progression - relapse}
+
+
+def _scan_shift(logistics, n) -> np.ndarray:
+    if logistics is None or logistics.spec is None:
+        return np.zeros(n)
+    return np.where(logistics.failed, 0.0, logistics.wait)
 
 
 def _deaths(course, baseline, rules, follow_up):
@@ -91,7 +102,9 @@ def _cure_day(course):
 def _crs(course, t, death):
     il6 = np.where(t[None, :] < death[:, None], course.values["il6_signal"], 0.0)
     thresholds = np.stack([course.params[p] for p in THRESHOLD_PARAMETERS], axis=1)
-    peak = course.summaries["crs_peak"]
+    # the in-kernel peak is exact but covers the whole simulated course; after a death the grid's
+    # masked course is used instead (the simulation does not know the patient died)
+    peak = np.where(np.isfinite(death), il6.max(axis=1), course.summaries["crs_peak"])
     grade = crs_grade(peak, thresholds)
     onset = first_crossing(t, il6, thresholds[:, 0])
     onset = np.where((grade > 0) & np.isfinite(onset), onset, np.where(grade > 0, course.summaries["crs_peak_time"],
@@ -104,7 +117,10 @@ def _crs(course, t, death):
 def _kinetics(course, t, death, lloq):
     blood = np.where(t[None, :] < death[:, None], course.values["product_uL"], 0.0)
     s = course.summaries
-    return {"cmax_cells_uL": s["cmax"], "tmax_days": s["cmax_time"], "auc0_28_cells_uL_day": s["auc28"],
+    dead = np.isfinite(death)
+    cmax = np.where(dead, blood.max(axis=1), s["cmax"])
+    tmax = np.where(dead, t[np.argmax(blood, axis=1)], s["cmax_time"])
+    return {"cmax_cells_uL": cmax, "tmax_days": tmax, "auc0_28_cells_uL_day": s["auc28"],
             "time_above_lloq_days": time_above(t, blood, lloq), "cmax_copies_ug": s["cmax_copies"]}
 
 
@@ -132,7 +148,7 @@ def _resources(plan: TrialPlan, arm_index: int, death, grade, controller=None, c
             ld_given = ld_given + policy_doses
     doses = given.sum(axis=1) + policy_doses
     imaging = (np.asarray(s.assessments.imaging_days)[None, :] < death[:, None]).sum(axis=1)
-    ctdna = (plan.ctdna_draw_days()[None, :] < death[:, None]).sum(axis=1)
+    ctdna = (plan.ctdna_draw_days(arm_index)[None, :] < death[:, None]).sum(axis=1)
     autologous = arm.kind == "t_cell" and not arm.product.allogeneic
     price = s.arms[arm_index].cost_per_dose
     if price is None:

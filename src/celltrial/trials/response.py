@@ -28,15 +28,16 @@ LABELS = np.array(["CR", "PR", "SD", "PD", "NE"])
 
 
 def classify(days, burden, baseline, death_day, *, detection, pr_fraction, increase) -> np.ndarray:
-    """(n, k) response codes at each imaging day; NE where not assessed (dead, or after PD)."""
+    """(n, k) response codes at each imaging day ((k,) or per patient (n, k)); NE where not assessed."""
     n, k = burden.shape
+    days = np.broadcast_to(np.asarray(days, dtype=float), (n, k))
     codes = np.full((n, k), NE, dtype=np.int8)
     nadir = baseline.astype(float).copy()
     was_cr = np.zeros(n, dtype=bool)
     stopped = np.zeros(n, dtype=bool)
     for j in range(k):
         b = burden[:, j]
-        assessed = ~stopped & (days[j] < death_day) & np.isfinite(b)
+        assessed = ~stopped & (days[:, j] < death_day) & np.isfinite(b)
         measurable = b >= detection
         pd = measurable & ((b >= (1.0 + increase) * nadir) | was_cr)
         pr = measurable & (b <= (1.0 - pr_fraction) * baseline)
@@ -49,23 +50,25 @@ def classify(days, burden, baseline, death_day, *, detection, pr_fraction, incre
 
 
 def read_responses(days, burden, baseline, death_day, *, detection, pr_fraction, increase) -> dict:
-    """Per-patient response endpoints from burdens (n, k) at imaging ``days`` (k,).
+    """Per-patient response endpoints from burdens (n, k) at imaging ``days`` ((k,) or per patient (n, k)).
 
     Returns columns best_response, cr, responder, time_to_response_days,
     duration_of_response_days, dor_event, pfs_days, pfs_event (see
     :mod:`celltrial.trials.columns`).
     """
-    days = np.asarray(days, dtype=float)
+    days = np.broadcast_to(np.asarray(days, dtype=float), burden.shape)
     codes = classify(days, burden, baseline, death_day, detection=detection, pr_fraction=pr_fraction,
                      increase=increase)
+    rows = np.arange(burden.shape[0])
     best = codes.min(axis=1)
     responded = codes <= PR
     responder = responded.any(axis=1)
-    first_response = np.where(responder, days[np.argmax(responded, axis=1)], np.nan)
+    first_response = np.where(responder, days[rows, np.argmax(responded, axis=1)], np.nan)
     progressed = (codes == PD).any(axis=1)
-    pd_day = np.where(progressed, days[np.argmax(codes == PD, axis=1)], np.inf)
+    pd_day = np.where(progressed, days[rows, np.argmax(codes == PD, axis=1)], np.inf)
     assessed = codes != NE
-    last = np.where(assessed.any(axis=1), days[assessed.shape[1] - 1 - np.argmax(assessed[:, ::-1], axis=1)], 0.0)
+    last_col = assessed.shape[1] - 1 - np.argmax(assessed[:, ::-1], axis=1)
+    last = np.where(assessed.any(axis=1), days[rows, last_col], 0.0)
     end = np.minimum(pd_day, death_day)
     event = np.isfinite(end)
     pfs = np.where(event, end, last)
@@ -110,3 +113,11 @@ def time_above(t, y, threshold) -> np.ndarray:
     down = (d0 >= 0) & (d1 < 0)
     share = np.where(both, 1.0, np.where(up, 1.0 - cross, np.where(down, cross, 0.0)))
     return np.nansum(share * dt, axis=1)
+
+
+def values_at(t, y, days) -> np.ndarray:
+    """(n, k) values of ``y`` (n, T) on grid ``t`` at per-patient ``days`` (n, k), linear in between."""
+    j = np.clip(np.searchsorted(t, days, side="right") - 1, 0, t.size - 2)
+    rows = np.arange(y.shape[0])[:, None]
+    frac = np.clip((days - t[j]) / (t[j + 1] - t[j]), 0.0, 1.0)
+    return y[rows, j] + frac * (y[rows, j + 1] - y[rows, j])

@@ -116,7 +116,7 @@ def plan_controller(plan: TrialPlan, arm_index: int, cohort, weights, log=None, 
     if policy is None:
         return None
     arm = plan.arms[arm_index]
-    draw_days = plan.ctdna_draw_days()
+    draw_days = plan.ctdna_draw_days(arm_index)
     uniforms = assay_uniforms(s.seed, cohort.patient_ids, len(draw_days), CTDNA_UNIFORMS)
     lethal = np.maximum(s.endpoints.lethal_burden_cells, 2.0 * cohort.parameter("B0"))
     base = np.array([arm.product.cells_for(float(w)) for w in weights])
@@ -136,7 +136,7 @@ def plan_controller(plan: TrialPlan, arm_index: int, cohort, weights, log=None, 
     first = np.full(len(weights), infusions.min() if len(infusions) else np.inf)
     if logistics is not None and logistics.spec is not None:
         first = np.where(logistics.failed, np.inf, first + logistics.wait)
-    controller = PolicyController(policy, assay=s.assessments.ctdna_assay, draw_days=draw_days, uniforms=uniforms,
+    controller = PolicyController(policy, assay=plan.ctdna_assay(arm_index), draw_days=draw_days, uniforms=uniforms,
                                   follow_up=s.follow_up_days, n=len(weights), dose_events=dose_events,
                                   alive=lambda values: values["B_tot"] < lethal, first_infusion=first)
     return controller
@@ -155,7 +155,7 @@ def remanufacture_wait(logistics, row: int, products_so_far: int) -> float:
 def simulate_chunk(plan: TrialPlan, compiled, arm_index: int, rows: np.ndarray, threads=None) -> Course:
     """Sample and simulate rows ``rows`` (replicate*patients + patient) of arm ``arm_index``."""
     s = plan.scenario
-    grid = course_grid(s.follow_up_days, s.assessments.imaging_days, plan.ctdna_draw_days())
+    grid = course_grid(s.follow_up_days, s.assessments.imaging_days, plan.ctdna_draw_days(arm_index))
     result, extinct, cohort, weights, controller, logistics = simulate_rows(plan, compiled, arm_index, rows,
                                                                             grid=grid, threads=threads)
     names = plan.model.parameter_names

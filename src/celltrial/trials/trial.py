@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..solve import compile as compile_model
+from .columns import DOSE_COLUMNS
 from .design import TrialPlan
 from .endpoints import patient_endpoints
 from .runner import Course, simulate_chunk
@@ -97,9 +98,6 @@ def run_trial(scenario, *, chunk_size: int | None = None, on_chunk=None, progres
     return TrialOutput(patients, summary, plan, joined, given)
 
 
-#: Long-format dose log: one row per product dose given (regimen or policy), with its reason.
-DOSE_COLUMNS = {"arm": "str", "replicate": "int", "patient": "int", "day": "float", "source": "str",
-                "multiplier": "float", "reason": "str"}
 
 
 def dose_log(course: Course, plan: TrialPlan, arm_index: int, table: dict) -> dict:

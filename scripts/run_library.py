@@ -1,0 +1,102 @@
+"""Run the long-game scenario library and write docs/long-game.md with each result.
+
+    python scripts/run_library.py [--patients N] [--store PATH]
+
+Each scenario runs at its own cohort size (or ``--patients``) into the results store; the page
+shows the command, the per-arm results measured in this run, and a paragraph on what is
+extrapolation. Rerun it after changing the model or a scenario.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+from pathlib import Path
+
+from celltrial.runs import execute
+from celltrial.runs_display import fmt_money, fmt_number, fmt_rate
+
+ROOT = Path(__file__).resolve().parents[1]
+
+#: scenario file -> what in its answer is extrapolation beyond published data (hand-written).
+LIBRARY = {
+    "offshelf_long_game.yaml": (
+        "Seed 1. The CAR-T kinetics are fitted to published axi-cel data, but FT596-like kinetics rest on one "
+        "phase-1 report (peak day 1, gone by day 15) and no trial has given an iPSC CAR-NK product every 3 "
+        "months for 2 years or re-dosed one on ctDNA; repeated-dose rejection, NK exhaustion over many doses and "
+        "the ctDNA trigger's clinical meaning are model assumptions ([E])."),
+    "relapse_redosing.yaml": (
+        "Seed 2. Vein-to-vein time and failure rates are typical reported values; re-manufacturing an "
+        "autologous product at molecular relapse has not been studied, and iPSC CAR-T (FT819-like) kinetics "
+        "and efficacy in LBCL are extrapolated from the autologous CAR-T structure with allogeneic rejection "
+        "added ([E])."),
+    "adaptive_vs_maintenance.yaml": (
+        "Seed 3. No published trial compares fixed and ctDNA-adaptive maintenance with off-the-shelf cells; "
+        "spacing-out and escalation rules are protocol choices, and their effect here comes entirely from the "
+        "model's NK killing, rejection and ctDNA shedding assumptions ([E])."),
+    "combinations_timing.yaml": (
+        "Seed 4. The NKG2D-ligand window after radiotherapy, RT lymphotoxicity on infused cells and the "
+        "PD-1 knockout effect are qualitative mechanisms with estimated magnitudes ([E]); ovarian cancer "
+        "immunosuppression and cell-therapy responses in solid tumours are poorly constrained by data."),
+    "ciml_vs_ipsc_nk.yaml": (
+        "Seed 5. CIML persistence is calibrated qualitatively (measurable beyond 3 months); the two products "
+        "have never been compared head to head, and repeated CIML dosing is untested ([E])."),
+    "monitoring_design.yaml": (
+        "Seed 7. The assay model (Poisson sampling, Avanzini shedding) is published for lung cancer; LBCL "
+        "shedding is an estimate, so absolute lead times are uncertain; their ordering across schedules follows "
+        "from the sampling and is more robust than their size ([R] structure, [E] values)."),
+}
+
+
+def arm_rows(run) -> list:
+    """Markdown rows per arm: the measured results that answer the seed questions."""
+    rows = []
+    cur = run.meta.get("endpoint_rules", {}).get("currency", "USD")
+    landmarks = run.meta.get("endpoint_rules", {}).get("landmarks_days", [])
+    for arm in run.arm_names():
+        s = run.summary["arms"][arm]
+        p = run.arm_patients(arm)
+        ok = p["status"] == "OK"
+        lm = " / ".join(fmt_rate(s.get("landmarks", {}).get("pfs", {}).get(f"{d:g}")) for d in landmarks)
+        lead = p["ctdna_lead_time_days"][ok]
+        rows.append(f"| {arm} | {s['n']} | {fmt_rate(s.get('cr_rate'))} | {lm} | "
+                    f"{fmt_rate(s.get('crs_grade3plus_rate'))} | {p['doses'][ok].mean():.2f} | "
+                    f"{p['policy_doses'][ok].mean():.2f} | "
+                    f"{fmt_number(float(lead[lead == lead].mean()) if (lead == lead).any() else None)} | "
+                    f"{fmt_money(s.get('cost_per_patient'), cur)} |")
+    return rows
+
+
+def section(name: str, note: str, run, seconds: float) -> str:
+    m = run.meta
+    landmarks = " / ".join(f"d{d:g}" for d in m["endpoint_rules"].get("landmarks_days", []))
+    head = ("| arm | n | CR (95% CI) | PFS at " + landmarks + " | CRS >= 3 | doses per patient | policy doses | "
+            "mean ctDNA lead time over imaging (d) | cost per patient |")
+    return "\n".join([
+        f"## {m['scenario_title']}", "", f"`celltrial run scenarios/{name}` - run `{run.run_id}` "
+        f"({m['patients_per_arm']} patients per arm, seed {m['seed']}, {seconds:.0f} s on this machine).", "",
+        head, "|" + "---|" * 9, *arm_rows(run), "", f"**Extrapolation.** {note}", ""])
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--patients", type=int, default=None)
+    parser.add_argument("--store", default=str(ROOT / "celltrial-runs" / "library.duckdb"))
+    args = parser.parse_args()
+    parts = ["# The long game: scenario library and results", "",
+             f"Generated by `python scripts/run_library.py` on {dt.date.today().isoformat()}. Every number below "
+             "was measured in that run. The model is not yet calibrated to response and survival (issue 6), so "
+             "the comparisons show what the model's assumptions imply, not forecasts of real trials.", ""]
+    for name, note in LIBRARY.items():
+        t0 = dt.datetime.now()
+        outcome = execute(ROOT / "scenarios" / name, patients=args.patients, store_path=args.store)
+        seconds = (dt.datetime.now() - t0).total_seconds()
+        parts.append(section(name, note, outcome.run, seconds))
+        print(f"{name}: {seconds:.0f} s", flush=True)
+    parts.append("Seed 6 (bridge-to-transplant) is not yet expressible: it needs a per-patient transplant date "
+                 "policy (issue 5, open).")
+    (ROOT / "docs" / "long-game.md").write_text("\n".join(parts) + "\n")
+
+
+if __name__ == "__main__":
+    main()

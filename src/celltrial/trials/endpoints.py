@@ -35,7 +35,7 @@ def patient_endpoints(course: Course, plan: TrialPlan, arm_index: int, rows: np.
     # imaging follows the infusion: with a manufacturing wait the scans move with it (time-to-event
     # endpoints still count from enrolment, day 0: intention to treat)
     imaging = np.asarray(s.assessments.imaging_days)[None, :] + _scan_shift(course.logistics, n)[:, None]
-    imaging = np.where(imaging < s.follow_up_days, imaging, np.inf)
+    imaging = np.where(imaging <= s.follow_up_days, imaging, np.inf)
     burden = values_at(t, v["B_tot"], np.minimum(imaging, t[-1]))
     out = read_responses(imaging, burden, baseline, death, detection=rules.imaging_detection_cells,
                          pr_fraction=rules.partial_response_fraction, increase=rules.progression_increase)

@@ -13,6 +13,8 @@ import argparse
 import datetime as dt
 from pathlib import Path
 
+import numpy as np
+
 from celltrial.runs import execute
 from celltrial.runs_display import fmt_money, fmt_number, fmt_rate
 
@@ -41,6 +43,10 @@ LIBRARY = {
     "ciml_vs_ipsc_nk.yaml": (
         "Seed 5. CIML persistence is calibrated qualitatively (measurable beyond 3 months); the two products "
         "have never been compared head to head, and repeated CIML dosing is untested ([E])."),
+    "bridge_to_transplant.yaml": (
+        "Seed 6. FT596-like kinetics in B-ALL, the spread of transplant dates and what counts as bridged "
+        "(alive and progression-free on the day) are estimates; the transplant and its conditioning are not "
+        "modelled ([E])."),
     "monitoring_design.yaml": (
         "Seed 7. The assay model (Poisson sampling, Avanzini shedding) is published for lung cancer; LBCL "
         "shedding is an estimate, so absolute lead times are uncertain; their ordering across schedules follows "
@@ -59,7 +65,8 @@ def arm_rows(run) -> list:
         ok = p["status"] == "OK"
         lm = " / ".join(fmt_rate(s.get("landmarks", {}).get("pfs", {}).get(f"{d:g}")) for d in landmarks)
         lead = p["ctdna_lead_time_days"][ok]
-        rows.append(f"| {arm} | {s['n']} | {fmt_rate(s.get('cr_rate'))} | {lm} | "
+        bridged = f"{100 * p['bridged'][ok].mean():.0f}%" if np.isfinite(p["transplant_day"][ok]).any() else "n/a"
+        rows.append(f"| {arm} | {s['n']} | {fmt_rate(s.get('cr_rate'))} | {lm} | {bridged} | "
                     f"{fmt_rate(s.get('crs_grade3plus_rate'))} | {p['doses'][ok].mean():.2f} | "
                     f"{p['policy_doses'][ok].mean():.2f} | "
                     f"{fmt_number(float(lead[lead == lead].mean()) if (lead == lead).any() else None)} | "
@@ -70,12 +77,13 @@ def arm_rows(run) -> list:
 def section(name: str, note: str, run, seconds: float) -> str:
     m = run.meta
     landmarks = " / ".join(f"d{d:g}" for d in m["endpoint_rules"].get("landmarks_days", []))
-    head = ("| arm | n | CR (95% CI) | PFS at " + landmarks + " | CRS >= 3 | doses per patient | policy doses | "
+    head = ("| arm | n | CR (95% CI) | PFS at " + landmarks + " | bridged | CRS >= 3 | doses per patient | "
+            "policy doses | "
             "mean ctDNA lead time over imaging (d) | cost per patient |")
     return "\n".join([
         f"## {m['scenario_title']}", "", f"`celltrial run scenarios/{name}` - run `{run.run_id}` "
         f"({m['patients_per_arm']} patients per arm, seed {m['seed']}, {seconds:.0f} s on this machine).", "",
-        head, "|" + "---|" * 9, *arm_rows(run), "", f"**Extrapolation.** {note}", ""])
+        head, "|" + "---|" * 10, *arm_rows(run), "", f"**Extrapolation.** {note}", ""])
 
 
 def main():
@@ -93,8 +101,6 @@ def main():
         seconds = (dt.datetime.now() - t0).total_seconds()
         parts.append(section(name, note, outcome.run, seconds))
         print(f"{name}: {seconds:.0f} s", flush=True)
-    parts.append("Seed 6 (bridge-to-transplant) is not yet expressible: it needs a per-patient transplant date "
-                 "policy (issue 5, open).")
     (ROOT / "docs" / "long-game.md").write_text("\n".join(parts) + "\n")
 
 

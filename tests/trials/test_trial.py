@@ -187,3 +187,12 @@ def test_autologous_logistics_delay_fail_and_count_intention_to_treat(standard):
     assert (p["cost_manufacturing"][itt][not_infused] > 0).all()  # the failed product is paid for
     assert not p["responder"][itt][not_infused].any()
     assert (p["tmax_days"][itt][p["infused"][itt]] > waited - 1e-9).all()
+
+
+def test_budget_caps_policy_spending(standard):
+    text = POLICY.replace("{name: q30, product: ft596-like, policy: {kind: maintenance, every_days: 30}}",
+                          "{name: q30, product: ft596-like, policy: {kind: maintenance, every_days: 30, "
+                          "budget: 120000}}")
+    p = run_trial(parse_scenario(text), compiled=standard).patients
+    q30 = p["arm"] == "q30"
+    assert (p["policy_doses"][q30] <= 2).all() and (p["policy_doses"][q30] == 2).any()  # 60,000 per dose

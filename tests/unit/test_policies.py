@@ -91,3 +91,18 @@ def test_dead_patients_are_never_dosed():
     obs = observe(90, [True], alive=[False])
     decision = Decision(np.array([True]), np.ones(1), np.array(["x"], dtype=object))
     assert not Caps().apply(decision, DosingRecord.empty(1), 90.0, obs.alive).dose[0]
+
+
+def test_bridge_doses_only_before_each_patients_transplant_and_budget_caps_spending():
+    from celltrial.policies.library import BridgeToTransplant
+
+    policy = BridgeToTransplant(every_days=28, transplant_day_min=60, transplant_day_max=120, min_interval_days=0)
+    transplant = policy.transplant_days(np.array([0.0, 1.0]))
+    assert transplant.tolist() == [60.0, 120.0]
+    assert policy.decision_days(180.0, np.array([])).tolist() == [28.0, 56.0, 84.0, 112.0, 140.0, 168.0]
+    record = DosingRecord.empty(2)
+    for day in policy.decision_days(180.0, np.array([])):
+        obs = observe(day, [False, False])
+        decision = policy.decide(obs, History.empty(2), record, transplant_day=transplant)
+        record.give(decision.dose, day, decision.multiplier, decision.reason)
+    assert record.doses.tolist() == [2, 4]  # days 28, 56 | 28, 56, 84, 112

@@ -36,10 +36,12 @@ class PolicyController:
         alive: ``alive(observables) -> (n,) bool`` (default: everyone).
         first_infusion: (n,) day of each patient's first infusion (inf if none); policy doses wait
             ``policy.start_after_days`` after it.
+        dose_price: product price of one dose (for ``policy.budget``).
+        transplant_day: (n,) per-patient transplant days (bridge-to-transplant policies).
     """
 
     def __init__(self, policy, *, assay, draw_days, uniforms, follow_up, n, dose_events, alive=None,
-                 first_infusion=None):
+                 first_infusion=None, dose_price=0.0, transplant_day=None):
         self.policy, self.assay, self.uniforms = policy, assay, uniforms
         self.draw_days = np.asarray(sorted(draw_days), dtype=float)
         self.decision_days = np.asarray(policy.decision_days(follow_up, self.draw_days), dtype=float)
@@ -50,6 +52,8 @@ class PolicyController:
         self.n = n
         first = np.zeros(n) if first_infusion is None else np.asarray(first_infusion, dtype=float)
         self.not_before = first + policy.start_after_days  # inf: never infused, never re-dosed
+        self.dose_price, self.spent = float(dose_price), np.zeros(n)
+        self.transplant_day = transplant_day
 
     def __call__(self, t: float, sim) -> None:
         while self.next < self.days.size and self.days[self.next] <= t + 1e-9:
@@ -67,8 +71,13 @@ class PolicyController:
             return
         if obs is None:
             obs = Observations(day, np.zeros(self.n, bool), np.full(self.n, np.nan), np.zeros(self.n, bool), alive)
-        decision = self.policy.decide(obs, self.history, self.record)
+        extra = {} if self.transplant_day is None else {"transplant_day": self.transplant_day}
+        decision = self.policy.decide(obs, self.history, self.record, **extra)
         decision = self.policy.caps.apply(decision, self.record, day, alive & (day >= self.not_before - 1e-9))
+        if self.policy.budget is not None:  # the budget caps product spending per patient
+            cost = self.dose_price * decision.multiplier
+            decision.dose &= self.spent + cost <= self.policy.budget + 1e-6
+            self.spent += np.where(decision.dose, cost, 0.0)
         self._give(decision, day, t, sim)
 
     def _observe(self, day, concentration, alive):

@@ -37,6 +37,8 @@ class _Policy(BaseModel):
     min_interval_days: float = Field(28.0, ge=0, description="least time between two doses (any doses)",
                                      json_schema_extra={"unit": "day"})
     relymphodeplete: bool = Field(False, description="Flu/Cy before every policy dose")
+    budget: float | None = Field(None, ge=0, json_schema_extra={"unit": "currency"},
+                                 description="most the policy may spend on product per patient (currency of `costs`)")
     start_after_days: float = Field(0.0, ge=0, description="no policy dose until this long after the patient's "
                                                            "first infusion", json_schema_extra={"unit": "day"})
 
@@ -112,10 +114,36 @@ class CtDNATrigger(_Policy):
         return Decision(dose, multiplier.astype(float), np.where(dose, reason, "").astype(object))
 
 
+class BridgeToTransplant(_Policy):
+    """Keep the disease controlled with a dose every ``every_days`` until a transplant day drawn per patient.
+
+    The transplant day is uniform on [``transplant_day_min``, ``transplant_day_max``] from the
+    patient's own "policy" stream; no policy dose is given on or after it.
+    """
+
+    kind: Literal["bridge_to_transplant"] = "bridge_to_transplant"
+    every_days: float = Field(gt=0, description="interval between bridging doses", json_schema_extra={"unit": "day"})
+    transplant_day_min: float = Field(gt=0, description="earliest transplant day", json_schema_extra={"unit": "day"})
+    transplant_day_max: float = Field(gt=0, description="latest transplant day", json_schema_extra={"unit": "day"})
+
+    def transplant_days(self, u) -> np.ndarray:
+        lo, hi = sorted((self.transplant_day_min, self.transplant_day_max))
+        return lo + (hi - lo) * np.asarray(u, dtype=float)
+
+    def decision_days(self, follow_up: float, draw_days: np.ndarray) -> np.ndarray:
+        return np.arange(self.every_days, follow_up, self.every_days)
+
+    def decide(self, obs: Observations, history: History, record: DosingRecord, transplant_day=None) -> Decision:
+        n = obs.alive.shape[0]
+        before = np.ones(n, bool) if transplant_day is None else obs.day < transplant_day
+        due = obs.alive & before
+        return Decision(due, np.ones(n), np.where(due, "bridging to transplant", "").astype(object))
+
+
 def _kind(value) -> str:
     return value.get("kind", "") if isinstance(value, dict) else getattr(value, "kind", "")
 
 
 #: A policy in a scenario file, picked by its ``kind``.
-PolicySpec = Annotated[Annotated[Maintenance, Tag("maintenance")] | Annotated[CtDNATrigger, Tag("ctdna_trigger")],
-                       Discriminator(_kind)]
+PolicySpec = Annotated[Annotated[Maintenance, Tag("maintenance")] | Annotated[CtDNATrigger, Tag("ctdna_trigger")]
+                       | Annotated[BridgeToTransplant, Tag("bridge_to_transplant")], Discriminator(_kind)]

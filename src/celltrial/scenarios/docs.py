@@ -24,7 +24,7 @@ from pathlib import Path
 import annotated_types as at
 from pydantic import BaseModel
 
-from ..policies.library import CtDNATrigger, Maintenance
+from ..policies.library import BridgeToTransplant, CtDNATrigger, Maintenance
 from ..policies.safety import SafetyRules
 from ..presets.schema import FIELD_PARAMETERS, Dose, Edits
 from ..protocols.logistics import AutologousLogistics
@@ -49,6 +49,7 @@ SECTIONS = [
     (SafetyRules, "`arms.safety`"), (AutologousLogistics, "`arms.logistics`"),
     (Maintenance, "`arms.policy` with `kind: maintenance`"),
     (CtDNATrigger, "`arms.policy` with `kind: ctdna_trigger`"),
+    (BridgeToTransplant, "`arms.policy` with `kind: bridge_to_transplant`"),
     (sc.Assessments, "`assessments`"), (Schedule, "`assessments.ctdna_schedule`"),
     (Piece, "`assessments.ctdna_schedule.pieces`"), (CtDNAAssay, "`assessments.ctdna_assay`"),
     (Endpoints, "`endpoints`"), (CountCriterion, "`endpoints.success`"),

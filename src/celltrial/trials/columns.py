@@ -83,6 +83,8 @@ _COLUMNS = [
     _c("dose_multiples", "float", "", "all product given, in multiples of the arm's dose"),
     _c("molecular_relapse_day", "float", "day", "first positive ctDNA draw after a negative one (NaN if none)"),
     _c("ctdna_lead_time_days", "float", "day", "imaging progression day minus molecular relapse day (NaN unless both)"),
+    _c("transplant_day", "float", "day", "planned transplant day (bridge-to-transplant policies; NaN otherwise)"),
+    _c("bridged", "bool", "", "alive and progression-free on the transplant day"),
     # resources and cost
     _c("doses", "int", "", "product doses given"),
     _c("hospital_days", "float", "day", "inpatient days (infusion stays and CRS)"),

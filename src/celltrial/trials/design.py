@@ -169,6 +169,14 @@ class TrialPlan:
             return np.asarray(schedule.days(self.scenario.follow_up_days), dtype=float)
         return np.asarray(a.ctdna_days, dtype=float)
 
+    def dose_price(self, arm_index: int) -> float:
+        """Product price of one dose of an arm (its own, else the costs default for its kind)."""
+        s, arm = self.scenario, self.arms[arm_index]
+        if s.arms[arm_index].cost_per_dose is not None:
+            return float(s.arms[arm_index].cost_per_dose)
+        autologous = arm.kind == "t_cell" and not arm.product.allogeneic
+        return float(s.costs.autologous_dose if autologous else s.costs.allogeneic_dose)
+
     def ctdna_assay(self, arm_index: int):
         """The ctDNA assay of an arm (its own, else the scenario's)."""
         return self.scenario.arms[arm_index].ctdna_assay or self.scenario.assessments.ctdna_assay

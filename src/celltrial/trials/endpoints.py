@@ -62,7 +62,8 @@ def _policy_columns(controller, n, out) -> dict:
     if controller is None:
         none = np.full(n, np.nan)
         return {"policy_doses": np.zeros(n, np.int64), "first_policy_dose_day": none,
-                "molecular_relapse_day": none, "ctdna_lead_time_days": none}
+                "molecular_relapse_day": none, "ctdna_lead_time_days": none, "transplant_day": none,
+                "bridged": np.zeros(n, bool)}
     record, history = controller.record, controller.history
     first = np.full(n, np.nan)
     for row, day, _, _ in reversed(record.log):
@@ -72,8 +73,12 @@ def _policy_columns(controller, n, out) -> dict:
     # clinical relapse: imaging progression after a response (not death, not primary refractoriness)
     died_then = out["os_event"] & (out["os_days"] <= out["pfs_days"])
     progression = np.where(out["pfs_event"] & out["responder"] & ~died_then, out["pfs_days"], np.nan)
+    transplant = np.full(n, np.nan) if controller.transplant_day is None else controller.transplant_day
+    progressed_by = out["pfs_event"] & (out["pfs_days"] <= transplant)
+    bridged = np.isfinite(transplant) & (out["os_days"] >= transplant) & ~progressed_by
     return {"policy_doses": record.doses.astype(np.int64), "first_policy_dose_day": first,
-            "molecular_relapse_day": relapse, "ctdna_lead_time_days": progression - relapse}
+            "molecular_relapse_day": relapse, "ctdna_lead_time_days": progression - relapse,
+            "transplant_day": transplant, "bridged": bridged}
 
 
 def _scan_shift(logistics, n) -> np.ndarray:
@@ -150,9 +155,7 @@ def _resources(plan: TrialPlan, arm_index: int, death, grade, controller=None, c
     imaging = (np.asarray(s.assessments.imaging_days)[None, :] < death[:, None]).sum(axis=1)
     ctdna = (plan.ctdna_draw_days(arm_index)[None, :] < death[:, None]).sum(axis=1)
     autologous = arm.kind == "t_cell" and not arm.product.allogeneic
-    price = s.arms[arm_index].cost_per_dose
-    if price is None:
-        price = s.costs.allogeneic_dose if not autologous else s.costs.autologous_dose
+    price = plan.dose_price(arm_index)
     stay = s.costs.infusion_stay_days[arm.kind]
     # an autologous product is manufactured for each infusion; off-the-shelf doses come from stock
     manufacturing = s.costs.manufacturing_autologous if autologous else 0.0

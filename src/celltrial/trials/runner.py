@@ -136,9 +136,13 @@ def plan_controller(plan: TrialPlan, arm_index: int, cohort, weights, log=None, 
     first = np.full(len(weights), infusions.min() if len(infusions) else np.inf)
     if logistics is not None and logistics.spec is not None:
         first = np.where(logistics.failed, np.inf, first + logistics.wait)
+    transplant = None
+    if policy.kind == "bridge_to_transplant":
+        transplant = policy.transplant_days(patient_blocks(s.seed, cohort.patient_ids, "policy", 1, "random")[:, 0])
     controller = PolicyController(policy, assay=plan.ctdna_assay(arm_index), draw_days=draw_days, uniforms=uniforms,
                                   follow_up=s.follow_up_days, n=len(weights), dose_events=dose_events,
-                                  alive=lambda values: values["B_tot"] < lethal, first_infusion=first)
+                                  alive=lambda values: values["B_tot"] < lethal, first_infusion=first,
+                                  dose_price=plan.dose_price(arm_index), transplant_day=transplant)
     return controller
 
 

@@ -196,3 +196,23 @@ def test_budget_caps_policy_spending(standard):
     p = run_trial(parse_scenario(text), compiled=standard).patients
     q30 = p["arm"] == "q30"
     assert (p["policy_doses"][q30] <= 2).all() and (p["policy_doses"][q30] == 2).any()  # 60,000 per dose
+
+
+def test_a_python_policy_replaces_an_arms_policy(standard):
+    from celltrial.policies import Decision, Policy
+
+    class DoseWhenPositive(Policy):
+        """Dose whoever is ctDNA-positive at a draw (a one-line clinical rule)."""
+
+        def decide(self, obs, history, record):
+            dose = obs.alive & obs.ctdna_positive
+            return Decision(dose, np.ones(dose.size), np.where(dose, "positive", "").astype(object))
+
+    out = run_trial(parse_scenario(POLICY), compiled=standard,
+                    policies={"never": DoseWhenPositive(min_interval_days=14, max_doses=2)})
+    p = out.patients
+    never = p["arm"] == "never"
+    assert (p["policy_doses"][never] <= 2).all() and p["policy_doses"][never].any()
+    assert set(out.doses["reason"][out.doses["arm"] == "never"]) <= {"regimen", "positive"}
+    with pytest.raises(Exception, match="unknown arms"):
+        run_trial(parse_scenario(POLICY), compiled=standard, policies={"nevr": DoseWhenPositive()})

@@ -106,3 +106,22 @@ def test_bridge_doses_only_before_each_patients_transplant_and_budget_caps_spend
         decision = policy.decide(obs, History.empty(2), record, transplant_day=transplant)
         record.give(decision.dose, day, decision.multiplier, decision.reason)
     assert record.doses.tolist() == [2, 4]  # days 28, 56 | 28, 56, 84, 112
+
+
+def test_relapse_trigger_doses_at_the_first_measurable_scan_after_remission():
+    from celltrial.policies.library import RelapseTrigger
+
+    policy = RelapseTrigger(min_interval_days=0)
+    assert policy.decision_days(365.0, np.array([7.0]), np.array([28.0, 91.0])).tolist() == [28.0, 91.0]
+    history, record = History.empty(3), DosingRecord.empty(3)
+    scans = {28: [False, True, False], 91: [True, True, False], 182: [True, True, True]}  # measurable?
+    given = []
+    for day, measurable in scans.items():
+        obs = Observations(float(day), np.zeros(3, bool), np.full(3, np.nan), np.array(measurable), np.ones(3, bool))
+        history.update_imaging(obs)
+        decision = policy.decide(obs, history, record)
+        record.give(decision.dose, day, decision.multiplier, decision.reason)
+        given.append(decision.dose.tolist())
+    # patient 0: CR at 28, relapse at 91; patient 1 never in remission; patient 2 relapses at 182
+    assert given == [[False, False, False], [True, False, False], [True, False, True]]
+    assert history.imaging_relapse_day.tolist() == [91.0, np.inf, 182.0]

@@ -50,11 +50,22 @@ class History:
     first_positive_after_negative: np.ndarray  # (n,) molecular relapse day (inf if none yet)
     seen_negative: np.ndarray
     last_negative_day: np.ndarray  # (n,) day of the last negative draw (-inf if none)
+    imaging_cr_day: np.ndarray = None  # (n,) first scan without measurable disease (inf if none)
+    imaging_relapse_day: np.ndarray = None  # (n,) first measurable scan after that (inf if none)
 
     @classmethod
     def empty(cls, n: int) -> History:
         return cls(np.zeros(n, np.int64), np.zeros(n, np.int64), np.full(n, np.inf), np.full(n, np.nan),
-                   np.full(n, np.inf), np.zeros(n, bool), np.full(n, -np.inf))
+                   np.full(n, np.inf), np.zeros(n, bool), np.full(n, -np.inf), np.full(n, np.inf),
+                   np.full(n, np.inf))
+
+    def update_imaging(self, obs: Observations) -> None:
+        """A scan: remission (no measurable disease) and relapse (measurable again after it)."""
+        clear = obs.alive & ~obs.imaging_measurable
+        self.imaging_cr_day = np.where(clear & ~np.isfinite(self.imaging_cr_day), obs.day, self.imaging_cr_day)
+        relapse = (obs.alive & obs.imaging_measurable & np.isfinite(self.imaging_cr_day)
+                   & ~np.isfinite(self.imaging_relapse_day))
+        self.imaging_relapse_day = np.where(relapse, obs.day, self.imaging_relapse_day)
 
     def update(self, obs: Observations) -> None:
         pos, alive = obs.ctdna_positive & obs.alive, obs.alive

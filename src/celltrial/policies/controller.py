@@ -38,14 +38,19 @@ class PolicyController:
             ``policy.start_after_days`` after it.
         dose_price: product price of one dose (for ``policy.budget``).
         transplant_day: (n,) per-patient transplant days (bridge-to-transplant policies).
+        imaging_days, detection: scan days and the smallest burden a scan sees (cells); scans are
+            observed as measurable disease or not.
     """
 
     def __init__(self, policy, *, assay, draw_days, uniforms, follow_up, n, dose_events, alive=None,
-                 first_infusion=None, dose_price=0.0, transplant_day=None):
+                 first_infusion=None, dose_price=0.0, transplant_day=None, imaging_days=(), detection=1e9):
         self.policy, self.assay, self.uniforms = policy, assay, uniforms
         self.draw_days = np.asarray(sorted(draw_days), dtype=float)
-        self.decision_days = np.asarray(policy.decision_days(follow_up, self.draw_days), dtype=float)
-        self.days = np.union1d(self.draw_days, self.decision_days)
+        self.imaging_days, self.detection = np.asarray(sorted(imaging_days), dtype=float), float(detection)
+        days = policy.decision_days(follow_up, self.draw_days, self.imaging_days) if getattr(
+            policy, "reads_imaging", False) else policy.decision_days(follow_up, self.draw_days)
+        self.decision_days = np.asarray(days, dtype=float)
+        self.days = np.union1d(np.union1d(self.draw_days, self.decision_days), self.imaging_days)
         self.next = 0
         self.history, self.record = History.empty(n), DosingRecord.empty(n)
         self.dose_events, self.alive = dose_events, alive
@@ -64,13 +69,17 @@ class PolicyController:
     def _visit(self, day, t, sim) -> None:
         values = sim.observables()
         alive = (sim.status == 0) & (self.alive(values) if self.alive else True)
-        obs = self._observe(day, values["ctdna"], alive)
-        if obs is not None:
+        ctdna = self._observe(day, values["ctdna"], alive)
+        scanned = bool(np.isin(day, self.imaging_days))
+        obs = Observations(day, ctdna[0] if ctdna else np.zeros(self.n, bool),
+                           ctdna[1] if ctdna else np.full(self.n, np.nan),
+                           alive & (values["B_tot"] >= self.detection) if scanned else np.zeros(self.n, bool), alive)
+        if ctdna is not None:
             self.history.update(obs)
+        if scanned:
+            self.history.update_imaging(obs)
         if not np.isin(day, self.decision_days):
             return
-        if obs is None:
-            obs = Observations(day, np.zeros(self.n, bool), np.full(self.n, np.nan), np.zeros(self.n, bool), alive)
         extra = {} if self.transplant_day is None else {"transplant_day": self.transplant_day}
         decision = self.policy.decide(obs, self.history, self.record, **extra)
         decision = self.policy.caps.apply(decision, self.record, day, alive & (day >= self.not_before - 1e-9))
@@ -86,8 +95,7 @@ class PolicyController:
             return None
         u = self.uniforms[:, k, :]
         positive, measured = self.assay.observe(concentration, u[:, 0], u[:, 1])
-        return Observations(day, np.asarray(positive) & alive, np.where(alive, measured, np.nan),
-                            np.zeros(self.n, bool), alive)
+        return np.asarray(positive) & alive, np.where(alive, measured, np.nan)
 
     def _give(self, decision: Decision, day, t, sim) -> None:
         if not decision.dose.any():

@@ -22,7 +22,7 @@ Example:
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, ClassVar, Literal
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag
@@ -30,9 +30,12 @@ from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag
 from .base import Caps, Decision, DosingRecord, History, Observations
 
 
-class _Policy(BaseModel):
+class Policy(BaseModel):
+    """Base of every policy: caps, re-lymphodepletion, budget and start; subclasses add ``decide``."""
+
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
+    kind: str = Field("python", description="which policy (a Python subclass keeps \"python\")")
     max_doses: int | None = Field(None, ge=0, strict=True, description="most doses the policy may give")
     min_interval_days: float = Field(28.0, ge=0, description="least time between two doses (any doses)",
                                      json_schema_extra={"unit": "day"})
@@ -51,7 +54,7 @@ class _Policy(BaseModel):
         return np.asarray(draw_days, dtype=float)
 
 
-class Maintenance(_Policy):
+class Maintenance(Policy):
     """A fixed maintenance dose every ``every_days`` from ``start_day`` (spaced out in deep response)."""
 
     kind: Literal["maintenance"] = "maintenance"
@@ -83,7 +86,7 @@ class Maintenance(_Policy):
         return Decision(due, np.ones(n), np.where(due, reason, "").astype(object))
 
 
-class CtDNATrigger(_Policy):
+class CtDNATrigger(Policy):
     """Re-dose on molecular relapse seen by ctDNA; escalate while positivity persists."""
 
     kind: Literal["ctdna_trigger"] = "ctdna_trigger"
@@ -114,7 +117,7 @@ class CtDNATrigger(_Policy):
         return Decision(dose, multiplier.astype(float), np.where(dose, reason, "").astype(object))
 
 
-class BridgeToTransplant(_Policy):
+class BridgeToTransplant(Policy):
     """Keep the disease controlled with a dose every ``every_days`` until a transplant day drawn per patient.
 
     The transplant day is uniform on [``transplant_day_min``, ``transplant_day_max``] from the
@@ -140,10 +143,29 @@ class BridgeToTransplant(_Policy):
         return Decision(due, np.ones(n), np.where(due, "bridging to transplant", "").astype(object))
 
 
+class RelapseTrigger(Policy):
+    """Re-dose at clinical relapse: the first scan with measurable disease after a complete remission.
+
+    Decides on imaging days only (what a clinic without molecular monitoring sees); compare with
+    :class:`CtDNATrigger` to value molecular monitoring.
+    """
+
+    kind: Literal["relapse_trigger"] = "relapse_trigger"
+    reads_imaging: ClassVar[bool] = True
+
+    def decision_days(self, follow_up: float, draw_days: np.ndarray, imaging_days=()) -> np.ndarray:
+        return np.asarray(imaging_days, dtype=float)
+
+    def decide(self, obs: Observations, history: History, record: DosingRecord) -> Decision:
+        due = obs.alive & obs.imaging_measurable & (history.imaging_relapse_day <= obs.day)
+        return Decision(due, np.ones(due.shape[0]), np.where(due, "relapse on imaging", "").astype(object))
+
+
 def _kind(value) -> str:
     return value.get("kind", "") if isinstance(value, dict) else getattr(value, "kind", "")
 
 
 #: A policy in a scenario file, picked by its ``kind``.
 PolicySpec = Annotated[Annotated[Maintenance, Tag("maintenance")] | Annotated[CtDNATrigger, Tag("ctdna_trigger")]
-                       | Annotated[BridgeToTransplant, Tag("bridge_to_transplant")], Discriminator(_kind)]
+                       | Annotated[BridgeToTransplant, Tag("bridge_to_transplant")]
+                       | Annotated[RelapseTrigger, Tag("relapse_trigger")], Discriminator(_kind)]

@@ -24,7 +24,7 @@ from pathlib import Path
 import annotated_types as at
 from pydantic import BaseModel
 
-from ..policies.library import BridgeToTransplant, CtDNATrigger, Maintenance
+from ..policies.library import BridgeToTransplant, CtDNATrigger, Maintenance, RelapseTrigger
 from ..policies.safety import SafetyRules
 from ..presets.schema import FIELD_PARAMETERS, Dose, Edits
 from ..protocols.logistics import AutologousLogistics
@@ -50,6 +50,7 @@ SECTIONS = [
     (Maintenance, "`arms.policy` with `kind: maintenance`"),
     (CtDNATrigger, "`arms.policy` with `kind: ctdna_trigger`"),
     (BridgeToTransplant, "`arms.policy` with `kind: bridge_to_transplant`"),
+    (RelapseTrigger, "`arms.policy` with `kind: relapse_trigger`"),
     (sc.Assessments, "`assessments`"), (Schedule, "`assessments.ctdna_schedule`"),
     (Piece, "`assessments.ctdna_schedule.pieces`"), (CtDNAAssay, "`assessments.ctdna_assay`"),
     (Endpoints, "`endpoints`"), (CountCriterion, "`endpoints.success`"),
@@ -117,10 +118,14 @@ the drawn plasma, the limit of detection and false positives follow from it) on 
 Decisions are taken at the first daily check on or after a draw (or maintenance) day and the dose is
 given then; caps (`max_doses`, `min_interval_days`) apply to every policy; dead patients are never dosed.
 `maintenance` doses every `every_days` (optionally spaced out after `space_out_after` negative draws in a
-row); `ctdna_trigger` re-doses after `consecutive_positive` positive draws in a row or a positive draw
+row); `relapse_trigger` re-doses at the first scan with measurable disease after a remission;
+`bridge_to_transplant` doses every `every_days` until a per-patient transplant day; `ctdna_trigger`
+re-doses after `consecutive_positive` positive draws in a row or a positive draw
 `rise_from_nadir` times the lowest measured level, escalating by `escalate_factor` (up to `max_multiplier`)
 while no negative draw has followed the last policy dose. The output columns `policy_doses`,
 `first_policy_dose_day`, `molecular_relapse_day` and `ctdna_lead_time_days` record what it did and saw.
+In Python, any subclass of `celltrial.policies.Policy` with a vectorised `decide(obs, history, record)` can
+replace an arm's policy: `run_trial(scenario, policies={{"arm name": MyPolicy(...)}})`.
 """
 
 RULES = """\

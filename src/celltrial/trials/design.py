@@ -25,6 +25,7 @@ import numpy as np
 
 from ..biology import standard_model
 from ..cohorts import CohortSpec, Covariate, CovariateEffect, Variability, patient_blocks, sample_cohort
+from ..errors import InputError
 from ..presets import combined_parameters, load_disease, load_product
 from ..presets.schema import Product
 from ..protocols.logistics import MAX_PRODUCTS, UNIFORMS_PER_PRODUCT, AutologousLogistics
@@ -64,13 +65,18 @@ class ArmPlan:
 class TrialPlan:
     """A scenario resolved against the presets and the standard model."""
 
-    def __init__(self, scenario: Scenario, patients: int | None = None, replicates: int | None = None):
+    def __init__(self, scenario: Scenario, patients: int | None = None, replicates: int | None = None,
+                 policies: dict | None = None):
         self.scenario = scenario
+        self.policies = dict(policies or {})  # arm name -> Python policy object replacing the scenario's
         self.model = standard_model()
         self.disease = load_disease(scenario.disease)
         self.patients = int(patients or scenario.cohort.patients)
         self.replicates = int(replicates or scenario.cohort.replicates)
         self.arms = [self._arm(i, arm) for i, arm in enumerate(scenario.arms)]
+        unknown = sorted(set(self.policies) - {a.name for a in self.arms})
+        if unknown:
+            raise InputError(f"policies given for unknown arms {unknown}; arms: {[a.name for a in self.arms]}")
         self.eta_block = tuple(sorted({name for a in self.arms for name in a.spec.variability.omega}))
 
     # -- arms ---------------------------------------------------------------------------------
@@ -168,6 +174,10 @@ class TrialPlan:
         if schedule is not None:
             return np.asarray(schedule.days(self.scenario.follow_up_days), dtype=float)
         return np.asarray(a.ctdna_days, dtype=float)
+
+    def policy(self, arm_index: int):
+        """The arm's policy: a Python override if given, else the scenario's (or None)."""
+        return self.policies.get(self.arms[arm_index].name, self.scenario.arms[arm_index].policy)
 
     def dose_price(self, arm_index: int) -> float:
         """Product price of one dose of an arm (its own, else the costs default for its kind)."""

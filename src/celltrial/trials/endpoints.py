@@ -149,7 +149,7 @@ def _resources(plan: TrialPlan, arm_index: int, death, grade, controller=None, c
     if controller is not None:
         policy_doses = controller.record.doses.astype(float)
         multiples = multiples + controller.record.cumulative_multiplier
-        if s.arms[arm_index].policy.relymphodeplete:
+        if plan.policy(arm_index).relymphodeplete:
             ld_given = ld_given + policy_doses
     doses = given.sum(axis=1) + policy_doses
     imaging = (np.asarray(s.assessments.imaging_days)[None, :] < death[:, None]).sum(axis=1)

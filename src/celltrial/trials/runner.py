@@ -112,7 +112,7 @@ def plan_controller(plan: TrialPlan, arm_index: int, cohort, weights, log=None, 
     one-patient replay (SBML export) contains them.
     """
     s = plan.scenario
-    policy = s.arms[arm_index].policy
+    policy = plan.policy(arm_index)
     if policy is None:
         return None
     arm = plan.arms[arm_index]
@@ -142,7 +142,9 @@ def plan_controller(plan: TrialPlan, arm_index: int, cohort, weights, log=None, 
     controller = PolicyController(policy, assay=plan.ctdna_assay(arm_index), draw_days=draw_days, uniforms=uniforms,
                                   follow_up=s.follow_up_days, n=len(weights), dose_events=dose_events,
                                   alive=lambda values: values["B_tot"] < lethal, first_infusion=first,
-                                  dose_price=plan.dose_price(arm_index), transplant_day=transplant)
+                                  dose_price=plan.dose_price(arm_index), transplant_day=transplant,
+                                  imaging_days=s.assessments.imaging_days,
+                                  detection=s.endpoints.imaging_detection_cells)
     return controller
 
 

@@ -60,7 +60,7 @@ def chunks(plan: TrialPlan, chunk_size: int):
 
 
 def run_trial(scenario, *, chunk_size: int | None = None, on_chunk=None, progress=None, threads=None,
-              compiled=None) -> TrialOutput:
+              compiled=None, policies: dict | None = None) -> TrialOutput:
     """Simulate every arm of ``scenario`` (apply :func:`apply_overrides` first) and summarise.
 
     Args:
@@ -69,8 +69,10 @@ def run_trial(scenario, *, chunk_size: int | None = None, on_chunk=None, progres
         progress: called as ``progress(patients_done, patients_total)``.
         threads: solver threads (default: all cores).
         compiled: an already compiled standard model (compiled on first use otherwise).
+        policies: arm name -> a Python policy (subclass of :class:`celltrial.policies.Policy`)
+            replacing that arm's scenario policy.
     """
-    plan = TrialPlan(scenario)
+    plan = TrialPlan(scenario, policies=policies)
     compiled = compiled or compile_model(plan.model)
     size = int(chunk_size or scenario.simulation.chunk_size)
     total, done = plan.rows() * len(plan.arms), 0

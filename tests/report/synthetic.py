@@ -94,7 +94,7 @@ def _endpoints(name, n, rng, b0, burden, traj, product_cost, manufacturing):
                                                "cost_monitoring"))
     # single-shot arms: no policy, no molecular monitoring decisions
     cols.update(infused=np.ones(n, bool), vein_to_vein_days=np.zeros(n))
-    cols.update(policy_doses=np.zeros(n, int), first_policy_dose_day=np.full(n, np.nan),
+    cols.update(policy_doses=np.zeros(n, int), first_policy_dose_day=np.full(n, np.nan), last_dose_day=np.zeros(n),
                 dose_multiples=np.ones(n), molecular_relapse_day=np.full(n, np.nan),
                 transplant_day=np.full(n, np.nan), bridged=np.zeros(n, bool),
                 ctdna_lead_time_days=np.full(n, np.nan))

@@ -216,3 +216,16 @@ def test_a_python_policy_replaces_an_arms_policy(standard):
     assert set(out.doses["reason"][out.doses["arm"] == "never"]) <= {"regimen", "positive"}
     with pytest.raises(Exception, match="unknown arms"):
         run_trial(parse_scenario(POLICY), compiled=standard, policies={"nevr": DoseWhenPositive()})
+
+
+def test_no_policy_dose_after_gvhd(standard):
+    gvhd_product = ("product: ipsc-car-t, changes: {edits: {tcr_ko: false}, parameters: {k_gvhd_T: 1.0}}")
+    text = POLICY.split("arms:")[0] + f"""arms:
+  - {{name: stop, {gvhd_product}, policy: {{kind: maintenance, every_days: 14, min_interval_days: 0}}}}
+  - {{name: go-on, {gvhd_product}, policy: {{kind: maintenance, every_days: 14, min_interval_days: 0,
+       stop_after_gvhd: false}}}}
+""" + "assessments:" + POLICY.split("assessments:")[1]
+    p = run_trial(parse_scenario(text), compiled=standard).patients
+    stop, go_on = p["arm"] == "stop", p["arm"] == "go-on"
+    assert p["gvhd"][stop].any()
+    assert p["policy_doses"][stop].sum() < p["policy_doses"][go_on].sum()

@@ -42,6 +42,7 @@ class Policy(BaseModel):
     relymphodeplete: bool = Field(False, description="Flu/Cy before every policy dose")
     budget: float | None = Field(None, ge=0, json_schema_extra={"unit": "currency"},
                                  description="most the policy may spend on product per patient (currency of `costs`)")
+    stop_after_gvhd: bool = Field(True, description="no policy dose after clinically significant GvHD")
     start_after_days: float = Field(0.0, ge=0, description="no policy dose until this long after the patient's "
                                                            "first infusion", json_schema_extra={"unit": "day"})
 

@@ -80,6 +80,7 @@ _COLUMNS = [
     # adaptive protocol (policy) and molecular monitoring
     _c("policy_doses", "int", "", "doses given by the arm's policy (included in `doses`)"),
     _c("first_policy_dose_day", "float", "day", "first dose given by the policy (NaN if none)"),
+    _c("last_dose_day", "float", "day", "last product dose (regimen or policy decision day; NaN if none)"),
     _c("dose_multiples", "float", "", "all product given, in multiples of the arm's dose"),
     _c("molecular_relapse_day", "float", "day", "first positive ctDNA draw after a negative one (NaN if none)"),
     _c("ctdna_lead_time_days", "float", "day", "imaging progression day minus molecular relapse day (NaN unless both)"),

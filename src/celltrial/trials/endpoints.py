@@ -172,6 +172,11 @@ def _resources(plan: TrialPlan, arm_index: int, death, grade, controller=None, c
                                         or controller_logistics.spec is None else first, np.nan)
     out["doses"] = doses.astype(np.int64)
     out["dose_multiples"] = multiples
+    days = np.array([day for day, _, _ in infusions], dtype=float)[None, :] + start[:, None]
+    last = np.where(given, days, -np.inf).max(axis=1, initial=-np.inf)
+    if controller is not None:
+        last = np.maximum(last, controller.record.last_dose_day)
+    out["last_dose_day"] = np.where(np.isfinite(last), last, np.nan)
     return out
 
 

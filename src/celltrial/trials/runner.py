@@ -119,6 +119,10 @@ def plan_controller(plan: TrialPlan, arm_index: int, cohort, weights, log=None, 
     draw_days = plan.ctdna_draw_days(arm_index)
     uniforms = assay_uniforms(s.seed, cohort.patient_ids, len(draw_days), CTDNA_UNIFORMS)
     lethal = np.maximum(s.endpoints.lethal_burden_cells, 2.0 * cohort.parameter("B0"))
+    # GvHD starts when H_gvhd passes the patient's own threshold (the same draw as the endpoint)
+    gvhd_at = -np.log1p(-patient_blocks(s.seed, cohort.patient_ids, "outcomes", 2, "random")[:, 0])
+    if not policy.stop_after_gvhd:
+        gvhd_at = np.full(len(weights), np.inf)
     base = np.array([arm.product.cells_for(float(w)) for w in weights])
 
     def dose_events(rows, day, multipliers):
@@ -141,7 +145,7 @@ def plan_controller(plan: TrialPlan, arm_index: int, cohort, weights, log=None, 
         transplant = policy.transplant_days(patient_blocks(s.seed, cohort.patient_ids, "policy", 1, "random")[:, 0])
     controller = PolicyController(policy, assay=plan.ctdna_assay(arm_index), draw_days=draw_days, uniforms=uniforms,
                                   follow_up=s.follow_up_days, n=len(weights), dose_events=dose_events,
-                                  alive=lambda values: values["B_tot"] < lethal, first_infusion=first,
+                                  alive=lambda v: (v["B_tot"] < lethal) & (v["H_gvhd"] < gvhd_at), first_infusion=first,
                                   dose_price=plan.dose_price(arm_index), transplant_day=transplant,
                                   imaging_days=s.assessments.imaging_days,
                                   detection=s.endpoints.imaging_detection_cells)

@@ -229,3 +229,15 @@ def test_no_policy_dose_after_gvhd(standard):
     stop, go_on = p["arm"] == "stop", p["arm"] == "go-on"
     assert p["gvhd"][stop].any()
     assert p["policy_doses"][stop].sum() < p["policy_doses"][go_on].sum()
+
+
+def test_mrd_trigger_ngs_sees_residual_disease_no_later_than_flow(standard):
+    text = POLICY.split("arms:")[0] + """arms:
+  - {name: flow, product: ft596-like, policy: {kind: mrd_trigger, assay: {method: flow}, every_days: 14}}
+  - {name: ngs, product: ft596-like, policy: {kind: mrd_trigger, assay: {method: ngs}, every_days: 14}}
+""" + "assessments:" + POLICY.split("assessments:")[1]
+    p = run_trial(parse_scenario(text), compiled=standard).patients
+    flow, ngs = p["first_policy_dose_day"][p["arm"] == "flow"], p["first_policy_dose_day"][p["arm"] == "ngs"]
+    fired = np.isfinite(flow)
+    assert fired.any()
+    assert (ngs[fired] <= flow[fired]).all()  # same patients and uniforms: NGS positive whenever flow is

@@ -40,6 +40,7 @@ PURPOSES = {
     "logistics": 4,  # manufacturing time, dropout, scheduling
     "policy": 5,  # randomised treatment decisions
     "outcomes": 6,  # random clinical outcomes read off the course (GvHD onset and fatality)
+    "mrd": 7,  # MRD assay sampling (kept apart from ctDNA so either schedule can change alone)
 }
 DRAWS = ("standard_normal", "random")
 

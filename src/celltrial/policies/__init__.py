@@ -9,6 +9,7 @@ from .controller import PolicyController as PolicyController
 from .library import BridgeToTransplant as BridgeToTransplant
 from .library import CtDNATrigger as CtDNATrigger
 from .library import Maintenance as Maintenance
+from .library import MRDTrigger as MRDTrigger
 from .library import Policy as Policy
 from .library import PolicySpec as PolicySpec
 from .library import RelapseTrigger as RelapseTrigger

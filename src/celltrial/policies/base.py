@@ -37,6 +37,7 @@ class Observations:
     ctdna_measured: np.ndarray
     imaging_measurable: np.ndarray
     alive: np.ndarray
+    mrd_positive: np.ndarray | None = None  # (n,) MRD assay positive today (None: no MRD sample today)
 
 
 @dataclass
@@ -52,12 +53,19 @@ class History:
     last_negative_day: np.ndarray  # (n,) day of the last negative draw (-inf if none)
     imaging_cr_day: np.ndarray = None  # (n,) first scan without measurable disease (inf if none)
     imaging_relapse_day: np.ndarray = None  # (n,) first measurable scan after that (inf if none)
+    mrd_consecutive_positive: np.ndarray = None  # (n,) MRD-positive samples in a row
 
     @classmethod
     def empty(cls, n: int) -> History:
         return cls(np.zeros(n, np.int64), np.zeros(n, np.int64), np.full(n, np.inf), np.full(n, np.nan),
                    np.full(n, np.inf), np.zeros(n, bool), np.full(n, -np.inf), np.full(n, np.inf),
-                   np.full(n, np.inf))
+                   np.full(n, np.inf), np.zeros(n, np.int64))
+
+    def update_mrd(self, obs: Observations) -> None:
+        """An MRD sample: count positive samples in a row."""
+        pos = obs.alive & obs.mrd_positive
+        self.mrd_consecutive_positive = np.where(obs.alive, np.where(pos, self.mrd_consecutive_positive + 1, 0),
+                                                 self.mrd_consecutive_positive)
 
     def update_imaging(self, obs: Observations) -> None:
         """A scan: remission (no measurable disease) and relapse (measurable again after it)."""

@@ -40,10 +40,12 @@ class PolicyController:
         transplant_day: (n,) per-patient transplant days (bridge-to-transplant policies).
         imaging_days, detection: scan days and the smallest burden a scan sees (cells); scans are
             observed as measurable disease or not.
+        mrd_uniforms: (n, n_samples) uniforms of the patients' "mrd" streams (MRD-sampling policies).
     """
 
     def __init__(self, policy, *, assay, draw_days, uniforms, follow_up, n, dose_events, alive=None,
-                 first_infusion=None, dose_price=0.0, transplant_day=None, imaging_days=(), detection=1e9):
+                 first_infusion=None, dose_price=0.0, transplant_day=None, imaging_days=(), detection=1e9,
+                 mrd_uniforms=None):
         self.policy, self.assay, self.uniforms = policy, assay, uniforms
         self.draw_days = np.asarray(sorted(draw_days), dtype=float)
         self.imaging_days, self.detection = np.asarray(sorted(imaging_days), dtype=float), float(detection)
@@ -51,6 +53,8 @@ class PolicyController:
             policy, "reads_imaging", False) else policy.decision_days(follow_up, self.draw_days)
         self.decision_days = np.asarray(days, dtype=float)
         self.days = np.union1d(np.union1d(self.draw_days, self.decision_days), self.imaging_days)
+        self.mrd_days = policy.sample_days(follow_up) if hasattr(policy, "sample_days") else np.zeros(0)
+        self.mrd_uniforms = mrd_uniforms
         self.next = 0
         self.history, self.record = History.empty(n), DosingRecord.empty(n)
         self.dose_events, self.alive = dose_events, alive
@@ -74,6 +78,10 @@ class PolicyController:
         obs = Observations(day, ctdna[0] if ctdna else np.zeros(self.n, bool),
                            ctdna[1] if ctdna else np.full(self.n, np.nan),
                            alive & (values["B_tot"] >= self.detection) if scanned else np.zeros(self.n, bool), alive)
+        k = np.searchsorted(self.mrd_days, day)
+        if k < self.mrd_days.size and self.mrd_days[k] == day and self.mrd_uniforms is not None:
+            obs.mrd_positive = alive & self.policy.assay.observe(values["B_tot"], self.mrd_uniforms[:, k])
+            self.history.update_mrd(obs)
         if ctdna is not None:
             self.history.update(obs)
         if scanned:

@@ -27,6 +27,7 @@ from typing import Annotated, ClassVar, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag
 
+from ..protocols.monitoring import MRDAssay
 from .base import Caps, Decision, DosingRecord, History, Observations
 
 
@@ -162,6 +163,33 @@ class RelapseTrigger(Policy):
         return Decision(due, np.ones(due.shape[0]), np.where(due, "relapse on imaging", "").astype(object))
 
 
+class MRDTrigger(Policy):
+    """Re-dose on measurable residual disease: ``consecutive_positive`` positive MRD samples in a row.
+
+    The policy samples MRD itself every ``every_days`` with ``assay`` (flow 1e-4 or NGS 1e-6:
+    Poisson sampling of tumour cells among the cells analysed, from the patient's "mrd" stream).
+    """
+
+    kind: Literal["mrd_trigger"] = "mrd_trigger"
+    assay: MRDAssay = Field(MRDAssay(), description="the MRD assay (method flow or ngs)")
+    every_days: float = Field(28.0, gt=0, description="MRD sampling interval", json_schema_extra={"unit": "day"})
+    consecutive_positive: int = Field(1, ge=1, strict=True, description="positive samples in a row that trigger")
+    start_after_days: float = Field(28.0, ge=0, description="no re-dose until this long after the first infusion",
+                                    json_schema_extra={"unit": "day"})
+
+    def sample_days(self, follow_up: float) -> np.ndarray:
+        return np.arange(self.every_days, follow_up, self.every_days)
+
+    def decision_days(self, follow_up: float, draw_days: np.ndarray) -> np.ndarray:
+        return self.sample_days(follow_up)
+
+    def decide(self, obs: Observations, history: History, record: DosingRecord) -> Decision:
+        positive = np.zeros(obs.alive.shape, bool) if obs.mrd_positive is None else obs.mrd_positive
+        due = obs.alive & positive & (history.mrd_consecutive_positive >= self.consecutive_positive)
+        reason = f"MRD positive ({self.assay.method}) x{self.consecutive_positive}"
+        return Decision(due, np.ones(due.shape[0]), np.where(due, reason, "").astype(object))
+
+
 def _kind(value) -> str:
     return value.get("kind", "") if isinstance(value, dict) else getattr(value, "kind", "")
 
@@ -169,4 +197,5 @@ def _kind(value) -> str:
 #: A policy in a scenario file, picked by its ``kind``.
 PolicySpec = Annotated[Annotated[Maintenance, Tag("maintenance")] | Annotated[CtDNATrigger, Tag("ctdna_trigger")]
                        | Annotated[BridgeToTransplant, Tag("bridge_to_transplant")]
-                       | Annotated[RelapseTrigger, Tag("relapse_trigger")], Discriminator(_kind)]
+                       | Annotated[RelapseTrigger, Tag("relapse_trigger")]
+                       | Annotated[MRDTrigger, Tag("mrd_trigger")], Discriminator(_kind)]

@@ -24,11 +24,11 @@ from pathlib import Path
 import annotated_types as at
 from pydantic import BaseModel
 
-from ..policies.library import BridgeToTransplant, CtDNATrigger, Maintenance, RelapseTrigger
+from ..policies.library import BridgeToTransplant, CtDNATrigger, Maintenance, MRDTrigger, RelapseTrigger
 from ..policies.safety import SafetyRules
 from ..presets.schema import FIELD_PARAMETERS, Dose, Edits
 from ..protocols.logistics import AutologousLogistics
-from ..protocols.monitoring import CtDNAAssay
+from ..protocols.monitoring import CtDNAAssay, MRDAssay
 from ..protocols.regimens import Cycle, Give, Repeat, Sequence
 from ..protocols.schedules import Piece, Schedule
 from ..trials.columns import COLUMNS
@@ -51,6 +51,7 @@ SECTIONS = [
     (CtDNATrigger, "`arms.policy` with `kind: ctdna_trigger`"),
     (BridgeToTransplant, "`arms.policy` with `kind: bridge_to_transplant`"),
     (RelapseTrigger, "`arms.policy` with `kind: relapse_trigger`"),
+    (MRDTrigger, "`arms.policy` with `kind: mrd_trigger`"), (MRDAssay, "`arms.policy.assay` (mrd_trigger)"),
     (sc.Assessments, "`assessments`"), (Schedule, "`assessments.ctdna_schedule`"),
     (Piece, "`assessments.ctdna_schedule.pieces`"), (CtDNAAssay, "`assessments.ctdna_assay`"),
     (Endpoints, "`endpoints`"), (CountCriterion, "`endpoints.success`"),

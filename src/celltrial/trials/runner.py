@@ -148,8 +148,16 @@ def plan_controller(plan: TrialPlan, arm_index: int, cohort, weights, log=None, 
                                   alive=lambda v: (v["B_tot"] < lethal) & (v["H_gvhd"] < gvhd_at), first_infusion=first,
                                   dose_price=plan.dose_price(arm_index), transplant_day=transplant,
                                   imaging_days=s.assessments.imaging_days,
-                                  detection=s.endpoints.imaging_detection_cells)
+                                  detection=s.endpoints.imaging_detection_cells,
+                                  mrd_uniforms=mrd_uniforms(policy, s, cohort.patient_ids))
     return controller
+
+
+def mrd_uniforms(policy, s, ids):
+    """(n, n_samples) uniforms of the "mrd" stream for an MRD-sampling policy, else None."""
+    if not hasattr(policy, "sample_days"):
+        return None
+    return patient_blocks(s.seed, ids, "mrd", max(len(policy.sample_days(s.follow_up_days)), 1), "random")
 
 
 def remanufacture_wait(logistics, row: int, products_so_far: int) -> float:

@@ -241,3 +241,11 @@ def test_mrd_trigger_ngs_sees_residual_disease_no_later_than_flow(standard):
     fired = np.isfinite(flow)
     assert fired.any()
     assert (ngs[fired] <= flow[fired]).all()  # same patients and uniforms: NGS positive whenever flow is
+
+
+def test_outpatient_dosing_saves_hospital_days(standard):
+    text = POLICY.replace("{name: none, product: ft596-like}",
+                          "{name: none, product: ft596-like, inpatient_days_per_dose: 0}")
+    p = run_trial(parse_scenario(text), compiled=standard).patients
+    out, inpatient = p["arm"] == "none", p["arm"] == "never"  # same product, no policy doses in either
+    np.testing.assert_allclose(p["hospital_days"][inpatient] - p["hospital_days"][out], 1.0)  # NK default: 1 day

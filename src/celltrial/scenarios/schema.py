@@ -202,6 +202,9 @@ class Arm(_Strict):
     changes: ProductChanges = ProductChanges()
     regimen: Regimen = Regimen()
     cost_per_dose: float | None = Field(None, ge=0, description="product price per dose; default from `costs`")
+    inpatient_days_per_dose: float | None = Field(
+        None, ge=0, description="hospital days per infusion (0: outpatient); default from `costs` by product kind",
+        json_schema_extra=_unit("day"))
     policy: PolicySpec | None = Field(None, description="adaptive dosing after the regimen: `maintenance` or "
                                                         "`ctdna_trigger` (decides on observed ctDNA only)")
     logistics: AutologousLogistics | None = Field(

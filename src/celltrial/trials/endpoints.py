@@ -156,7 +156,8 @@ def _resources(plan: TrialPlan, arm_index: int, death, grade, controller=None, c
     ctdna = (plan.ctdna_draw_days(arm_index)[None, :] < death[:, None]).sum(axis=1)
     autologous = arm.kind == "t_cell" and not arm.product.allogeneic
     price = plan.dose_price(arm_index)
-    stay = s.costs.infusion_stay_days[arm.kind]
+    own = s.arms[arm_index].inpatient_days_per_dose
+    stay = s.costs.infusion_stay_days[arm.kind] if own is None else own
     # an autologous product is manufactured for each infusion; off-the-shelf doses come from stock
     manufacturing = s.costs.manufacturing_autologous if autologous else 0.0
     failed_products = failed.astype(float)  # paid for, never infused

@@ -71,6 +71,8 @@ def run_meta(plan: TrialPlan, text: str) -> tuple[dict, list]:
     rules = s.endpoints.model_dump(exclude={"success"})
     rules["currency"] = s.costs.currency
     rules["landmarks_days"] = s.endpoints.landmarks(s.follow_up_days)
+    if rules["ctdna_lod_hge_ml"] is None:  # what the assay detects 95% of the time, not a round number
+        rules["ctdna_lod_hge_ml"] = s.assessments.ctdna_assay.lod_hge_ml(0.95)
     meta = {
         "scenario_name": s.name, "scenario_title": s.title, "scenario_text": text, "seed": s.seed,
         "patients_per_arm": plan.patients, "replicates": plan.replicates, "design": s.cohort.design,

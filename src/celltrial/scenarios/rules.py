@@ -77,8 +77,9 @@ class Endpoints(_Strict):
     lloq_cells_uL: float = Field(
         0.05, gt=0, description="[E] flow cytometry LLOQ of product cells in blood (axi-cel day-90 median "
                                 "0.1 cells/uL was measurable)", json_schema_extra={"unit": "cells/uL"})
-    ctdna_lod_hge_ml: float = Field(
-        0.1, gt=0, description="[E] one mutant molecule in a 10-15 mL draw at 50% efficiency (Avanzini)",
+    ctdna_lod_hge_ml: float | None = Field(
+        None, gt=0, description="ctDNA limit of detection drawn in reports (default: the scenario assay's 95% "
+                                "detection level; 1.09 hGE/mL for a 10 mL draw at 50% efficiency)",
         json_schema_extra={"unit": "hGE/mL"})
     landmarks_days: list[float] | None = Field(
         None, description="landmark PFS/OS days (default: half the follow-up and the end of follow-up)",

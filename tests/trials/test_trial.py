@@ -249,3 +249,14 @@ def test_outpatient_dosing_saves_hospital_days(standard):
     p = run_trial(parse_scenario(text), compiled=standard).patients
     out, inpatient = p["arm"] == "none", p["arm"] == "never"  # same product, no policy doses in either
     np.testing.assert_allclose(p["hospital_days"][inpatient] - p["hospital_days"][out], 1.0)  # NK default: 1 day
+
+
+def test_relapse_scans_follow_the_manufacturing_wait():
+    from celltrial.policies import PolicyController, RelapseTrigger
+
+    c = PolicyController(RelapseTrigger(), assay=None, draw_days=[], uniforms=None, follow_up=100.0, n=3,
+                         dose_events=lambda rows, day, m: {}, imaging_days=[28.0, 84.0],
+                         scan_shift=np.array([0.0, 10.5, 30.0]))
+    # scans read at the first daily check on or after them; after follow-up they do not happen
+    assert c.scans.tolist() == [[28.0, 84.0], [39.0, 95.0], [58.0, np.inf]]
+    assert c.decision_days.tolist() == [28.0, 39.0, 58.0, 84.0, 95.0]

@@ -41,14 +41,21 @@ class PolicyController:
         imaging_days, detection: scan days and the smallest burden a scan sees (cells); scans are
             observed as measurable disease or not.
         mrd_uniforms: (n, n_samples) uniforms of the patients' "mrd" streams (MRD-sampling policies).
+        scan_shift: (n,) days each patient's scans move (its manufacturing wait; 0 off the shelf).
     """
 
     def __init__(self, policy, *, assay, draw_days, uniforms, follow_up, n, dose_events, alive=None,
                  first_infusion=None, dose_price=0.0, transplant_day=None, imaging_days=(), detection=1e9,
-                 mrd_uniforms=None):
+                 mrd_uniforms=None, scan_shift=None):
         self.policy, self.assay, self.uniforms = policy, assay, uniforms
         self.draw_days = np.asarray(sorted(draw_days), dtype=float)
-        self.imaging_days, self.detection = np.asarray(sorted(imaging_days), dtype=float), float(detection)
+        self.detection = float(detection)
+        # each patient's scans follow its own first infusion (a manufacturing wait moves them); a scan
+        # is read at the first daily check on or after it
+        shift = np.zeros(n) if scan_shift is None else np.asarray(scan_shift, dtype=float)
+        scans = np.ceil(np.asarray(sorted(imaging_days), dtype=float)[None, :] + shift[:, None] - 1e-9)
+        self.scans = np.where(scans <= follow_up, scans, np.inf)
+        self.imaging_days = np.unique(self.scans[np.isfinite(self.scans)])
         days = policy.decision_days(follow_up, self.draw_days, self.imaging_days) if getattr(
             policy, "reads_imaging", False) else policy.decision_days(follow_up, self.draw_days)
         self.decision_days = np.asarray(days, dtype=float)
@@ -74,18 +81,19 @@ class PolicyController:
         values = sim.observables()
         alive = (sim.status == 0) & (self.alive(values) if self.alive else True)
         ctdna = self._observe(day, values["ctdna"], alive)
-        scanned = bool(np.isin(day, self.imaging_days))
+        scanned = (self.scans == day).any(axis=1) & alive  # who has a scan today
         obs = Observations(day, ctdna[0] if ctdna else np.zeros(self.n, bool),
                            ctdna[1] if ctdna else np.full(self.n, np.nan),
-                           alive & (values["B_tot"] >= self.detection) if scanned else np.zeros(self.n, bool), alive)
+                           scanned & (values["B_tot"] >= self.detection), alive)
         k = np.searchsorted(self.mrd_days, day)
         if k < self.mrd_days.size and self.mrd_days[k] == day and self.mrd_uniforms is not None:
             obs.mrd_positive = alive & self.policy.assay.observe(values["B_tot"], self.mrd_uniforms[:, k])
             self.history.update_mrd(obs)
         if ctdna is not None:
             self.history.update(obs)
-        if scanned:
-            self.history.update_imaging(obs)
+        if scanned.any():
+            self.history.update_imaging(Observations(day, obs.ctdna_positive, obs.ctdna_measured,
+                                                     obs.imaging_measurable, scanned))
         if not np.isin(day, self.decision_days):
             return
         extra = {} if self.transplant_day is None else {"transplant_day": self.transplant_day}

@@ -22,7 +22,7 @@ from ..scenarios.costs import Costs
 from .columns import COLUMNS, column_names
 from .design import BURDEN, LINES, TrialPlan
 from .response import first_crossing, read_responses, time_above, values_at
-from .runner import Course
+from .runner import Course, scan_shift
 
 
 def patient_endpoints(course: Course, plan: TrialPlan, arm_index: int, rows: np.ndarray) -> dict:
@@ -34,7 +34,7 @@ def patient_endpoints(course: Course, plan: TrialPlan, arm_index: int, rows: np.
     death, cause, gvhd = _deaths(course, baseline, rules, s.follow_up_days)
     # imaging follows the infusion: with a manufacturing wait the scans move with it (time-to-event
     # endpoints still count from enrolment, day 0: intention to treat)
-    imaging = np.asarray(s.assessments.imaging_days)[None, :] + _scan_shift(course.logistics, n)[:, None]
+    imaging = np.asarray(s.assessments.imaging_days)[None, :] + scan_shift(course.logistics, n)[:, None]
     imaging = np.where(imaging <= s.follow_up_days, imaging, np.inf)
     burden = values_at(t, v["B_tot"], np.minimum(imaging, t[-1]))
     out = read_responses(imaging, burden, baseline, death, detection=rules.imaging_detection_cells,
@@ -79,12 +79,6 @@ def _policy_columns(controller, n, out) -> dict:
     return {"policy_doses": record.doses.astype(np.int64), "first_policy_dose_day": first,
             "molecular_relapse_day": relapse, "ctdna_lead_time_days": progression - relapse,
             "transplant_day": transplant, "bridged": bridged}
-
-
-def _scan_shift(logistics, n) -> np.ndarray:
-    if logistics is None or logistics.spec is None:
-        return np.zeros(n)
-    return np.where(logistics.failed, 0.0, logistics.wait)
 
 
 def _deaths(course, baseline, rules, follow_up):

@@ -149,8 +149,17 @@ def plan_controller(plan: TrialPlan, arm_index: int, cohort, weights, log=None, 
                                   dose_price=plan.dose_price(arm_index), transplant_day=transplant,
                                   imaging_days=s.assessments.imaging_days,
                                   detection=s.endpoints.imaging_detection_cells,
-                                  mrd_uniforms=mrd_uniforms(policy, s, cohort.patient_ids))
+                                  mrd_uniforms=mrd_uniforms(policy, s, cohort.patient_ids),
+                                  scan_shift=scan_shift(logistics, len(weights)))
     return controller
+
+
+def scan_shift(logistics, n) -> np.ndarray:
+    """(n,) days the scans move: the manufacturing wait of an infused autologous product, else 0
+    (the same rule as the imaging endpoints)."""
+    if logistics is None or logistics.spec is None:
+        return np.zeros(n)
+    return np.where(logistics.failed, 0.0, logistics.wait)
 
 
 def mrd_uniforms(policy, s, ids):

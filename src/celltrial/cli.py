@@ -313,9 +313,6 @@ def _model_parameters(console, m, module) -> None:
     console.print(table)
 
 
-from . import cli_trials  # noqa: E402,F401 - registers run, report, runs, compare, simulate, export-sbml
-
-
 def _click_exceptions() -> tuple:
     """click's ClickException and the one of the click copy that recent typer versions vendor."""
     import click
@@ -324,13 +321,21 @@ def _click_exceptions() -> tuple:
     return (click.ClickException, *vendored)
 
 
-def _internal(exc) -> None:
-    """One line naming the error and the log file that holds the traceback; exit 1."""
+def report_internal(exc) -> None:
+    """Write the current traceback to a log file and print one line naming the error and the log."""
     log = tempfile.NamedTemporaryFile("w", prefix="celltrial-", suffix=".log", delete=False)
     traceback.print_exc(file=log)
     log.close()
     typer.echo(f"internal error: {exc!s} (traceback in {log.name})", err=True)
+
+
+def _internal(exc) -> None:
+    """One line naming the error and the log file that holds the traceback; exit 1."""
+    report_internal(exc)
     sys.exit(1)
+
+
+from . import cli_trials  # noqa: E402,F401 - registers run, report, runs, compare, simulate, export-sbml
 
 
 def main() -> None:

@@ -15,12 +15,10 @@ from __future__ import annotations
 import functools
 import json
 import sys
-import tempfile
-import traceback
 
 import typer
 
-from .cli import app
+from .cli import app, report_internal
 from .errors import CelltrialError
 
 STORE_HELP = "Results database (DuckDB file); default celltrial-runs/runs.duckdb."
@@ -37,10 +35,7 @@ def guarded(command):
             if isinstance(exc, ValueError):  # input mistakes: the message says what to fix
                 typer.echo(f"error: {exc}", err=True)
                 raise typer.Exit(2) from None
-            log = tempfile.NamedTemporaryFile("w", prefix="celltrial-", suffix=".log", delete=False)
-            traceback.print_exc(file=log)
-            log.close()
-            typer.echo(f"internal error: {exc} (traceback in {log.name})", err=True)
+            report_internal(exc)
             raise typer.Exit(1) from None
 
     return wrapper

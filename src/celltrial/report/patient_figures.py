@@ -231,21 +231,33 @@ def _response_legend(fig, seen: set) -> None:
         fig.legend(handles=handles, loc="outside lower center", ncols=len(handles), frameon=False)
 
 
-def spider_figure(ctx: ReportContext):
-    """% change of tumour burden from baseline vs day, one line per patient, coloured by best response."""
+def _change_panels(ctx: ReportContext, limit: int, height: float):
+    """One titled panel per arm for burden-change plots: (fig, axes, [(ax, series, response lookup)]) for the
+    arms with trajectories (the others say why they are empty), or None when no arm has any."""
     floor = ctx.rule("imaging_detection_cells") or 1.0
-    data = {a: _series_changes(ctx, a, SPIDER_PATIENTS, floor) for a in ctx.arms}
+    data = {a: _series_changes(ctx, a, limit, floor) for a in ctx.arms}
     if not any(data.values()):
         return None
-    fig, axes = _arm_panels(ctx, 4.6)
-    seen = set()
+    fig, axes = _arm_panels(ctx, height)
+    panels = []
     for ax, arm in zip(axes, ctx.arms, strict=True):
         arm_title(ax, arm, ctx.colours[arm], f"({len(data[arm])} patients)" if data[arm] else "")
         if not data[arm]:
             empty_panel(ax, ctx.no_trajectory_reason(arm))
             continue
-        lookup = _best_response_lookup(ctx, arm)
-        for key, stride, day, pct in data[arm]:
+        panels.append((ax, data[arm], _best_response_lookup(ctx, arm)))
+    return fig, axes, panels
+
+
+def spider_figure(ctx: ReportContext):
+    """% change of tumour burden from baseline vs day, one line per patient, coloured by best response."""
+    panels = _change_panels(ctx, SPIDER_PATIENTS, 4.6)
+    if panels is None:
+        return None
+    fig, axes, panels = panels
+    seen = set()
+    for ax, series, lookup in panels:
+        for key, stride, day, pct in series:
             resp = _response_of(lookup, key, stride)
             seen.add(resp)
             ax.plot(day, pct, color=RESPONSE_COLOURS[resp], lw=1.0, alpha=0.8)
@@ -266,20 +278,14 @@ def spider_figure(ctx: ReportContext):
 
 def waterfall_figure(ctx: ReportContext):
     """Best % change of tumour burden per patient, sorted, coloured by best response."""
-    floor = ctx.rule("imaging_detection_cells") or 1.0
-    data = {a: _series_changes(ctx, a, WATERFALL_PATIENTS, floor) for a in ctx.arms}
-    if not any(data.values()):
+    panels = _change_panels(ctx, WATERFALL_PATIENTS, 4.2)
+    if panels is None:
         return None
-    fig, axes = _arm_panels(ctx, 4.2)
+    fig, axes, panels = panels
     seen = set()
-    for ax, arm in zip(axes, ctx.arms, strict=True):
-        arm_title(ax, arm, ctx.colours[arm], f"({len(data[arm])} patients)" if data[arm] else "")
-        if not data[arm]:
-            empty_panel(ax, ctx.no_trajectory_reason(arm))
-            continue
-        lookup = _best_response_lookup(ctx, arm)
+    for ax, series, lookup in panels:
         best, colours = [], []
-        for key, stride, day, pct in data[arm]:
+        for key, stride, day, pct in series:
             after = pct[day > 0]
             best.append(float(after.min()) if after.size else 0.0)
             resp = _response_of(lookup, key, stride)

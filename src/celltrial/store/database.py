@@ -310,29 +310,26 @@ class RunStore:
         return RunData(run_id, meta, arms, patients, summary, trajectories, extra={"doses": doses})
 
     @staticmethod
-    def _read_patients(con, run_id: str) -> dict:
-        kinds = patient_kinds()
-        table = arrow_table(
+    def _read_rows(con, run_id: str, table: str, kinds: dict, order: str, label: str) -> dict:
+        """Columns ``kinds`` of one run's rows of ``table``, arms in their position, then ``order``."""
+        rows = arrow_table(
             con,
-            f"SELECT {', '.join('p.' + quote(n) for n in kinds)} FROM patients p "
-            "LEFT JOIN (SELECT arm, position FROM arms WHERE run_id = ?) a ON a.arm = p.arm WHERE p.run_id = ? "
-            "ORDER BY a.position NULLS LAST, p.arm, p.replicate, p.patient, p.chunk",
+            f"SELECT {', '.join('t.' + quote(n) for n in kinds)} FROM {table} t "
+            "LEFT JOIN (SELECT arm, position FROM arms WHERE run_id = ?) a ON a.arm = t.arm WHERE t.run_id = ? "
+            f"ORDER BY a.position NULLS LAST, t.arm, {order}",
             params=[run_id, run_id],
         )
-        return {name: to_numpy(table.column(name), kind, f"column {name!r}") for name, kind in kinds.items()}
+        return {name: to_numpy(rows.column(name), kind, f"{label} {name!r}") for name, kind in kinds.items()}
 
-    @staticmethod
-    def _read_doses(con, run_id: str) -> dict:
+    @classmethod
+    def _read_patients(cls, con, run_id: str) -> dict:
+        return cls._read_rows(con, run_id, "patients", patient_kinds(), "t.replicate, t.patient, t.chunk", "column")
+
+    @classmethod
+    def _read_doses(cls, con, run_id: str) -> dict:
         """The dose log sorted like the patients, then by day (ties in the order written); empty arrays if none."""
-        kinds = dose_kinds()
-        table = arrow_table(
-            con,
-            f"SELECT {', '.join('d.' + quote(n) for n in kinds)} FROM doses d "
-            "LEFT JOIN (SELECT arm, position FROM arms WHERE run_id = ?) a ON a.arm = d.arm WHERE d.run_id = ? "
-            "ORDER BY a.position NULLS LAST, d.arm, d.replicate, d.patient, d.day, d.chunk, d.rowid",
-            params=[run_id, run_id],
-        )
-        return {name: to_numpy(table.column(name), kind, f"dose column {name!r}") for name, kind in kinds.items()}
+        return cls._read_rows(con, run_id, "doses", dose_kinds(),
+                              "t.replicate, t.patient, t.day, t.chunk, t.rowid", "dose column")
 
     def query(self, sql: str, params=None) -> pa.Table:
         """Run SQL on the store and return a pyarrow Table.

@@ -22,7 +22,7 @@ from ..scenarios.costs import Costs
 from .columns import COLUMNS, column_names
 from .design import BURDEN, LINES, TrialPlan
 from .response import first_crossing, read_responses, time_above, values_at
-from .runner import Course, scan_shift
+from .runner import Course, regimen_start, scan_shift
 
 
 def patient_endpoints(course: Course, plan: TrialPlan, arm_index: int, rows: np.ndarray) -> dict:
@@ -123,17 +123,10 @@ def _kinetics(course, t, death, lloq):
             "time_above_lloq_days": time_above(t, blood, lloq), "cmax_copies_ug": s["cmax_copies"]}
 
 
-def _waits(logistics, n):
-    if logistics is None or logistics.spec is None:
-        return np.zeros(n), np.zeros(n, bool)
-    return logistics.wait, logistics.failed
-
-
 def _resources(plan: TrialPlan, arm_index: int, death, grade, controller=None, controller_logistics=None) -> dict:
     s, arm = plan.scenario, plan.arms[arm_index]
     infusions = plan.infusion_plan(arm)
-    wait, failed = _waits(controller_logistics, len(death))
-    start = np.where(failed, np.inf, wait)  # a failed product: nothing of the regimen is given
+    start = regimen_start(controller_logistics, len(death))
     given = np.array([[day + start[i] < d for day, _, _ in infusions] for i, d in enumerate(death)]
                      ).reshape(len(death), len(infusions))
     ld_days = arm.doses.of("lymphodepletion").day
@@ -154,17 +147,17 @@ def _resources(plan: TrialPlan, arm_index: int, death, grade, controller=None, c
     stay = s.costs.infusion_stay_days[arm.kind] if own is None else own
     # an autologous product is manufactured for each infusion; off-the-shelf doses come from stock
     manufacturing = s.costs.manufacturing_autologous if autologous else 0.0
-    failed_products = failed.astype(float)  # paid for, never infused
-    # the product price scales with the cells given (an escalated dose costs more); stays count infusions
+    failed_products = np.isinf(start).astype(float)  # paid for, never infused
+    # the product price scales with the cells given (an escalated dose costs more); manufacturing is
+    # per product made (failures included); stays count infusions
     out = costs_of(multiples, doses * stay, grade, imaging, ctdna_tests=ctdna, unit_price=price,
-                   manufacturing=manufacturing, lymphodepletion=ld_given, costs=s.costs)
-    extra = (doses - multiples + failed_products) * manufacturing  # manufacturing is per product, not per cell
-    out["cost_manufacturing"] += extra
-    out["cost_total"] += extra
-    first = np.where(given.any(axis=1), np.array([inf[0] for inf in infusions] or [0.0]).min() + start, np.nan)
+                   manufacturing=manufacturing, lymphodepletion=ld_given, costs=s.costs,
+                   manufactured=doses + failed_products)
+    first_day = min((day for day, _, _ in infusions), default=0.0)
+    made_first = controller_logistics is not None and controller_logistics.spec is not None
+    first = np.where(given.any(axis=1), first_day + start, np.nan if made_first else 0.0)
     out["infused"] = given.any(axis=1) | (policy_doses > 0)
-    out["vein_to_vein_days"] = np.where(out["infused"], np.nan_to_num(first, nan=0.0) if controller_logistics is None
-                                        or controller_logistics.spec is None else first, np.nan)
+    out["vein_to_vein_days"] = np.where(out["infused"], first, np.nan)
     out["doses"] = doses.astype(np.int64)
     out["dose_multiples"] = multiples
     days = np.array([day for day, _, _ in infusions], dtype=float)[None, :] + start[:, None]
@@ -176,9 +169,14 @@ def _resources(plan: TrialPlan, arm_index: int, death, grade, controller=None, c
 
 
 def costs_of(doses, stay_days, grade, imaging, *, unit_price, manufacturing, lymphodepletion, costs: Costs,
-             ctdna_tests=None) -> dict:
-    """Resource use and cost columns (currency of ``costs``) from doses, stays, CRS grade and tests."""
+             ctdna_tests=None, manufactured=None) -> dict:
+    """Resource use and cost columns (currency of ``costs``) from doses, stays, CRS grade and tests.
+
+    ``doses`` are product units priced at ``unit_price``; ``manufactured`` products (default: ``doses``)
+    each cost ``manufacturing``.
+    """
     doses = np.asarray(doses, dtype=float)
+    manufactured = doses if manufactured is None else np.asarray(manufactured, dtype=float)
     ctdna_tests = np.zeros_like(doses) if ctdna_tests is None else np.asarray(ctdna_tests)
     hospital = np.asarray(stay_days, float) + np.asarray(costs.crs_days_by_grade)[np.asarray(grade)]
     out = {
@@ -186,7 +184,7 @@ def costs_of(doses, stay_days, grade, imaging, *, unit_price, manufacturing, lym
         "imaging_tests": np.asarray(imaging, dtype=np.int64),
         "ctdna_tests": ctdna_tests.astype(np.int64),
         "cost_product": doses * unit_price,
-        "cost_manufacturing": doses * manufacturing + np.asarray(lymphodepletion, float) * costs.lymphodepletion,
+        "cost_manufacturing": manufactured * manufacturing + np.asarray(lymphodepletion, float) * costs.lymphodepletion,
         "cost_hospital": hospital * costs.hospital_day,
         "cost_monitoring": np.asarray(imaging) * costs.imaging_test + ctdna_tests * costs.ctdna_test,
     }

@@ -137,9 +137,7 @@ def plan_controller(plan: TrialPlan, arm_index: int, cohort, weights, log=None, 
         return out
 
     infusions = arm.doses.of("infusion").day
-    first = np.full(len(weights), infusions.min() if len(infusions) else np.inf)
-    if logistics is not None and logistics.spec is not None:
-        first = np.where(logistics.failed, np.inf, first + logistics.wait)
+    first = (infusions.min() if len(infusions) else np.inf) + regimen_start(logistics, len(weights))
     transplant = None
     if policy.kind == "bridge_to_transplant":
         transplant = policy.transplant_days(patient_blocks(s.seed, cohort.patient_ids, "policy", 1, "random")[:, 0])
@@ -154,12 +152,18 @@ def plan_controller(plan: TrialPlan, arm_index: int, cohort, weights, log=None, 
     return controller
 
 
-def scan_shift(logistics, n) -> np.ndarray:
-    """(n,) days the scans move: the manufacturing wait of an infused autologous product, else 0
-    (the same rule as the imaging endpoints)."""
+def regimen_start(logistics, n) -> np.ndarray:
+    """(n,) days each patient's regimen is moved by: the manufacturing wait of an autologous product,
+    inf when manufacturing failed (nothing of the regimen is given), 0 off the shelf."""
     if logistics is None or logistics.spec is None:
         return np.zeros(n)
-    return np.where(logistics.failed, 0.0, logistics.wait)
+    return np.where(logistics.failed, np.inf, logistics.wait)
+
+
+def scan_shift(logistics, n) -> np.ndarray:
+    """(n,) days the scans move: the regimen's start if it was given, else 0 (scans from enrolment)."""
+    start = regimen_start(logistics, n)
+    return np.where(np.isfinite(start), start, 0.0)
 
 
 def mrd_uniforms(policy, s, ids):

@@ -22,7 +22,7 @@ from ..solve import compile as compile_model
 from .columns import DOSE_COLUMNS
 from .design import TrialPlan
 from .endpoints import patient_endpoints
-from .runner import Course, simulate_chunk
+from .runner import Course, regimen_start, simulate_chunk
 from .statistics import summarise
 
 #: Thinned trajectory grid: daily to day 28, weekly after (plus the last day).
@@ -105,9 +105,7 @@ def run_trial(scenario, *, chunk_size: int | None = None, on_chunk=None, progres
 def dose_log(course: Course, plan: TrialPlan, arm_index: int, table: dict) -> dict:
     """Every product dose each patient received before death: the regimen's, then the policy's with reasons."""
     death = np.where(table["os_event"], table["os_days"], np.inf)
-    logistics = course.logistics
-    shift = np.zeros(len(death)) if logistics is None or logistics.spec is None else np.where(
-        logistics.failed, np.inf, logistics.wait)
+    shift = regimen_start(course.logistics, len(death))
     rows = []
     for day, _, multiple in plan.infusion_plan(plan.arms[arm_index]):
         for i in np.flatnonzero(day + shift < death):

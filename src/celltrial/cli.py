@@ -335,7 +335,8 @@ def _internal(exc) -> None:
     sys.exit(1)
 
 
-from . import cli_trials  # noqa: E402,F401 - registers run, report, runs, compare, simulate, export-sbml
+# registers run, report, runs, compare, simulate, export-sbml; calibrate, validate; fit, simdata
+from . import cli_calibration, cli_fit, cli_trials  # noqa: E402,F401
 
 
 def main() -> None:

@@ -1,0 +1,114 @@
+"""Write a population fit: its evidence files, and the fitted values into the preset files.
+
+:func:`write_fit` leaves ``summary.json`` (posterior medians and 95% credible intervals on the
+natural scale, correlations, emulator diagnostics per wave, target checks, warnings),
+``posterior.csv`` (the draws, natural scale) and ``design.csv`` (every simulated design point
+and its summaries on the link scale) in one folder. :func:`update_presets` rewrites the presets
+the case names: each fitted value gets an ``[F]`` source naming the case and its credible
+interval, and the preset's ``calibration`` record lists targets, achieved values and what moved.
+
+Example:
+    >>> preset_file("lbcl").name
+    'lbcl.yaml'
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import numpy as np
+import yaml
+
+from ..errors import InputError
+
+__all__ = ["preset_file", "update_presets", "write_fit", "fit_summary"]
+
+
+def preset_file(name: str) -> Path:
+    """The YAML file of disease or product preset ``name``."""
+    root = Path(__file__).resolve().parents[1] / "presets" / "data"
+    for kind in ("diseases", "products"):
+        path = root / kind / f"{name}.yaml"
+        if path.is_file():
+            return path
+    raise InputError(f"no preset file for {name!r} under {root}")
+
+
+def fit_summary(case, fit, seconds: float) -> dict:
+    """JSON-ready summary of a :class:`~celltrial.calibration.fit.PopulationFit`."""
+    waves = []
+    for w in fit.waves.waves if fit.waves is not None else []:
+        loo = w.emulator.loo_
+        waves.append({"wave": w.index, "design_points": int(len(w.design)), "failed": int(w.n_failed),
+                      "emulator_training_points": int(w.n_train),
+                      "loo_q2": dict(zip([f"{q}@{d}" if d else q for q, d in case.wanted()], map(float, loo.q2),
+                                         strict=True)),
+                      "acceptance": float(w.posterior.acceptance), "converged": bool(w.posterior.converged)})
+    return {
+        "case": case.name, "title": case.targets.title, "seconds": round(seconds, 1),
+        "patients": int(case.scenario.cohort.patients), "seed": int(case.scenario.seed),
+        "posterior": fit.values,
+        "correlations": {"labels": fit.labels, "matrix": np.round(fit.correlations, 3).tolist()},
+        "waves": waves, "warnings": fit.warnings,
+        "targets": [{"name": c.name, "observed": c.observed, "simulated": c.text, "passed": c.passed,
+                     "reason": c.reason} for c in fit.checks],
+    }
+
+
+def write_fit(folder: str | Path, case, problem, fit, seconds: float) -> Path:
+    """Write summary.json, posterior.csv and design.csv into ``folder`` (created); returns it."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "summary.json").write_text(json.dumps(fit_summary(case, fit, seconds), indent=2))
+    natural = np.array([[p.from_theta(x) for p, x in zip(problem.parameters, row, strict=True)]
+                        for row in fit.samples[:: max(1, len(fit.samples) // 4000)]])
+    _write_csv(folder / "posterior.csv", fit.labels, natural)
+    if fit.waves is not None:
+        names = [f"{q}@{d}" if d else q for q, d in case.wanted()]
+        rows = [[w.index, *x, *y] for w in fit.waves.waves for x, y in zip(w.design, w.outputs, strict=True)]
+        _write_csv(folder / "design.csv", ["wave", *fit.labels, *names], rows)
+    return folder
+
+
+def _write_csv(path: Path, header, rows) -> None:
+    with path.open("w", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(header)
+        table = np.asarray(rows).tolist()
+        writer.writerows([[f"{v:.6g}" if isinstance(v, float) else v for v in row] for row in table])
+
+
+def update_presets(case, problem, fit, command: str) -> list:
+    """Write the posterior medians into the presets the case names; returns the files changed."""
+    by_preset: dict = {}
+    for p in problem.parameters:
+        if not p.preset:
+            raise InputError(f"{case.path}: fit parameter {p.label} names no `preset` to record it in")
+        by_preset.setdefault(p.preset, []).append(p)
+    changed = []
+    for preset, params in by_preset.items():
+        path = preset_file(preset)
+        data = yaml.safe_load(path.read_text())
+        moved = []
+        for p in params:
+            v = fit.values[p.label]
+            ci = f"95% CrI {v['low']:.3g}-{v['high']:.3g}"
+            if p.kind == "typical":
+                old = data.setdefault("parameters", {}).get(p.name, {}).get("value", "model default")
+                data["parameters"][p.name] = {"value": float(f"{v['median']:.4g}"),
+                                              "source": f"[F] celltrial calibrate {case.name} (posterior median, {ci})"}
+            else:
+                old = data.setdefault("variability", {}).get(p.name, 0)
+                data["variability"][p.name] = float(f"{v['median']:.3g}")
+            moved.append(f"{p.label}: {old} -> {v['median']:.4g} ({ci})")
+        data["calibration"] = {
+            "command": command,
+            "targets": {c.name: c.observed for c in fit.checks},
+            "achieved": {c.name: c.text + ("" if c.passed else " (outside the band)") for c in fit.checks},
+            "moved": moved,
+        }
+        path.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=110))
+        changed.append(path)
+    return changed

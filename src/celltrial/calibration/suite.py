@@ -1,0 +1,56 @@
+"""The validation suite behind ``celltrial validate``: every case, quick or full sizes.
+
+Example:
+    >>> [name for name, _ in CASES]
+    ['zuma1', 'eliana', 'recovery-population', 'recovery-individual', 'seed-trial']
+"""
+
+from __future__ import annotations
+
+from ..errors import InputError, did_you_mean
+from .recovery import individual_recovery, population_recovery
+from .validation import calibration_case, seed_trial
+
+#: (patients per calibration case, seed-trial replicates) for quick and full runs.
+SIZES = {True: (150, 300), False: (500, 2000)}
+
+
+def _cases(quick: bool, compiled):
+    patients, replicates = SIZES[quick]
+    return [
+        ("zuma1", lambda: calibration_case("zuma1", patients, compiled)),
+        ("eliana", lambda: calibration_case("eliana", patients, compiled)),
+        ("recovery-population", lambda: population_recovery(quick=quick, compiled=compiled)),
+        ("recovery-individual", lambda: individual_recovery(quick=quick)),
+        ("seed-trial", lambda: seed_trial(replicates, compiled)),
+    ]
+
+
+CASES = _cases(True, None)
+
+
+def run_suite(*, quick: bool, only=None, progress=None) -> list:
+    """Run the validation cases (all, or those named in ``only``); returns their CaseResults."""
+    from ..biology import standard_model
+    from ..solve import compile as compile_model
+
+    names = [n for n, _ in CASES]
+    for n in only or []:
+        if n not in names:
+            raise InputError(f"no validation case {n!r}{did_you_mean(n, names)}; cases: {', '.join(names)}")
+    compiled = compile_model(standard_model())
+    results = []
+    for name, run in _cases(quick, compiled):
+        if only and name not in only:
+            continue
+        if progress is not None:
+            progress(f"validating {name}")
+        results.append(run())
+    return results
+
+
+def suite_json(results) -> list:
+    """JSON-ready results."""
+    return [{"case": c.name, "title": c.title, "seconds": round(c.seconds, 1), "passed": c.passed, "notes": c.notes,
+             "rows": [{"target": r.target, "observed": r.observed, "simulated": r.simulated, "passed": r.passed,
+                       "reason": r.reason} for r in c.rows]} for c in results]

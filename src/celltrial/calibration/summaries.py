@@ -1,0 +1,188 @@
+"""Cohort summaries that published trials report, computed from one simulated virtual cohort.
+
+A calibration target names a ``quantity`` (e.g. ``cr_rate``, ``pfs_at`` with ``at_day``); this
+module turns one simulated cohort (the patients table plus the blood trajectories on the
+course grid) into that number and its Monte-Carlo standard error, so the likelihood can fold
+the simulation's own noise in. Units: days, CAR+ cells per uL of blood, transgene copies per
+ug of genomic DNA.
+
+Example:
+    >>> sorted(QUANTITIES)[:3]
+    ['blood_median_at', 'cmax_copies_median', 'contraction_rate']
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..biology.kinetics import stein_metrics
+from ..errors import InputError, did_you_mean
+from ..trials.response import values_at
+from ..trials.statistics import landmark
+
+#: Scale a quantity is emulated and compared on: rates on the logit, positive values on the log.
+RATE, POSITIVE = "rate", "positive"
+
+
+@dataclass(frozen=True)
+class CohortResult:
+    """One simulated cohort: patients table, grid days and per-patient blood trajectories.
+
+    Attributes:
+        patients: column -> (n,) array (the trial patients table).
+        t: (T,) days from the first infusion.
+        blood: (n, T) CAR+ product cells per uL of blood.
+        copies: (n, T) transgene copies per ug genomic DNA.
+    """
+
+    patients: dict
+    t: np.ndarray
+    blood: np.ndarray
+    copies: np.ndarray
+
+    @property
+    def ok(self) -> np.ndarray:
+        return np.asarray(self.patients["status"]) == "OK"
+
+
+def _rate(flags) -> tuple:
+    flags = np.asarray(flags, dtype=bool)
+    n = max(flags.size, 1)
+    p = flags.mean() if flags.size else np.nan
+    return float(p), float(np.sqrt(max(p * (1 - p), 0.25 / n**2) / n)), int(flags.size)
+
+
+def _median_log(x) -> tuple:
+    """Median and the standard error of its logarithm (asymptotic: sqrt(pi/2) sd/sqrt(n) for log-normal data)."""
+    x = np.asarray(x, float)
+    x = x[np.isfinite(x) & (x > 0)]
+    if x.size < 3:
+        return float("nan"), float("nan"), int(x.size)
+    return float(np.median(x)), float(np.sqrt(np.pi / 2) * np.std(np.log(x)) / np.sqrt(x.size)), int(x.size)
+
+
+def cr_rate(c: CohortResult, at_day=None):
+    """Best overall response CR (by ``at_day`` if given) among all patients (intention to treat)."""
+    p = c.patients
+    cr = np.asarray(p["cr"], bool)
+    if at_day is not None:
+        cr = cr & (np.nan_to_num(p["time_to_response_days"], nan=np.inf) <= at_day)
+    return _rate(cr[c.ok])
+
+
+def orr_rate(c: CohortResult, at_day=None):
+    """Best overall response CR or PR."""
+    return _rate(np.asarray(c.patients["responder"], bool)[c.ok])
+
+
+def crs3_rate(c: CohortResult, at_day=None):
+    """CRS of grade 3 or more (the model's ASTCT-like grade)."""
+    return _rate(np.asarray(c.patients["crs_grade"])[c.ok] >= 3)
+
+
+def crs_any_rate(c: CohortResult, at_day=None):
+    """CRS of any grade."""
+    return _rate(np.asarray(c.patients["crs_grade"])[c.ok] >= 1)
+
+
+def _landmark(c: CohortResult, kind: str, at_day):
+    if at_day is None:
+        raise InputError(f"the quantity {kind}_at needs `at_day` (days)")
+    p = c.patients
+    lm = landmark(np.asarray(p[f"{kind}_days"])[c.ok], np.asarray(p[f"{kind}_event"])[c.ok], float(at_day))
+    if lm["estimate"] is None:
+        return float("nan"), float("nan"), int(c.ok.sum())
+    se = (lm["high"] - lm["low"]) / (2 * 1.96) if lm["low"] is not None else float("nan")
+    return float(lm["estimate"]), float(se), int(c.ok.sum())
+
+
+def pfs_at(c: CohortResult, at_day=None):
+    """Kaplan-Meier progression-free fraction at ``at_day``."""
+    return _landmark(c, "pfs", at_day)
+
+
+def os_at(c: CohortResult, at_day=None):
+    """Kaplan-Meier overall survival at ``at_day``."""
+    return _landmark(c, "os", at_day)
+
+
+def blood_median_at(c: CohortResult, at_day=None):
+    """Median CAR+ cells per uL of blood at ``at_day`` among patients alive then."""
+    if at_day is None:
+        raise InputError("the quantity blood_median_at needs `at_day` (days)")
+    alive = np.asarray(c.patients["os_days"]) > at_day
+    values = values_at(c.t, c.blood, [float(at_day)])[:, 0]
+    return _median_log(values[c.ok & alive])
+
+
+def cmax_copies_median(c: CohortResult, at_day=None):
+    """Median peak transgene level (copies/ug) in days 1-28."""
+    return _median_log(np.asarray(c.patients["cmax_copies_ug"])[c.ok])
+
+
+def tmax_median(c: CohortResult, at_day=None):
+    """Median day of the peak blood level."""
+    return _median_log(np.asarray(c.patients["tmax_days"])[c.ok])
+
+
+def _stein(c: CohortResult, key: str):
+    """Stein 2019 metric of the cohort's median transgene course (the typical patient's curve).
+
+    The Monte-Carlo error is from 20 bootstrap resamples of patients (seeded: the same θ gives the same value).
+    """
+    copies = c.copies[c.ok]
+    if copies.shape[0] < 3:
+        return float("nan"), float("nan"), int(copies.shape[0])
+    value = stein_metrics(c.t, np.median(copies, axis=0))[key]
+    rng = np.random.default_rng(0)
+    boots = [stein_metrics(c.t, np.median(copies[rng.integers(0, len(copies), len(copies))], axis=0))[key]
+             for _ in range(20)]
+    boots = np.log(np.asarray(boots, float)[np.isfinite(boots) & (np.asarray(boots, float) > 0)])
+    return float(value), float(np.std(boots)) if boots.size > 2 else float("nan"), int(copies.shape[0])
+
+
+def fold_expansion(c: CohortResult, at_day=None):
+    """Fold expansion of the typical transgene course (Stein's F_B style)."""
+    return _stein(c, "fold")
+
+
+def contraction_rate(c: CohortResult, at_day=None):
+    """Contraction rate (1/day) over the 14 days after the peak of the typical course."""
+    return _stein(c, "alpha")
+
+
+def slow_rate(c: CohortResult, at_day=None):
+    """Slow-phase decay rate (1/day) between days 180 and 365 of the typical course."""
+    return _stein(c, "beta")
+
+
+def slow_fraction(c: CohortResult, at_day=None):
+    """Fraction of the peak entering the slow phase (typical course)."""
+    return _stein(c, "f_slow")
+
+
+#: quantity -> (function, scale).
+QUANTITIES = {
+    "cr_rate": (cr_rate, RATE), "orr_rate": (orr_rate, RATE), "crs3_rate": (crs3_rate, RATE),
+    "crs_any_rate": (crs_any_rate, RATE), "pfs_at": (pfs_at, RATE), "os_at": (os_at, RATE),
+    "blood_median_at": (blood_median_at, POSITIVE), "cmax_copies_median": (cmax_copies_median, POSITIVE),
+    "tmax_median": (tmax_median, POSITIVE), "fold_expansion": (fold_expansion, POSITIVE),
+    "contraction_rate": (contraction_rate, POSITIVE), "slow_rate": (slow_rate, POSITIVE),
+    "slow_fraction": (slow_fraction, POSITIVE),
+}
+
+
+def quantity(name: str):
+    """(function, scale) of quantity ``name``; an error listing the known ones otherwise."""
+    if name not in QUANTITIES:
+        raise InputError(f"unknown calibration quantity {name!r}{did_you_mean(name, QUANTITIES)}; "
+                         f"known: {', '.join(sorted(QUANTITIES))}")
+    return QUANTITIES[name]
+
+
+def summarise_cohort(c: CohortResult, wanted) -> tuple:
+    """(values, standard errors, n) arrays for ``wanted``: a list of (quantity, at_day) pairs."""
+    rows = [quantity(q)[0](c, at_day) for q, at_day in wanted]
+    return tuple(np.array([r[k] for r in rows], float) for k in range(3))

@@ -1,0 +1,125 @@
+"""Calibration commands of the CLI: calibrate (refit a shipped case) and validate (check them all).
+
+Example:
+    $ celltrial validate --quick                 # every validation case, small cohorts (CI)
+    $ celltrial validate --html validation.html  # full run with an HTML report
+    $ celltrial calibrate zuma1 --write-presets  # refit ZUMA-1 and record it in the lbcl preset
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import typer
+
+from .cli import app
+from .cli_trials import guarded
+
+
+@app.command()
+@guarded
+def calibrate(
+    case: str = typer.Argument(..., help="A shipped case (zuma1, eliana) or a case YAML file."),
+    patients: int = typer.Option(None, "--patients", min=10,
+                                 help="Virtual patients per simulation (default: the case's)."),
+    design_points: int = typer.Option(None, "--design-points", min=8,
+                                      help="Design points per wave (default: the case's)."),
+    waves: int = typer.Option(None, "--waves", min=1, max=6, help="Emulation waves (default: the case's)."),
+    seed: int = typer.Option(1, "--seed", help="Seed of the designs and the posterior sampler."),
+    out: str = typer.Option(None, "--out", help="Folder for summary.json, posterior.csv, design.csv "
+                                                 "(default celltrial-calibration/CASE)."),
+    write_presets: bool = typer.Option(False, "--write-presets", help="Record the posterior medians in the presets."),
+    as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
+):
+    """Refit a calibration case by Bayesian emulation and print the posterior and the target checks."""
+    from .calibration.cases import load_case
+    from .calibration.fit import calibrate as fit_case
+    from .calibration.record import fit_summary, update_presets, write_fit
+
+    spec = load_case(case)
+    problem = spec.problem(patients=patients)
+    start = time.perf_counter()
+    fit = fit_case(problem, spec.targets.targets, design_points=design_points or spec.fit.design_points,
+                   waves=waves or spec.fit.waves, seed=seed,
+                   progress=None if as_json else lambda m: typer.echo(f"  {m}", err=True))
+    seconds = time.perf_counter() - start
+    folder = write_fit(out or Path("celltrial-calibration") / spec.name, spec, problem, fit, seconds)
+    summary = fit_summary(spec, fit, seconds)
+    if write_presets:
+        flags = f" --patients {patients}" if patients else ""
+        command = f"celltrial calibrate {spec.name} --seed {seed}{flags} --write-presets"
+        summary["presets_written"] = [str(p) for p in update_presets(spec, problem, fit, command)]
+    if as_json:
+        typer.echo(json.dumps(summary, indent=2))
+        return
+    _print_fit(summary)
+    typer.echo(f"evidence written to {folder}")
+
+
+def _print_fit(summary: dict) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    t = Table(title=f"{summary['title']}: posterior ({summary['seconds']:.0f} s)")
+    for col in ("value", "median", "95% credible interval"):
+        t.add_column(col)
+    for label, v in summary["posterior"].items():
+        t.add_row(label, f"{v['median']:.4g}", f"{v['low']:.3g} – {v['high']:.3g}")
+    console.print(t)
+    _print_rows(console, "targets on the simulator at the posterior", summary["targets"])
+    for w in summary["warnings"]:
+        console.print(f"[yellow]warning:[/] {w}")
+    for p in summary.get("presets_written", []):
+        console.print(f"preset updated: {p}")
+
+
+def _print_rows(console, title, rows) -> None:
+    from rich.table import Table
+
+    t = Table(title=title)
+    for col in ("target", "published", "simulated", "result"):
+        t.add_column(col)
+    for r in rows:
+        t.add_row(r["name"], r["observed"], r["simulated"], "[green]pass[/]" if r["passed"] else "[red]FAIL[/]")
+    console.print(t)
+
+
+@app.command()
+@guarded
+def validate(
+    quick: bool = typer.Option(False, "--quick", help="Small cohorts and few replicates (a few minutes; for CI)."),
+    html: str = typer.Option(None, "--html", help="Write an HTML validation report here."),
+    only: str = typer.Option(None, "--only", help="Run only these cases (comma-separated names)."),
+    as_json: bool = typer.Option(False, "--json", help="Print the results as JSON."),
+    strict: bool = typer.Option(False, "--strict", help="Exit 3 when any validation row fails."),
+):
+    """Run every shipped validation case; print target vs simulated (with CI) and pass/fail."""
+    from .calibration.suite import run_suite, suite_json
+
+    names = [n.strip() for n in only.split(",") if n.strip()] if only else None
+    results = run_suite(quick=quick, only=names,
+                        progress=None if as_json else lambda m: typer.echo(f"  {m}", err=True))
+    if html is not None:
+        from .report.validation import write_validation_report
+
+        write_validation_report(results, html, quick=quick)
+    if as_json:
+        typer.echo(json.dumps(suite_json(results), indent=2))
+    else:
+        from rich.console import Console
+
+        console = Console()
+        for case in results:
+            rows = [{"name": r.target, "observed": r.observed, "simulated": r.simulated, "passed": r.passed}
+                    for r in case.rows]
+            _print_rows(console, f"{case.title} ({case.seconds:.0f} s)", rows)
+            for note in case.notes:
+                console.print(f"  [dim]{note}[/]")
+        failed = sum(not r.passed for c in results for r in c.rows)
+        total = sum(len(c.rows) for c in results)
+        console.print(f"{total - failed} of {total} validation rows pass" + (f"; report: {html}" if html else ""))
+    if strict and any(not c.passed for c in results):
+        raise typer.Exit(3)

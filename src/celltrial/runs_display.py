@@ -71,6 +71,16 @@ def summary_rows(run: RunData) -> list:
         row("cost per patient", lambda s: fmt_money(s.get("cost_per_patient"), cur)),
         row("cost per responder", lambda s: fmt_money(s.get("cost_per_responder"), cur)),
     ]
+    if any("inventory" in arms.get(a, {}) for a in names):  # off-the-shelf lots (arms with `inventory`)
+        inv = lambda s, k: s.get("inventory", {}).get(k)  # noqa: E731 - one-line accessor
+        rows += [
+            row("lots per trial (mean)", lambda s: fmt_number(inv(s, "lots_mean"))),
+            row("doses wasted per trial (mean)", lambda s: fmt_number(inv(s, "doses_wasted_mean"))),
+            row("stock-outs per trial (mean / max)",
+                lambda s: "-" if inv(s, "stockouts_mean") is None
+                else f"{fmt_number(inv(s, 'stockouts_mean'))} / {inv(s, 'stockouts_max')}"),
+            row("product cost per delivered dose", lambda s: fmt_money(inv(s, "cost_per_delivered_dose_mean"), cur)),
+        ]
     return rows
 
 

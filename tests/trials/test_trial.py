@@ -260,3 +260,37 @@ def test_relapse_scans_follow_the_manufacturing_wait():
     # scans read at the first daily check on or after them; after follow-up they do not happen
     assert c.scans.tolist() == [[28.0, 84.0], [39.0, 95.0], [58.0, np.inf]]
     assert c.decision_days.tolist() == [28.0, 39.0, 58.0, 84.0, 95.0]
+
+
+def test_ctdna_trigger_confirmed_by_mrd_never_doses_earlier(standard):
+    text = POLICY.split("arms:")[0] + """arms:
+  - {name: ctdna, product: ft596-like, policy: {kind: ctdna_trigger, consecutive_positive: 1}}
+  - {name: confirmed, product: ft596-like,
+     policy: {kind: ctdna_trigger, consecutive_positive: 1, confirm_with_mrd: {method: flow}}}
+""" + "assessments:" + POLICY.split("assessments:")[1]
+    out = run_trial(parse_scenario(text), compiled=standard)
+    p = out.patients
+    first = p["first_policy_dose_day"]
+    plain, confirmed = first[p["arm"] == "ctdna"], first[p["arm"] == "confirmed"]
+    assert np.isfinite(plain).any()
+    # twins follow the same course until their first policy dose; confirmation can only remove dose days
+    assert (np.nan_to_num(confirmed, nan=np.inf) >= np.nan_to_num(plain, nan=np.inf)).all()
+    reasons = out.doses["reason"][(out.doses["arm"] == "confirmed") & (out.doses["source"] == "policy")]
+    assert all(r.endswith("+ MRD (flow) positive") for r in reasons)
+
+
+def test_inventory_of_lots_is_counted_per_replicate_from_the_dose_log(standard):
+    text = POLICY.replace("cohort: {patients: 5, design: paired}",
+                          "cohort: {patients: 5, design: paired, replicates: 2}")
+    text = text.replace("{name: q30, product: ft596-like, policy: {kind: maintenance, every_days: 30}}",
+                        "{name: q30, product: ft596-like, policy: {kind: maintenance, every_days: 30}, "
+                        "inventory: {lot_size_doses: 8, shelf_life_days: 365, lot_lead_time_days: 10, "
+                        "reorder_point_doses: 2, accrual_per_month: 5, lot_cost: 80000}}")
+    out = run_trial(parse_scenario(text), compiled=standard)
+    stock = out.summary["arms"]["q30"]["inventory"]
+    given = (out.doses["arm"] == "q30")
+    assert stock["replicates"] == 2
+    assert stock["doses_delivered_mean"] == pytest.approx(given.sum() / 2)
+    assert stock["lots_mean"] >= np.ceil(given.sum() / 2 / 8)
+    assert stock["cost_per_delivered_dose_mean"] >= 80000 / 8  # wastage can only raise the cost per dose
+    assert "inventory" not in out.summary["arms"]["trigger"]

@@ -125,3 +125,21 @@ def test_relapse_trigger_doses_at_the_first_measurable_scan_after_remission():
     # patient 0: CR at 28, relapse at 91; patient 1 never in remission; patient 2 relapses at 182
     assert given == [[False, False, False], [True, False, False], [True, False, True]]
     assert history.imaging_relapse_day.tolist() == [91.0, np.inf, 182.0]
+
+
+def test_ctdna_trigger_confirmed_by_mrd_doses_only_when_mrd_agrees():
+    from celltrial.protocols.monitoring import MRDAssay
+
+    policy = CtDNATrigger(consecutive_positive=2, rise_from_nadir=None, confirm_with_mrd=MRDAssay(method="ngs"))
+    history, record = History.empty(3), DosingRecord.empty(3)
+    for day in (28.0, 56.0):
+        obs = observe(day, [True, True, False])
+        obs.mrd_positive = np.array([True, False, True])  # patient 1: ctDNA says yes, MRD says no
+        history.update(obs)
+        decision = policy.decide(obs, history, record)
+    assert decision.dose.tolist() == [True, False, False]  # patient 2: MRD alone never triggers
+    assert decision.reason[0] == "ctDNA positive x2 + MRD (ngs) positive"
+    obs.mrd_positive = None  # no MRD sample that day: no confirmation, no dose
+    assert not policy.decide(obs, history, record).dose.any()
+    assert policy.mrd_sample_days(365.0, np.array([28.0, 56.0])).tolist() == [28.0, 56.0]
+    assert CtDNATrigger().mrd_assay() is None and CtDNATrigger().mrd_sample_days(365.0, np.array([28.0])).size == 0

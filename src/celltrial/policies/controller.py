@@ -60,7 +60,8 @@ class PolicyController:
             policy, "reads_imaging", False) else policy.decision_days(follow_up, self.draw_days)
         self.decision_days = np.asarray(days, dtype=float)
         self.days = np.union1d(np.union1d(self.draw_days, self.decision_days), self.imaging_days)
-        self.mrd_days = policy.sample_days(follow_up) if hasattr(policy, "sample_days") else np.zeros(0)
+        self.mrd = policy.mrd_assay() if hasattr(policy, "mrd_assay") else None
+        self.mrd_days = policy.mrd_sample_days(follow_up, self.draw_days) if self.mrd is not None else np.zeros(0)
         self.mrd_uniforms = mrd_uniforms
         self.next = 0
         self.history, self.record = History.empty(n), DosingRecord.empty(n)
@@ -87,7 +88,7 @@ class PolicyController:
                            scanned & (values["B_tot"] >= self.detection), alive)
         k = np.searchsorted(self.mrd_days, day)
         if k < self.mrd_days.size and self.mrd_days[k] == day and self.mrd_uniforms is not None:
-            obs.mrd_positive = alive & self.policy.assay.observe(values["B_tot"], self.mrd_uniforms[:, k])
+            obs.mrd_positive = alive & self.mrd.observe(values["B_tot"], self.mrd_uniforms[:, k])
             self.history.update_mrd(obs)
         if ctdna is not None:
             self.history.update(obs)

@@ -55,6 +55,14 @@ class Policy(BaseModel):
         """Days the policy decides on (by default the ctDNA draw days)."""
         return np.asarray(draw_days, dtype=float)
 
+    def mrd_assay(self) -> MRDAssay | None:
+        """The MRD assay the policy samples with, or None (no MRD sampling)."""
+        return None
+
+    def mrd_sample_days(self, follow_up: float, draw_days: np.ndarray) -> np.ndarray:
+        """Days an MRD sample is taken (only when :meth:`mrd_assay` is not None)."""
+        return np.zeros(0)
+
 
 class Maintenance(Policy):
     """A fixed maintenance dose every ``every_days`` from ``start_day`` (spaced out in deep response)."""
@@ -100,6 +108,15 @@ class CtDNATrigger(Policy):
                                                                   "triggers too (None: off)")
     escalate_factor: float = Field(2.0, ge=1, description="dose multiplier step while positivity persists")
     max_multiplier: float = Field(4.0, ge=1, description="largest dose multiplier")
+    confirm_with_mrd: MRDAssay | None = Field(
+        None, description="also take an MRD sample with every ctDNA draw and re-dose only when it is positive too "
+                          "(a ctDNA signal confirmed by flow or NGS MRD; None: ctDNA alone)")
+
+    def mrd_assay(self) -> MRDAssay | None:
+        return self.confirm_with_mrd
+
+    def mrd_sample_days(self, follow_up: float, draw_days: np.ndarray) -> np.ndarray:
+        return np.asarray(draw_days, dtype=float) if self.confirm_with_mrd is not None else np.zeros(0)
 
     def decide(self, obs: Observations, history: History, record: DosingRecord) -> Decision:
         n = obs.alive.shape[0]
@@ -110,12 +127,16 @@ class CtDNATrigger(Policy):
             nadir = np.where(np.isfinite(history.nadir) & (history.nadir > 0), history.nadir, np.inf)
             rise = positive & (obs.ctdna_measured >= self.rise_from_nadir * nadir)
         dose = run | rise
+        if self.confirm_with_mrd is not None:  # a ctDNA signal needs today's MRD sample to agree
+            dose &= np.zeros(n, bool) if obs.mrd_positive is None else obs.mrd_positive
         # no negative draw since the last policy dose: positivity persists, so escalate that dose
         persistent = dose & (record.doses > 0) & (history.last_negative_day < record.last_dose_day)
         multiplier = np.where(persistent, np.minimum(record.last_multiplier * self.escalate_factor,
                                                      self.max_multiplier), 1.0)
         reason = np.where(persistent, "ctDNA still positive: escalated",
                           np.where(run, f"ctDNA positive x{self.consecutive_positive}", "ctDNA rise from nadir"))
+        if self.confirm_with_mrd is not None:
+            reason = np.char.add(reason.astype(str), f" + MRD ({self.confirm_with_mrd.method}) positive")
         return Decision(dose, multiplier.astype(float), np.where(dose, reason, "").astype(object))
 
 
@@ -181,6 +202,12 @@ class MRDTrigger(Policy):
         return np.arange(self.every_days, follow_up, self.every_days)
 
     def decision_days(self, follow_up: float, draw_days: np.ndarray) -> np.ndarray:
+        return self.sample_days(follow_up)
+
+    def mrd_assay(self) -> MRDAssay | None:
+        return self.assay
+
+    def mrd_sample_days(self, follow_up: float, draw_days: np.ndarray) -> np.ndarray:
         return self.sample_days(follow_up)
 
     def decide(self, obs: Observations, history: History, record: DosingRecord) -> Decision:

@@ -27,6 +27,7 @@ from pydantic import BaseModel
 from ..policies.library import BridgeToTransplant, CtDNATrigger, Maintenance, MRDTrigger, RelapseTrigger
 from ..policies.safety import SafetyRules
 from ..presets.schema import FIELD_PARAMETERS, Dose, Edits
+from ..protocols.inventory import InventorySpec
 from ..protocols.logistics import AutologousLogistics
 from ..protocols.monitoring import CtDNAAssay, MRDAssay
 from ..protocols.regimens import Cycle, Give, Repeat, Sequence
@@ -47,6 +48,7 @@ SECTIONS = [
     (Give, "`arms.regimen.items`: one administration"), (Repeat, "`arms.regimen.items`: repeat"),
     (Cycle, "`arms.regimen.items`: cycles"), (Sequence, "`arms.regimen.items`: one after another"),
     (SafetyRules, "`arms.safety`"), (AutologousLogistics, "`arms.logistics`"),
+    (InventorySpec, "`arms.inventory`"),
     (Maintenance, "`arms.policy` with `kind: maintenance`"),
     (CtDNATrigger, "`arms.policy` with `kind: ctdna_trigger`"),
     (BridgeToTransplant, "`arms.policy` with `kind: bridge_to_transplant`"),

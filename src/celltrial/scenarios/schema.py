@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from ..policies.library import PolicySpec
 from ..policies.safety import SafetyRules
 from ..presets.schema import Dose, Edits, check_omegas
+from ..protocols.inventory import InventorySpec
 from ..protocols.logistics import AutologousLogistics
 from ..protocols.monitoring import CtDNAAssay
 from ..protocols.regimens import Item
@@ -214,6 +215,9 @@ class Arm(_Strict):
     ctdna_assay: CtDNAAssay | None = Field(None, description="this arm's ctDNA assay (default: the scenario's)")
     safety: SafetyRules | None = Field(None, description="daily safety rules (tocilizumab for CRS, safety switch); "
                                                          "none by default")
+    inventory: InventorySpec | None = Field(
+        None, description="off-the-shelf lots: lot size, shelf life, re-ordering and accrual; evaluated per "
+                          "replicate trial from the dose log (stock-outs are reported, not fed back)")
 
 
 class Assessments(_Strict):

@@ -147,7 +147,7 @@ def plan_controller(plan: TrialPlan, arm_index: int, cohort, weights, log=None, 
                                   dose_price=plan.dose_price(arm_index), transplant_day=transplant,
                                   imaging_days=s.assessments.imaging_days,
                                   detection=s.endpoints.imaging_detection_cells,
-                                  mrd_uniforms=mrd_uniforms(policy, s, cohort.patient_ids),
+                                  mrd_uniforms=mrd_uniforms(policy, s, cohort.patient_ids, draw_days),
                                   scan_shift=scan_shift(logistics, len(weights)))
     return controller
 
@@ -166,11 +166,12 @@ def scan_shift(logistics, n) -> np.ndarray:
     return np.where(np.isfinite(start), start, 0.0)
 
 
-def mrd_uniforms(policy, s, ids):
+def mrd_uniforms(policy, s, ids, draw_days):
     """(n, n_samples) uniforms of the "mrd" stream for an MRD-sampling policy, else None."""
-    if not hasattr(policy, "sample_days"):
+    if getattr(policy, "mrd_assay", lambda: None)() is None:
         return None
-    return patient_blocks(s.seed, ids, "mrd", max(len(policy.sample_days(s.follow_up_days)), 1), "random")
+    days = policy.mrd_sample_days(s.follow_up_days, draw_days)
+    return patient_blocks(s.seed, ids, "mrd", max(len(days), 1), "random")
 
 
 def remanufacture_wait(logistics, row: int, products_so_far: int) -> float:

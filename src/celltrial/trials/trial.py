@@ -22,6 +22,7 @@ from ..solve import compile as compile_model
 from .columns import DOSE_COLUMNS
 from .design import TrialPlan
 from .endpoints import patient_endpoints
+from .inventory import arm_inventory
 from .runner import Course, regimen_start, simulate_chunk
 from .statistics import summarise
 
@@ -97,6 +98,10 @@ def run_trial(scenario, *, chunk_size: int | None = None, on_chunk=None, progres
                         reference_arm=e.reference_arm, success=[c.model_dump() for c in e.success] or None)
     joined = {k: np.concatenate([t[k] for t in trajectories]) for k in trajectories[0]} if trajectories else None
     given = {k: np.concatenate([d[k] for d in doses]) for k in DOSE_COLUMNS}
+    for arm in plan.arms:
+        stock = arm_inventory(scenario, arm.index, given, plan.patients)
+        if stock is not None:
+            summary["arms"][arm.name]["inventory"] = stock
     return TrialOutput(patients, summary, plan, joined, given)
 
 

@@ -105,10 +105,12 @@ def check_targets(problem, targets, thetas, median_theta) -> list:
         centre = float(values[0, j])
         spread = values[:, j][np.isfinite(values[:, j])]
         low, high = (np.percentile(spread, [2.5, 97.5]) if spread.size > 2 else (centre, centre))
-        mc = 1.96 * float(se[0, j]) * (centre if quantity(t.quantity)[1] != RATE else 1.0)
-        interval = (float(min(low, centre - mc)), float(max(high, centre + mc)))
-        if quantity(t.quantity)[1] == RATE:
-            interval = (max(interval[0], 0.0), min(interval[1], 1.0))
+        z = 1.96 * float(se[0, j]) if np.isfinite(se[0, j]) else 0.0
+        if quantity(t.quantity)[1] == RATE:  # Monte-Carlo error: binomial/Greenwood SE of a proportion
+            mc_low, mc_high = max(centre - z, 0.0), min(centre + z, 1.0)
+        else:  # the SE of a positive summary is on the log scale
+            mc_low, mc_high = centre * np.exp(-z), centre * np.exp(z)
+        interval = (float(min(low, mc_low)), float(max(high, mc_high)))
         v = verdict(t, centre, interval)
         pct = quantity(t.quantity)[1] == RATE
         out.append(TargetCheck(t.name, _observed(t), centre, interval, bool(v.passed), v.reason,

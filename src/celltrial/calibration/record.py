@@ -45,7 +45,8 @@ def fit_summary(case, fit, seconds: float) -> dict:
                       "emulator_training_points": int(w.n_train),
                       "loo_q2": dict(zip([f"{q}@{d}" if d else q for q, d in case.wanted()], map(float, loo.q2),
                                          strict=True)),
-                      "acceptance": float(w.posterior.acceptance), "converged": bool(w.posterior.converged)})
+                      "acceptance": float(w.posterior.acceptance),
+                      "autocorrelation_reliable": bool(w.posterior.tau_reliable)})
     return {
         "case": case.name, "title": case.targets.title, "seconds": round(seconds, 1),
         "patients": int(case.scenario.cohort.patients), "seed": int(case.scenario.seed),

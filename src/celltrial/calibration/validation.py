@@ -19,7 +19,7 @@ import numpy as np
 
 from .cases import DATA, load_case
 from .likelihood import format_estimate, rate_ci, verdict
-from .summaries import RATE, quantity
+from .summaries import RATE, quantity, summarise_cohort
 
 
 @dataclass
@@ -42,6 +42,7 @@ class CaseResult:
     rows: list
     seconds: float = 0.0
     notes: list = field(default_factory=list)
+    vpc: dict | None = None  # kinetics bands and published points, see :func:`kinetics_vpc`
 
     @property
     def passed(self) -> bool:
@@ -67,7 +68,8 @@ def calibration_case(name: str, patients: int, compiled=None) -> CaseResult:
     case = load_case(name)
     problem = case.problem(patients=patients, compiled=compiled)
     current = [p.to_theta(_current(case.scenario, p)) for p in problem.parameters]
-    values, se, n = problem.simulate([current])
+    result = problem.cohort(current)
+    values, se, n = (a[None, :] for a in summarise_cohort(result, problem.wanted))
     rows = []
     for j, t in enumerate(case.targets.targets):
         kind = quantity(t.quantity)[1]
@@ -75,9 +77,33 @@ def calibration_case(name: str, patients: int, compiled=None) -> CaseResult:
         v = verdict(t, float(values[0, j]), ci if np.all(np.isfinite(ci)) else None)
         shown = format_estimate(float(values[0, j]), ci, percent=kind == RATE, unit=getattr(t, "unit", "") or "")
         rows.append(Row(t.name, _observed(t), shown, bool(v.passed), v.reason))
-    return CaseResult(case.name, case.targets.title, rows, time.perf_counter() - start,
-                      [f"in-sample: these targets were used to fit {', '.join(p.label for p in problem.parameters)} "
-                       f"({case.path.name}); {patients} virtual patients"])
+    out = CaseResult(case.name, case.targets.title, rows, time.perf_counter() - start,
+                     [f"in-sample: these targets were used to fit {', '.join(p.label for p in problem.parameters)} "
+                      f"({case.path.name}); {patients} virtual patients"])
+    out.vpc = kinetics_vpc(result, case.targets.targets)
+    return out
+
+
+def kinetics_vpc(result, targets) -> dict:
+    """5/50/95% bands of the blood CAR+ (or transgene) course with the published kinetic targets on it.
+
+    Returns t (days), the three percentile curves, the unit and points (day, value, low, high, label).
+    """
+    blood = any(t.quantity == "blood_median_at" for t in targets)
+    curves = (result.blood if blood else result.copies)[result.ok]
+    bands = np.nanpercentile(np.where(curves > 0, curves, np.nan), [5, 50, 95], axis=0) if len(curves) else None
+    points = []
+    for t in targets:
+        if t.quantity == "blood_median_at" and t.value is not None:
+            lo, hi = (np.exp(t.center - 1.96 * t.sd), np.exp(t.center + 1.96 * t.sd))
+            points.append((float(t.at_day), float(t.value), float(lo), float(hi), t.name))
+        if t.quantity == "cmax_copies_median" and t.value is not None:
+            tmax = next((x.value for x in targets if x.quantity == "tmax_median"), None)
+            lo, hi = (np.exp(t.center - 1.96 * t.sd), np.exp(t.center + 1.96 * t.sd))
+            if tmax is not None:
+                points.append((float(tmax), float(t.value), float(lo), float(hi), "Cmax at Tmax"))
+    return {"t": result.t, "bands": bands, "unit": "CAR+ cells/µL blood" if blood else "transgene copies/µg DNA",
+            "points": points}
 
 
 def _current(scenario, par) -> float:

@@ -32,6 +32,39 @@ def _badge(passed: bool) -> str:
     return f'<strong style="color:{colour}">{word}</strong>'
 
 
+def _vpc_figure(vpc) -> str:
+    """The kinetics VPC as an embedded PNG: simulated 5/50/95% bands, published values with 95% CIs."""
+    import base64
+    import io
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6.4, 3.6), dpi=110)
+    t, bands = vpc["t"], vpc["bands"]
+    ax.fill_between(t, bands[0], bands[2], color="#9ecae1", alpha=0.6, label="simulated 5-95%")
+    ax.plot(t, bands[1], color="#08519c", label="simulated median")
+    for day, value, lo, hi, _label in vpc["points"]:
+        ax.errorbar([day], [value], yerr=[[value - lo], [hi - value]], fmt="o", color="#b42318", capsize=3)
+    if vpc["points"]:
+        ax.plot([], [], "o", color="#b42318", label="published (95% CI)")
+    ax.set_yscale("log")
+    ax.set_xlim(0, min(float(t[-1]), 120.0))
+    ax.set_xlabel("days after infusion")
+    ax.set_ylabel(vpc["unit"])
+    ax.legend(frameon=False, fontsize=8)
+    fig.tight_layout()
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png")
+    plt.close(fig)
+    data = base64.b64encode(buf.getvalue()).decode()
+    return (f'<figure><img alt="kinetics visual predictive check" src="data:image/png;base64,{data}">'
+            "<figcaption>Visual predictive check of the kinetics: the simulated cohort's 5th, 50th and 95th "
+            "percentiles with the published values.</figcaption></figure>")
+
+
 def _section(case) -> str:
     rows = [[esc(r.target), esc(r.observed), esc(r.simulated), _badge(r.passed), esc(r.reason)] for r in case.rows]
     notes = "".join(f"<li>{esc(n)}</li>" for n in case.notes)
@@ -39,6 +72,7 @@ def _section(case) -> str:
     return (f'<section id="{esc(case.name)}"><h2>{esc(case.title)}</h2>'
             f"<p>{passed} of {len(case.rows)} rows pass; {case.seconds:.0f} s.</p>"
             + table(["target", "published", "simulated", "result", "why"], rows)
+            + (_vpc_figure(case.vpc) if getattr(case, "vpc", None) and case.vpc.get("bands") is not None else "")
             + (f"<ul>{notes}</ul>" if notes else "") + "</section>")
 
 

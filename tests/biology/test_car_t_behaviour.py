@@ -37,7 +37,9 @@ def test_tisa_cel_cohort_expands_over_orders_of_magnitude(standard):
     res = simulate(standard, cohort.params, t_end=365.0, events=events, save_at=DAYS, save=["car_copies"])
     assert res.ok().all()
     folds = np.array([stein_metrics(DAYS, y)["fold"] for y in res["car_copies"]])
-    assert np.isnan(folds).mean() <= 0.1
+    # no expansion peak by day 28 (undefined fold): primary non-expanders, at most about ELIANA's 19%
+    # without remission (81% remission, Maude 2018) plus sampling error
+    assert np.isnan(folds).mean() <= 0.25
     p10, p50, p90 = np.nanpercentile(folds, [10, 50, 90])
     assert 1e2 <= p10 and p90 <= 1e5  # Teachey 2016: 100x to 100,000x across patients
     assert 3900 / 3 <= p50 <= 3900 * 3  # Stein typical fold expansion

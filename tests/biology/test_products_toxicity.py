@@ -83,10 +83,12 @@ def test_crs_rises_with_peak_expansion(standard):
 
 
 def test_tocilizumab_lowers_grade_without_blunting_expansion(standard):
-    params = preset_params("lbcl", "axi-cel-like", B0=3e11)
-    base = run_preset(standard, "lbcl", "axi-cel-like", B0=3e11, t_end=30.0, save_at=FINE)
-    toci = run_preset(standard, "lbcl", "axi-cel-like", B0=3e11, t_end=30.0, save_at=FINE,
-                      extra_events=[tocilizumab(4.0)])
+    # a severe-CRS patient: high burden and the model's default IL-6 scale (above the ZUMA-1-fitted median)
+    severe = dict(B0=3e11, il6_max=5000.0)
+    params = preset_params("lbcl", "axi-cel-like", **severe)
+    base = run_preset(standard, "lbcl", "axi-cel-like", t_end=30.0, save_at=FINE, **severe)
+    toci = run_preset(standard, "lbcl", "axi-cel-like", t_end=30.0, save_at=FINE,
+                      extra_events=[tocilizumab(4.0)], **severe)
     assert _grade(toci, params) < _grade(base, params)
     assert np.nanmax(toci["IL6"][0]) > 0.5 * np.nanmax(base["IL6"][0])  # serum IL-6 is not cleared by it
     np.testing.assert_allclose(np.nanmax(toci["car_T_uL"][0]), np.nanmax(base["car_T_uL"][0]), rtol=0.05)

@@ -111,8 +111,8 @@ def test_case_file_errors_name_the_section(tmp_path):
 
 def test_common_random_numbers_same_theta_same_summaries_in_any_batch(standard):
     case = load_case("zuma1")
-    short = case.scenario.model_copy(update={"follow_up_days": 60.0, "assessments": case.scenario.assessments.model_copy(
-        update={"imaging_days": [28.0, 56.0], "ctdna_days": [28.0]})})
+    assessments = case.scenario.assessments.model_copy(update={"imaging_days": [28.0, 56.0], "ctdna_days": [28.0]})
+    short = case.scenario.model_copy(update={"follow_up_days": 60.0, "assessments": assessments})
     params = [FitParameter("il6_max", "typical", 1000.0, 30000.0)]
     problem = PopulationProblem(short.model_copy(update={"cohort": short.cohort.model_copy(update={"patients": 12})}),
                                 params, [("crs_any_rate", None), ("blood_median_at", 7)], compiled=standard)

@@ -81,6 +81,13 @@ def _write_csv(path: Path, header, rows) -> None:
         writer.writerows([[f"{v:.6g}" if isinstance(v, float) else v for v in row] for row in table])
 
 
+def _default(name: str) -> float:
+    from ..biology import standard_model
+
+    model = standard_model()
+    return float(model.default_parameters()[model.parameter_names.index(name)])
+
+
 def update_presets(case, problem, fit, command: str) -> list:
     """Write the posterior medians into the presets the case names; returns the files changed."""
     by_preset: dict = {}
@@ -97,7 +104,8 @@ def update_presets(case, problem, fit, command: str) -> list:
             v = fit.values[p.label]
             ci = f"95% CrI {v['low']:.3g}-{v['high']:.3g}"
             if p.kind == "typical":
-                old = data.setdefault("parameters", {}).get(p.name, {}).get("value", "model default")
+                default = f"{_default(p.name):g} (model default)"
+                old = data.setdefault("parameters", {}).get(p.name, {}).get("value", default)
                 data["parameters"][p.name] = {"value": float(f"{v['median']:.4g}"),
                                               "source": f"[F] celltrial calibrate {case.name} (posterior median, {ci})"}
             else:

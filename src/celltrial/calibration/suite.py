@@ -51,6 +51,7 @@ def run_suite(*, quick: bool, only=None, progress=None) -> list:
 
 def suite_json(results) -> list:
     """JSON-ready results."""
-    return [{"case": c.name, "title": c.title, "seconds": round(c.seconds, 1), "passed": c.passed, "notes": c.notes,
-             "rows": [{"target": r.target, "observed": r.observed, "simulated": r.simulated, "passed": r.passed,
+    return [{"case": c.name, "title": c.title, "seconds": round(c.seconds, 1), "passed": bool(c.passed),
+             "notes": c.notes,
+             "rows": [{"target": r.target, "observed": r.observed, "simulated": r.simulated, "passed": bool(r.passed),
                        "reason": r.reason} for r in c.rows]} for c in results]

@@ -148,11 +148,13 @@ def _resources(plan: TrialPlan, arm_index: int, death, grade, controller=None, c
     # an autologous product is manufactured for each infusion; off-the-shelf doses come from stock
     manufacturing = s.costs.manufacturing_autologous if autologous else 0.0
     failed_products = np.isinf(start).astype(float)  # paid for, never infused
+    # a patient who dies while the product is being made still had it made (apheresis on day 0)
+    died_waiting = (np.isfinite(start) & (start > 0) & ~given.any(axis=1)).astype(float)
     # the product price scales with the cells given (an escalated dose costs more); manufacturing is
     # per product made (failures included); stays count infusions
     out = costs_of(multiples, doses * stay, grade, imaging, ctdna_tests=ctdna, unit_price=price,
                    manufacturing=manufacturing, lymphodepletion=ld_given, costs=s.costs,
-                   manufactured=doses + failed_products)
+                   manufactured=doses + failed_products + died_waiting)
     first_day = min((day for day, _, _ in infusions), default=0.0)
     made_first = controller_logistics is not None and controller_logistics.spec is not None
     first = np.where(given.any(axis=1), first_day + start, np.nan if made_first else 0.0)

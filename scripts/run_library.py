@@ -95,8 +95,9 @@ def inventory_lines(run) -> list:
         if inv:
             cost = fmt_money(inv["cost_per_delivered_dose_mean"], cur)
             out.append(f"- Inventory, {arm}: {inv['lots_mean']:.1f} lots per trial, {inv['doses_delivered_mean']:.0f} "
-                       f"doses given, {inv['doses_wasted_mean']:.0f} expired, {inv['stockouts_mean']:.1f} stock-outs "
-                       f"(at most {inv['stockouts_max']}), product {cost} per delivered dose (stock-outs are "
+                       f"vials given (an escalated dose takes several), {inv['doses_wasted_mean']:.0f} expired, "
+                       f"{inv['stockouts_mean']:.1f} stock-outs "
+                       f"(at most {inv['stockouts_max']}), product {cost} per delivered vial (stock-outs are "
                        "counted, not fed back into the patients).")
     return out + ([""] if out else [])
 

@@ -69,6 +69,7 @@ def fit_command(
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
     out: str = typer.Option(None, "--out", help="Write the JSON summary with the observation table here."),
     observations: bool = typer.Option(False, "--observations", help="Also print observed vs predicted."),
+    vpc_path: str = typer.Option(None, "--vpc", help="Write a visual predictive check figure (png/svg/pdf)."),
 ):
     """MAP fit of each patient's parameters to time series, with the preset population as prior."""
     from .calibration.individual import IdentifiabilityWarning, fit_individuals
@@ -79,6 +80,8 @@ def fit_command(
         result = fit_individuals(data, disease, product, _names(fit), omega=_omegas(omega), sigma=sigma,
                                  estimate_sigma=estimate_sigma, observable=observable)
     summary = summary_dict(result)
+    if vpc_path is not None:
+        _write_vpc(result, vpc_path, observable)
     if out is not None:
         Path(out).write_text(json.dumps(summary_dict(result, observations=True), indent=2))
     if as_json:
@@ -94,6 +97,17 @@ def fit_command(
         typer.echo(f"warning: {line}", err=True)
     if len(result.warnings) > 10:
         typer.echo(f"warning: ... {len(result.warnings) - 10} more (all of them: --json)", err=True)
+
+
+def _write_vpc(result, path: str, observable: str | None) -> None:
+    import numpy as np
+
+    from .calibration.individual_report import vpc
+    from .report.vpc import write_vpc
+
+    name = observable or result.records[0].observables[0]
+    data = vpc(result.population, result.records, observable=name, rng=np.random.default_rng(0), sigma=result.sigma)
+    write_vpc(data, path)
 
 
 @app.command("simdata")

@@ -178,8 +178,10 @@ def test_simdata_then_fit_from_the_command_line(tmp_path, standard):
     assert [p["id"] for p in json.loads(out.stdout)["patients"]] == ["1", "2", "3"]
     saved = json.loads((tmp_path / "fit.json").read_text(), parse_constant=pytest.fail)  # strict JSON, no NaN
     assert len(saved["observations"]) == 15 and {"IPRED", "PRED", "IWRES", "BLQ"} <= set(saved["observations"][0])
-    text = runner.invoke(app, ["fit", str(data), "--disease", DISEASE, "--product", PRODUCT, "--fit", "d_EFF"])
+    text = runner.invoke(app, ["fit", str(data), "--disease", DISEASE, "--product", PRODUCT, "--fit", "d_EFF",
+                               "--vpc", str(tmp_path / "vpc.png")])
     assert text.exit_code == 0 and "shrinkage" in text.output and "d_EFF" in text.output
+    assert (tmp_path / "vpc.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     omega = runner.invoke(app, ["fit", str(data), "--disease", DISEASE, "--product", PRODUCT, "--fit", "d_EFF",
                                 "--omega", "d_EFF"])
     assert omega.exit_code == 2 and "NAME=VALUE" in omega.output

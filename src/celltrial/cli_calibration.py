@@ -40,16 +40,19 @@ def calibrate(
 
     spec = load_case(case)
     problem = spec.problem(patients=patients)
+    points, n_waves = design_points or spec.fit.design_points, waves or spec.fit.waves
     start = time.perf_counter()
-    fit = fit_case(problem, spec.targets.targets, design_points=design_points or spec.fit.design_points,
-                   waves=waves or spec.fit.waves, seed=seed,
+    fit = fit_case(problem, spec.targets.targets, design_points=points, waves=n_waves, seed=seed,
                    progress=None if as_json else lambda m: typer.echo(f"  {m}", err=True))
     seconds = time.perf_counter() - start
-    folder = write_fit(out or Path("celltrial-calibration") / spec.name, spec, problem, fit, seconds)
-    summary = fit_summary(spec, fit, seconds)
+    flags = "".join(f" --{k} {v}" for k, v in (("patients", patients), ("design-points", design_points),
+                                                ("waves", waves)) if v)
+    command = f"celltrial calibrate {case} --seed {seed}{flags}" + (" --write-presets" if write_presets else "")
+    settings = {"patients": int(problem.scenario.cohort.patients), "fit_seed": seed, "design_points": points,
+                "waves": n_waves, "command": command}
+    folder = write_fit(out or Path("celltrial-calibration") / spec.name, spec, problem, fit, seconds, settings)
+    summary = fit_summary(spec, fit, seconds, settings)
     if write_presets:
-        flags = f" --patients {patients}" if patients else ""
-        command = f"celltrial calibrate {spec.name} --seed {seed}{flags} --write-presets"
         summary["presets_written"] = [str(p) for p in update_presets(spec, problem, fit, command)]
     if as_json:
         typer.echo(json.dumps(summary, indent=2))

@@ -25,6 +25,7 @@ def cohort(n=8):
         "status": np.array(["OK"] * (n - 1) + ["FAILED"]),
         "cr": np.array([1, 1, 1, 0, 0, 1, 0, 1], bool)[:n], "responder": np.array([1, 1, 1, 1, 0, 1, 0, 1], bool)[:n],
         "time_to_response_days": np.array([28, 28, 90, 28, np.nan, 180, np.nan, 28.0])[:n],
+        "time_to_cr_days": np.array([28, 90, 90, np.nan, np.nan, 180, np.nan, 28.0])[:n],
         "crs_grade": np.array([0, 1, 2, 3, 4, 1, 0, 3])[:n],
         "pfs_days": np.array([30, 200, 400, 100, 50, 500, 20, 10.0])[:n],
         "pfs_event": np.array([1, 1, 0, 1, 1, 0, 1, 1], bool)[:n],
@@ -40,7 +41,8 @@ def test_cohort_summaries_by_hand():
               ("blood_median_at", 10), ("cmax_copies_median", None), ("pfs_at", 150)]
     values, se, n = summarise_cohort(c, wanted)
     ok = np.arange(7)  # the FAILED patient is left out of every summary
-    assert values[0] == pytest.approx(4 / 7) and values[1] == pytest.approx(2 / 7) and values[2] == pytest.approx(5 / 7)
+    # CR by day 28 counts the first CR assessment, not the first response (patient 1: PR at 28, CR at 90)
+    assert values[0] == pytest.approx(4 / 7) and values[1] == pytest.approx(1 / 7) and values[2] == pytest.approx(5 / 7)
     assert values[3] == pytest.approx(2 / 7) and values[4] == pytest.approx(5 / 7)
     assert values[5] == pytest.approx(np.median((ok + 1) * np.exp(-1.0)))
     assert values[6] == pytest.approx(400.0)
@@ -183,3 +185,36 @@ def test_update_presets_records_fit_and_provenance(tmp_path, monkeypatch):
 
     Disease.model_validate(data)  # still a valid preset
     json.dumps(data)
+
+
+@pytest.mark.parametrize("change, message", [
+    ({"quantity": "cmax_copies_median"}, "is a positive value; give it as kind value, not rate"),
+    ({"at_day": 30}, "takes no `at_day`"),
+])
+def test_case_targets_must_fit_their_quantity(tmp_path, change, message):
+    data = yaml.safe_load(load_case("zuma1").path.read_text())
+    crs3 = next(t for t in data["targets"] if t["name"] == "crs3")
+    crs3.update(change)
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(yaml.safe_dump(data, allow_unicode=True))
+    with pytest.raises(InputError, match=message.replace("`", ".")):
+        load_case(bad)
+
+
+def test_landmark_after_follow_up_is_refused(tmp_path):
+    data = yaml.safe_load(load_case("zuma1").path.read_text())
+    next(t for t in data["targets"] if t["name"] == "pfs-15mo")["at_day"] = 900
+    bad = tmp_path / "late.yaml"
+    bad.write_text(yaml.safe_dump(data, allow_unicode=True))
+    with pytest.raises(InputError, match="after the scenario's follow-up"):
+        load_case(bad)
+
+
+def test_linear_value_targets_carry_the_emulator_variance_by_the_delta_method():
+    val = ValueTarget(name="alpha", quantity="contraction_rate", value=0.16, rel_sd=0.1, scale="linear",
+                      source="[E] test")
+    log_lik = emulated_log_likelihood([val], ["positive"], n_sim=100, mc_sd=[0.05])
+    mean, var = np.array([[np.log(0.32)]]), np.array([[0.01]])
+    sim = 0.32
+    expected = normal_log_likelihood(0.16, 0.016, sim, sim * np.sqrt(0.01 + 0.05**2))
+    assert log_lik(mean, var)[0] == pytest.approx(float(expected), rel=1e-12)

@@ -25,6 +25,12 @@ def test_cr_then_relapse_is_pd_with_pfs_at_relapse():
     assert r["duration_of_response_days"][0] == 180.0 - 28.0 and r["dor_event"][0]
 
 
+def test_time_to_cr_is_the_first_complete_response_not_the_first_response():
+    r = responses(0.3 * BASE, 1e8, 1e8, 1e8)  # PR at day 28, CR from day 90
+    assert r["time_to_response_days"][0] == 28.0 and r["time_to_cr_days"][0] == 90.0
+    assert np.isnan(responses(0.3 * BASE, 0.3 * BASE, 0.3 * BASE, 0.3 * BASE)["time_to_cr_days"][0])
+
+
 def test_partial_response_needs_half_of_baseline():
     assert responses(0.5 * BASE, 0.4 * BASE, 0.4 * BASE, 0.4 * BASE)["best_response"][0] == "PR"
     assert responses(0.51 * BASE, 0.6 * BASE, 0.6 * BASE, 0.6 * BASE)["best_response"][0] == "SD"

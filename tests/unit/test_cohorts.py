@@ -224,6 +224,9 @@ def test_out_of_bounds_resample(model):
     assert cohort.info["resample_draws"] >= redrawn.sum()
     np.testing.assert_allclose(eps[~redrawn], first[~redrawn], rtol=1e-15)
     assert not np.isclose(eps[redrawn], first[redrawn]).any()
+    # uncorrelated random effects: only eps is redrawn, every patient keeps its first rho
+    narrow = sample_cohort(model, CohortSpec(variability=Variability({"eps": 0.01, "rho": 0.2})), n=2000, seed=SEED)
+    np.testing.assert_array_equal(cohort.parameter("rho"), narrow.parameter("rho"))
 
 
 def test_resample_cannot_fix_covariate_effects(pk):

@@ -24,6 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from ..errors import InputError, did_you_mean
 from ..scenarios.loader import parse_scenario
 from .population import FitParameter, PopulationProblem
+from .summaries import AT_DAY, RATE, quantity
 from .targets import TargetSet, parse_targets
 
 DATA = Path(__file__).parent / "data"
@@ -116,7 +117,31 @@ def load_case(name_or_path: str | Path) -> CalibrationCase:
     for p in fit.parameters:
         if p.name not in known:
             raise InputError(f"{path}: fit.parameters: unknown model parameter {p.name!r}{did_you_mean(p.name, known)}")
+    problems = [m for i, t in enumerate(targets.targets) for m in target_problems(i, t, scenario.follow_up_days)]
+    if problems:
+        raise InputError(f"{path} is not a valid calibration case:\n" + "\n".join(f"  - {m}" for m in problems))
     return CalibrationCase(targets.name, targets, scenario, fit, path)
+
+
+def target_problems(index: int, target, follow_up: float) -> list:
+    """Mismatches between a target, its quantity and the scenario (kind vs scale, ``at_day``)."""
+    where = f"targets.{index} ({target.name})"
+    _, scale = quantity(target.quantity)
+    out = []
+    if (target.kind in ("rate", "landmark")) != (scale == RATE):
+        want = "rate or landmark" if scale == RATE else "value"
+        out.append(f"{where}: quantity {target.quantity} is a {'proportion' if scale == RATE else 'positive value'}; "
+                   f"give it as kind {want}, not {target.kind}")
+    day, rule = getattr(target, "at_day", None), AT_DAY.get(target.quantity)
+    if rule == "required" and day is None:
+        out.append(f"{where}: quantity {target.quantity} needs `at_day` (days)")
+    if rule is None and day is not None:
+        takes = ", ".join(sorted(AT_DAY))
+        out.append(f"{where}: quantity {target.quantity} takes no `at_day` (only {takes} do); remove it")
+    if day is not None and day > follow_up:
+        out.append(f"{where}: at_day {day:g} is after the scenario's follow-up ({follow_up:g} days); "
+                   "lengthen `scenario.follow_up_days`")
+    return out
 
 
 def scenario_model_parameters() -> tuple:

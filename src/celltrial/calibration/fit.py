@@ -61,9 +61,12 @@ def emulated_log_likelihood(targets, scales, n_sim: int, mc_sd):
                 n = t.n if isinstance(t, RateTarget) else t.n_eff
                 total += t.weight * rate_log_likelihood(t.k, n, p, n_eff)
             elif isinstance(t, ValueTarget) and t.value is not None:
-                sim = mean[:, j] if t.scale == "log" else np.exp(mean[:, j])
-                sd = np.sqrt(var[:, j] + mc_sd[j] ** 2)
-                total += t.weight * normal_log_likelihood(t.center, t.sd, sim, sd)
+                sd = np.sqrt(var[:, j] + mc_sd[j] ** 2)  # on the log (link) scale
+                if t.scale == "log":
+                    total += t.weight * normal_log_likelihood(t.center, t.sd, mean[:, j], sd)
+                else:  # delta method: the SD of exp(mean) is exp(mean) * sd
+                    sim = np.exp(mean[:, j])
+                    total += t.weight * normal_log_likelihood(t.center, t.sd, sim, sim * sd)
         return total
 
     assert all(s == RATE for t, s in zip(targets, scales, strict=True) if not isinstance(t, ValueTarget))
@@ -97,24 +100,33 @@ class PopulationFit:
     theta_median: np.ndarray | None = None
 
 
+def mc_interval(kind: str, centre: float, se: float) -> tuple:
+    """95% Monte-Carlo interval of a simulated summary: +-1.96 SE for proportions, x/ exp(1.96 SE) otherwise."""
+    z = 1.96 * se if np.isfinite(se) else 0.0
+    if kind == RATE:  # binomial or Greenwood SE of a proportion
+        return (max(centre - z, 0.0), min(centre + z, 1.0))
+    return (centre * np.exp(-z), centre * np.exp(z))  # the SE of a positive summary is on the log scale
+
+
 def check_targets(problem, targets, thetas, median_theta) -> list:
-    """Each target's simulated value at ``median_theta`` with an interval over ``thetas`` and Monte Carlo."""
+    """Each target at ``median_theta`` with its Monte-Carlo interval (the verdict), plus the range over ``thetas``.
+
+    The verdict is the validation's: the posterior-median preset, judged with the simulation's own
+    error only. The spread over posterior draws is reported beside it, never used to pass a target.
+    """
     values, se, _ = problem.simulate(np.vstack([median_theta[None, :], thetas]))
     out = []
     for j, t in enumerate(targets):
+        kind = quantity(t.quantity)[1]
         centre = float(values[0, j])
-        spread = values[:, j][np.isfinite(values[:, j])]
-        low, high = (np.percentile(spread, [2.5, 97.5]) if spread.size > 2 else (centre, centre))
-        z = 1.96 * float(se[0, j]) if np.isfinite(se[0, j]) else 0.0
-        if quantity(t.quantity)[1] == RATE:  # Monte-Carlo error: binomial/Greenwood SE of a proportion
-            mc_low, mc_high = max(centre - z, 0.0), min(centre + z, 1.0)
-        else:  # the SE of a positive summary is on the log scale
-            mc_low, mc_high = centre * np.exp(-z), centre * np.exp(z)
-        interval = (float(min(low, mc_low)), float(max(high, mc_high)))
-        v = verdict(t, centre, interval)
-        pct = quantity(t.quantity)[1] == RATE
-        out.append(TargetCheck(t.name, _observed(t), centre, interval, bool(v.passed), v.reason,
-                               format_estimate(centre, interval, percent=pct, unit=getattr(t, "unit", "") or "")))
+        interval = tuple(float(x) for x in mc_interval(kind, centre, float(se[0, j])))
+        v = verdict(t, centre, interval if np.isfinite(centre) else None)
+        unit = getattr(t, "unit", "") or ""
+        spread = values[1:, j][np.isfinite(values[1:, j])]
+        draws = (f"; posterior draws {format_estimate(spread.min(), percent=kind == RATE)}–"
+                 f"{format_estimate(spread.max(), percent=kind == RATE, unit=unit)}") if spread.size else ""
+        out.append(TargetCheck(t.name, _observed(t), centre, interval, bool(v.passed), v.reason + draws,
+                               format_estimate(centre, interval, percent=kind == RATE, unit=unit)))
     return out
 
 
@@ -130,7 +142,7 @@ def calibrate(problem, targets, *, design_points: int, waves: int, seed: int = 0
               progress=None, n_steps: int = 1500) -> PopulationFit:
     """Fit ``problem`` to ``targets`` (a list in the problem's output order); see the module docstring."""
     scales = scales_of(problem.wanted)
-    n_sim = int(problem.scenario.cohort.patients)
+    n_sim = int(problem.scenario.cohort.patients) * int(problem.scenario.cohort.replicates)
     mc_cache = []
 
     def simulate_batch(thetas):
@@ -154,8 +166,21 @@ def calibrate(problem, targets, *, design_points: int, waves: int, seed: int = 0
                         np.corrcoef(samples.T) if samples.shape[1] > 1 else np.ones((1, 1)), result,
                         theta_median=median)
     fit.checks = check_targets(problem, targets, draws, median)
-    fit.warnings = identifiability_warnings(problem, samples)
+    fit.warnings = identifiability_warnings(problem, samples) + emulation_warnings(problem, result)
     return fit
+
+
+def emulation_warnings(problem, result) -> list:
+    """Warnings from the last wave: outputs the emulator predicts poorly, a chain too short to trust."""
+    wave = result.waves[-1]
+    out = []
+    for (q, day), q2 in zip(problem.wanted, np.asarray(wave.emulator.loo_.q2), strict=True):
+        if np.isfinite(q2) and q2 < 0.5:
+            out.append(f"emulator of {q}{f' at day {day:g}' if day else ''}: leave-one-out Q2 {q2:.2f} (< 0.5); "
+                       "its posterior leans on the emulator's variance (often a summary the fitted values barely move)")
+    if not wave.posterior.tau_reliable:
+        out.append("posterior chain shorter than 50 autocorrelation times: treat the credible intervals as rough")
+    return out
 
 
 def _lazy_log_lik(targets, scales, n_sim, mc_sd):

@@ -22,6 +22,7 @@ import numpy as np
 import yaml
 
 from ..errors import InputError
+from .summaries import RATE, quantity
 
 __all__ = ["preset_file", "update_presets", "write_fit", "fit_summary"]
 
@@ -36,8 +37,11 @@ def preset_file(name: str) -> Path:
     raise InputError(f"no preset file for {name!r} under {root}")
 
 
-def fit_summary(case, fit, seconds: float) -> dict:
-    """JSON-ready summary of a :class:`~celltrial.calibration.fit.PopulationFit`."""
+def fit_summary(case, fit, seconds: float, settings: dict | None = None) -> dict:
+    """JSON-ready summary of a :class:`~celltrial.calibration.fit.PopulationFit`.
+
+    ``settings`` records how it was run (patients, fit seed, design points, waves, the command).
+    """
     waves = []
     for w in fit.waves.waves if fit.waves is not None else []:
         loo = w.emulator.loo_
@@ -49,7 +53,7 @@ def fit_summary(case, fit, seconds: float) -> dict:
                       "autocorrelation_reliable": bool(w.posterior.tau_reliable)})
     return {
         "case": case.name, "title": case.targets.title, "seconds": round(seconds, 1),
-        "patients": int(case.scenario.cohort.patients), "seed": int(case.scenario.seed),
+        "trial_seed": int(case.scenario.seed), "settings": settings or {},
         "posterior": fit.values,
         "correlations": {"labels": fit.labels, "matrix": np.round(fit.correlations, 3).tolist()},
         "waves": waves, "warnings": fit.warnings,
@@ -58,17 +62,23 @@ def fit_summary(case, fit, seconds: float) -> dict:
     }
 
 
-def write_fit(folder: str | Path, case, problem, fit, seconds: float) -> Path:
-    """Write summary.json, posterior.csv and design.csv into ``folder`` (created); returns it."""
+def write_fit(folder: str | Path, case, problem, fit, seconds: float, settings: dict | None = None) -> Path:
+    """Write summary.json, posterior.csv and design.csv into ``folder`` (created); returns it.
+
+    design.csv holds every design point that simulated (natural scale) and its summaries on the
+    link scale (logit of rates, log of the rest); rows that failed are counted in summary.json.
+    """
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    (folder / "summary.json").write_text(json.dumps(fit_summary(case, fit, seconds), indent=2))
+    (folder / "summary.json").write_text(json.dumps(fit_summary(case, fit, seconds, settings), indent=2))
     natural = np.array([[p.from_theta(x) for p, x in zip(problem.parameters, row, strict=True)]
                         for row in fit.samples[:: max(1, len(fit.samples) // 4000)]])
     _write_csv(folder / "posterior.csv", fit.labels, natural)
     if fit.waves is not None:
-        names = [f"{q}@{d}" if d else q for q, d in case.wanted()]
-        rows = [[w.index, *x, *y] for w in fit.waves.waves for x, y in zip(w.design, w.outputs, strict=True)]
+        names = [f"{'logit' if quantity(q)[1] == RATE else 'log'} {q}@{d}" if d else
+                 f"{'logit' if quantity(q)[1] == RATE else 'log'} {q}" for q, d in case.wanted()]
+        rows = [[w.index, *problem.values(x), *y] for w in fit.waves.waves
+                for x, y in zip(w.design, w.outputs, strict=True)]
         _write_csv(folder / "design.csv", ["wave", *fit.labels, *names], rows)
     return folder
 

@@ -68,7 +68,7 @@ def cr_rate(c: CohortResult, at_day=None):
     p = c.patients
     cr = np.asarray(p["cr"], bool)
     if at_day is not None:
-        cr = cr & (np.nan_to_num(p["time_to_response_days"], nan=np.inf) <= at_day)
+        cr = cr & (np.nan_to_num(p["time_to_cr_days"], nan=np.inf) <= at_day)
     return _rate(cr[c.ok])
 
 
@@ -172,6 +172,10 @@ QUANTITIES = {
     "contraction_rate": (contraction_rate, POSITIVE), "slow_rate": (slow_rate, POSITIVE),
     "slow_fraction": (slow_fraction, POSITIVE),
 }
+
+
+#: quantity -> whether ``at_day`` is "required" or "optional"; the others take no ``at_day``.
+AT_DAY = {"cr_rate": "optional", "pfs_at": "required", "os_at": "required", "blood_median_at": "required"}
 
 
 def quantity(name: str):

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .cases import DATA, load_case
-from .likelihood import format_estimate, rate_ci, verdict
+from .likelihood import format_estimate, pass_band, rate_ci, verdict
 from .summaries import RATE, quantity, summarise_cohort
 
 
@@ -92,14 +92,14 @@ def kinetics_vpc(result, targets) -> dict:
     blood = any(t.quantity == "blood_median_at" for t in targets)
     curves = (result.blood if blood else result.copies)[result.ok]
     bands = np.nanpercentile(np.where(curves > 0, curves, np.nan), [5, 50, 95], axis=0) if len(curves) else None
-    points = []
+    points = []  # only targets in the plotted unit; error bars are the pass bands
     for t in targets:
-        if t.quantity == "blood_median_at" and t.value is not None:
-            lo, hi = (np.exp(t.center - 1.96 * t.sd), np.exp(t.center + 1.96 * t.sd))
+        if blood and t.quantity == "blood_median_at" and t.value is not None:
+            lo, hi = pass_band(t)
             points.append((float(t.at_day), float(t.value), float(lo), float(hi), t.name))
-        if t.quantity == "cmax_copies_median" and t.value is not None:
+        if not blood and t.quantity == "cmax_copies_median" and t.value is not None:
             tmax = next((x.value for x in targets if x.quantity == "tmax_median"), None)
-            lo, hi = (np.exp(t.center - 1.96 * t.sd), np.exp(t.center + 1.96 * t.sd))
+            lo, hi = pass_band(t)
             if tmax is not None:
                 points.append((float(tmax), float(t.value), float(lo), float(hi), "Cmax at Tmax"))
     return {"t": result.t, "bands": bands, "unit": "CAR+ cells/µL blood" if blood else "transgene copies/µg DNA",

@@ -8,7 +8,9 @@ the same bits whatever the batch. Any chunk of a cohort can thus be sampled on i
 ``sample_cohort(..., n=10)`` rows 3..9 equal ``sample_cohort(..., n=7, first_patient=3)``.
 
 Values outside a parameter's declared bounds are never clamped: ``out_of_bounds="error"``
-raises, ``"resample"`` redraws the offending patient's whole eta vector from its own stream.
+raises, ``"resample"`` redraws the offending random effects from the patient's own stream (only those
+when the random effects are uncorrelated: each log-normal is truncated exactly; the whole eta vector
+when they are correlated).
 
 Example:
     >>> from celltrial.cohorts import CohortSpec, Variability, sample_cohort
@@ -248,7 +250,12 @@ def _outside(plan: _Plan, params: np.ndarray) -> np.ndarray:
 
 
 def _resample(model, plan, base, params, bad, draws, seed, ids, block) -> None:
-    """Redraw whole eta vectors of patients with out-of-bounds values, each from its own stream."""
+    """Redraw the out-of-bounds random effects of patients, each from its own stream.
+
+    With uncorrelated random effects only the offending ones are redrawn (exact truncation of
+    each log-normal, and a patient's other parameters stay the same, which keeps common random
+    numbers when a calibration moves one omega); correlated ones are redrawn as a whole vector.
+    """
     rows = np.flatnonzero(bad.any(axis=1))
     k = plan.eta_columns.size
     if k == 0:
@@ -257,17 +264,21 @@ def _resample(model, plan, base, params, bad, draws, seed, ids, block) -> None:
         )
     rngs = [patient_rng(seed, int(ids[r]), "iiv") for r in rows]
     width, positions = block
-    for rng in rngs:
-        rng.standard_normal(width)  # skip the block already used
+    current = np.array([rng.standard_normal(width)[positions] for rng in rngs]).reshape(rows.size, k)
+    diagonal = np.array_equal(plan.chol, np.diag(np.diag(plan.chol)))
     for _ in range(MAX_RESAMPLE):
         z = np.empty((rows.size, width))
         for rng, out in zip(rngs, z, strict=True):
             rng.standard_normal(out=out)
         z = z[:, positions]
+        if diagonal:  # keep the in-bounds components of each patient's first draw
+            offending = _outside(plan, params[rows])[:, plan.eta_columns]
+            z = np.where(offending, z, current)
+        current = z
         params[rows] = _individual(plan, base[rows], z)
         draws[rows] += 1
         still = _outside(plan, params[rows]).any(axis=1)
-        rows, rngs = rows[still], [rng for rng, s in zip(rngs, still, strict=True) if s]
+        rows, rngs, current = rows[still], [rng for rng, s in zip(rngs, still, strict=True) if s], current[still]
         if rows.size == 0:
             return
     raise InputError(_give_up_message(model, plan, base, params, rows, ids, f"{MAX_RESAMPLE} redraws"))

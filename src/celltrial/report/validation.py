@@ -47,9 +47,10 @@ def _vpc_figure(vpc) -> str:
     ax.fill_between(t, bands[0], bands[2], color="#9ecae1", alpha=0.6, label="simulated 5-95%")
     ax.plot(t, bands[1], color="#08519c", label="simulated median")
     for day, value, lo, hi, _label in vpc["points"]:
-        ax.errorbar([day], [value], yerr=[[value - lo], [hi - value]], fmt="o", color="#b42318", capsize=3)
+        ax.errorbar([day], [value], yerr=[[max(value - lo, 0.0)], [max(hi - value, 0.0)]], fmt="o",
+                    color="#b42318", capsize=3)
     if vpc["points"]:
-        ax.plot([], [], "o", color="#b42318", label="published (95% CI)")
+        ax.plot([], [], "o", color="#b42318", label="published (pass band)")
     ax.set_yscale("log")
     ax.set_xlim(0, min(float(t[-1]), 120.0))
     ax.set_xlabel("days after infusion")

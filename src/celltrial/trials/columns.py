@@ -51,6 +51,7 @@ _COLUMNS = [
     _c("cr", "bool", "", "complete response at any assessment"),
     _c("responder", "bool", "", "CR or PR at any assessment (objective response)"),
     _c("time_to_response_days", "float", "day", "first assessment with CR or PR (NaN if none)"),
+    _c("time_to_cr_days", "float", "day", "first assessment with CR (NaN if none)"),
     _c("duration_of_response_days", "float", "day", "first response to progression or death, else to last assessment"),
     _c("dor_event", "bool", "", "response ended by progression or death (False: censored)"),
     _c("pfs_days", "float", "day", "progression or death, else last assessment (censored)"),

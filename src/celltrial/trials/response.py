@@ -52,7 +52,7 @@ def classify(days, burden, baseline, death_day, *, detection, pr_fraction, incre
 def read_responses(days, burden, baseline, death_day, *, detection, pr_fraction, increase) -> dict:
     """Per-patient response endpoints from burdens (n, k) at imaging ``days`` ((k,) or per patient (n, k)).
 
-    Returns columns best_response, cr, responder, time_to_response_days,
+    Returns columns best_response, cr, responder, time_to_response_days, time_to_cr_days,
     duration_of_response_days, dor_event, pfs_days, pfs_event (see
     :mod:`celltrial.trials.columns`).
     """
@@ -64,6 +64,8 @@ def read_responses(days, burden, baseline, death_day, *, detection, pr_fraction,
     responded = codes <= PR
     responder = responded.any(axis=1)
     first_response = np.where(responder, days[rows, np.argmax(responded, axis=1)], np.nan)
+    complete = codes == CR
+    first_cr = np.where(complete.any(axis=1), days[rows, np.argmax(complete, axis=1)], np.nan)
     progressed = (codes == PD).any(axis=1)
     pd_day = np.where(progressed, days[rows, np.argmax(codes == PD, axis=1)], np.inf)
     assessed = codes != NE
@@ -77,6 +79,7 @@ def read_responses(days, burden, baseline, death_day, *, detection, pr_fraction,
         "cr": best == CR,
         "responder": responder,
         "time_to_response_days": first_response,
+        "time_to_cr_days": first_cr,
         "duration_of_response_days": np.where(responder, pfs - np.nan_to_num(first_response), np.nan),
         "dor_event": responder & event,
         "pfs_days": pfs,

@@ -74,7 +74,7 @@ def _endpoints(name, n, rng, b0, burden, traj, product_cost, manufacturing):
         "arm": np.full(n, name), "replicate": np.zeros(n, int), "patient": np.arange(n), "patient_id": np.arange(n),
         "status": np.full(n, "OK", dtype=object), "weight_kg": rng.normal(75, 12, n), "baseline_burden": b0,
         "prior_lines": np.full(n, "2+"), "best_response": best, "cr": cr, "responder": cr | pr,
-        "time_to_response_days": ttr,
+        "time_to_response_days": ttr, "time_to_cr_days": np.where(cr, ttr, np.nan),
         "duration_of_response_days": np.where(cr | pr, np.fmin(np.nan_to_num(prog, nan=365.0), 365.0) - ttr, np.nan),
         "dor_event": (cr | pr) & np.isfinite(prog), "pfs_days": np.nan_to_num(prog, nan=365.0),
         "pfs_event": np.isfinite(prog), "os_days": np.nan_to_num(death, nan=365.0), "os_event": np.isfinite(death),

@@ -72,7 +72,11 @@ def _print_fit(summary: dict) -> None:
     for label, v in summary["posterior"].items():
         t.add_row(label, f"{v['median']:.4g}", f"{v['low']:.3g} – {v['high']:.3g}")
     console.print(t)
-    _print_rows(console, "targets on the simulator at the posterior", summary["targets"])
+    labels, matrix = summary["correlations"]["labels"], summary["correlations"]["matrix"]
+    strong = [f"{labels[i]} ~ {labels[j]}: {matrix[i][j]:+.2f}" for i in range(len(labels))
+              for j in range(i + 1, len(labels)) if abs(matrix[i][j]) >= 0.5]
+    console.print("posterior correlations |r| >= 0.5: " + ("; ".join(strong) if strong else "none"))
+    _print_rows(console, "targets on the simulator at the posterior median", summary["targets"])
     for w in summary["warnings"]:
         console.print(f"[yellow]warning:[/] {w}")
     for p in summary.get("presets_written", []):

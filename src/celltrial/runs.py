@@ -59,11 +59,38 @@ def extrapolation_notes(plan: TrialPlan) -> list:
     estimates = sum(1 for q in plan.model.parameters if q.source.lstrip().startswith(("[E]", "[X]")))
     notes.append(f"{estimates} of {len(plan.model.parameters)} model parameters are estimates ([E]) or "
                  "reconstructions ([X]) without a directly published value (see docs/models/standard.md).")
-    notes.append("Response, progression, survival and CRS grades are not yet calibrated to trial outcomes; "
-                 "treat rates as model predictions, not forecasts of a real trial.")
+    notes += outcome_calibration_notes(plan, disease)
     if plan.scenario.costs == type(plan.scenario.costs)():
         notes.append("Costs use the default unit prices, most of them estimates ([E]).")
     return notes
+
+
+def outcome_calibration_notes(plan: TrialPlan, disease) -> list:
+    """Which arms' outcomes rest on a fit to trial outcomes, and which are extrapolated from it."""
+    if disease.calibration is None:
+        return [f"Response, progression, survival and CRS grades in {disease.name} are not calibrated to trial "
+                "outcomes; treat rates as model predictions, not forecasts of a real trial."]
+    fitted = disease.calibration.command.split()[2] if len(disease.calibration.command.split()) > 2 else "?"
+    product, horizon = _calibration_case(fitted)
+    notes = [f"Outcomes in {disease.name} are calibrated to {', '.join(disease.calibration.targets)} of the "
+             f"{fitted} case ({product}; `{disease.calibration.command}`, docs/validation.md)."]
+    others = [a.name for a in plan.arms if a.product.name != product]
+    if others:
+        notes.append(f"Arms {', '.join(others)} use other products or regimens: their outcomes are extrapolated "
+                     f"from the {fitted} calibration through the model, not fitted to their own trials.")
+    if plan.scenario.follow_up_days > horizon:
+        notes.append(f"Follow-up beyond day {horizon:g} (the {fitted} calibration's horizon) is extrapolated.")
+    return notes
+
+
+def _calibration_case(case: str) -> tuple:
+    """(product, follow-up days) of a shipped calibration case; ("?", inf) when it is not shipped."""
+    from .calibration.cases import case_names, load_case
+
+    if case not in case_names():
+        return "?", float("inf")
+    scenario = load_case(case).scenario
+    return scenario.arms[0].product, float(scenario.follow_up_days)
 
 
 def run_meta(plan: TrialPlan, text: str) -> tuple[dict, list]:

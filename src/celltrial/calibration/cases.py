@@ -22,7 +22,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ..errors import InputError, did_you_mean
-from ..scenarios.loader import parse_scenario
+from ..scenarios.loader import UniqueKeyLoader, parse_scenario
 from .population import FitParameter, PopulationProblem
 from .summaries import AT_DAY, RATE, quantity
 from .targets import TargetSet, parse_targets
@@ -99,7 +99,10 @@ def case_path(name_or_path: str | Path) -> Path:
 def load_case(name_or_path: str | Path) -> CalibrationCase:
     """Load and validate a calibration case; errors name the section and field."""
     path = case_path(name_or_path)
-    data = yaml.safe_load(path.read_text())
+    try:
+        data = yaml.load(path.read_text(), Loader=UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
+    except yaml.YAMLError as exc:
+        raise InputError(f"{path}: not valid YAML: {exc}") from None
     if not isinstance(data, dict):
         raise InputError(f"{path}: expected a mapping with name, title, sources, scenario, fit and targets")
     missing = [k for k in ("scenario", "fit") if k not in data]

@@ -32,6 +32,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from scipy.stats import norm
 
 from ..errors import InputError, did_you_mean
+from ..scenarios.loader import UniqueKeyLoader
 
 _TAGS = ("[R]", "[K]", "[E]", "[X]", "[F]")
 
@@ -269,20 +270,6 @@ class TargetSet(_Strict):
         raise InputError(f"no target named {name!r}{did_you_mean(name, names)}; targets: {names}")
 
 
-class _UniqueKeyLoader(yaml.SafeLoader):
-    """Safe YAML that refuses a key given twice (the second would silently win)."""
-
-    def construct_mapping(self, node, deep=False):
-        seen = set()
-        for key_node, _ in node.value:
-            key = self.construct_object(key_node, deep=deep)
-            if key in seen:
-                raise yaml.constructor.ConstructorError(None, None, f"field {key!r} is given twice",
-                                                        key_node.start_mark)
-            seen.add(key)
-        return super().construct_mapping(node, deep=deep)
-
-
 def load_targets(path: str | Path) -> TargetSet:
     """Read and validate a targets YAML file; InputError naming each bad field and the fix.
 
@@ -300,7 +287,7 @@ def load_targets(path: str | Path) -> TargetSet:
 def parse_targets(text: str, where: str = "targets") -> TargetSet:
     """Validate YAML ``text`` as a :class:`TargetSet` (see :func:`load_targets`)."""
     try:
-        data = yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
+        data = yaml.load(text, Loader=UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
     except yaml.YAMLError as exc:
         raise InputError(f"{where}: not valid YAML: {exc}") from None
     if not isinstance(data, dict):

@@ -49,7 +49,7 @@ def load_scenario(path: str | Path) -> tuple[Scenario, str]:
 def parse_scenario(text: str, where: str = "scenario") -> Scenario:
     """Validate YAML ``text`` as a scenario (schema, presets, parameter names and bounds)."""
     try:
-        data = yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
+        data = yaml.load(text, Loader=UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
     except yaml.YAMLError as exc:
         raise ScenarioError(f"{where}: not valid YAML: {exc}") from None
     if data is None:
@@ -66,7 +66,7 @@ def parse_scenario(text: str, where: str = "scenario") -> Scenario:
     return scenario
 
 
-class _UniqueKeyLoader(yaml.SafeLoader):
+class UniqueKeyLoader(yaml.SafeLoader):
     """Safe YAML that refuses a key given twice (the second would silently win)."""
 
     def construct_mapping(self, node, deep=False):

@@ -31,6 +31,8 @@ def calibrate(
     out: str = typer.Option(None, "--out", help="Folder for summary.json, posterior.csv, design.csv "
                                                  "(default celltrial-calibration/CASE)."),
     write_presets: bool = typer.Option(False, "--write-presets", help="Record the posterior medians in the presets."),
+    html: str = typer.Option(None, "--html", help="Write an HTML report of the fit (posterior, correlations, "
+                                                   "targets, emulator diagnostics)."),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
 ):
     """Refit a calibration case by Bayesian emulation and print the posterior and the target checks."""
@@ -54,6 +56,10 @@ def calibrate(
     summary = fit_summary(spec, fit, seconds, settings)
     if write_presets:
         summary["presets_written"] = [str(p) for p in update_presets(spec, problem, fit, command)]
+    if html is not None:
+        from .report.calibration import write_fit_report
+
+        write_fit_report(summary, fit.samples, html)
     if as_json:
         typer.echo(json.dumps(summary, indent=2))
         return

@@ -45,7 +45,7 @@ def test_validate_and_calibrate_name_bad_cases():
 def test_calibrate_writes_its_evidence(tmp_path, standard):
     out = tmp_path / "fit"
     result = runner.invoke(app, ["calibrate", "zuma1", "--patients", "20", "--design-points", "12", "--waves", "1",
-                                 "--out", str(out), "--json"])
+                                 "--out", str(out), "--json", "--html", str(tmp_path / "fit.html")])
     assert result.exit_code == 0, result.output
     summary = json.loads(result.stdout)
     labels = ["f_neg", "omega(f_neg)", "omega(gamma_T)", "il6_max", "omega(il6_max)"]
@@ -55,3 +55,7 @@ def test_calibrate_writes_its_evidence(tmp_path, standard):
     assert len(summary["targets"]) == 9 and summary["waves"][0]["design_points"] == 12
     assert {p.name for p in out.iterdir()} == {"summary.json", "posterior.csv", "design.csv"}
     assert (out / "posterior.csv").read_text().splitlines()[0].split(",") == labels
+    report = (tmp_path / "fit.html").read_text()
+    assert "Posterior correlations" in report and "data:image/png;base64" in report
+    command = "celltrial calibrate zuma1 --seed 1 --patients 20 --design-points 12 --waves 1"
+    assert summary["settings"]["command"] == command

@@ -22,7 +22,7 @@ from scipy.special import expit, logit
 
 from .likelihood import format_estimate, normal_log_likelihood, rate_log_likelihood, verdict
 from .sampler import wave_loop
-from .summaries import RATE, quantity
+from .summaries import RATE, mc_interval, quantity
 from .targets import LandmarkTarget, RateTarget, ValueTarget
 
 #: Posterior SD above this share of the prior (uniform box) SD: the targets do not identify the value.
@@ -100,37 +100,30 @@ class PopulationFit:
     theta_median: np.ndarray | None = None
 
 
-def mc_interval(kind: str, centre: float, se: float) -> tuple:
-    """95% Monte-Carlo interval of a simulated summary: +-1.96 SE for proportions, x/ exp(1.96 SE) otherwise."""
-    z = 1.96 * se if np.isfinite(se) else 0.0
-    if kind == RATE:  # binomial or Greenwood SE of a proportion
-        return (max(centre - z, 0.0), min(centre + z, 1.0))
-    return (centre * np.exp(-z), centre * np.exp(z))  # the SE of a positive summary is on the log scale
-
-
 def check_targets(problem, targets, thetas, median_theta) -> list:
     """Each target at ``median_theta`` with its Monte-Carlo interval (the verdict), plus the range over ``thetas``.
 
     The verdict is the validation's: the posterior-median preset, judged with the simulation's own
     error only. The spread over posterior draws is reported beside it, never used to pass a target.
     """
-    values, se, _ = problem.simulate(np.vstack([median_theta[None, :], thetas]))
+    values, se, n = problem.simulate(np.vstack([median_theta[None, :], thetas]))
     out = []
     for j, t in enumerate(targets):
         kind = quantity(t.quantity)[1]
         centre = float(values[0, j])
-        interval = tuple(float(x) for x in mc_interval(kind, centre, float(se[0, j])))
+        interval = mc_interval(t.quantity, centre, float(se[0, j]), int(n[0, j]))
         v = verdict(t, centre, interval if np.isfinite(centre) else None)
         unit = getattr(t, "unit", "") or ""
         spread = values[1:, j][np.isfinite(values[1:, j])]
         draws = (f"; posterior draws {format_estimate(spread.min(), percent=kind == RATE)}–"
                  f"{format_estimate(spread.max(), percent=kind == RATE, unit=unit)}") if spread.size else ""
-        out.append(TargetCheck(t.name, _observed(t), centre, interval, bool(v.passed), v.reason + draws,
+        out.append(TargetCheck(t.name, observed_text(t), centre, interval, bool(v.passed), v.reason + draws,
                                format_estimate(centre, interval, percent=kind == RATE, unit=unit)))
     return out
 
 
-def _observed(t) -> str:
+def observed_text(t) -> str:
+    """The published value of a target as one short text (for tables)."""
     if isinstance(t, RateTarget):
         return f"{t.observed:.0%} (n={t.n})"
     if isinstance(t, LandmarkTarget):
@@ -143,20 +136,19 @@ def calibrate(problem, targets, *, design_points: int, waves: int, seed: int = 0
     """Fit ``problem`` to ``targets`` (a list in the problem's output order); see the module docstring."""
     scales = scales_of(problem.wanted)
     n_sim = int(problem.scenario.cohort.patients) * int(problem.scenario.cohort.replicates)
-    mc_cache = []
+    mc_cache, state = [], {}
 
     def simulate_batch(thetas):
         values, se, _ = problem.simulate(thetas)
         mc_cache.append(se)
+        # Monte-Carlo SD of each summary (log SE for positive ones) over the design so far: the
+        # likelihood of the wave about to be sampled uses it
+        state["log_lik"] = emulated_log_likelihood(targets, scales, n_sim, np.nanmedian(np.vstack(mc_cache), axis=0))
         if progress is not None:
             progress(f"simulated {len(thetas)} parameter sets")
         return link_values(values, scales, n_sim)
 
-    def mc_sd():  # Monte-Carlo SD on the link scale of positive summaries (log SE), from the design so far
-        se = np.vstack(mc_cache)
-        return np.nanmedian(se, axis=0)
-
-    result = wave_loop(simulate_batch, _lazy_log_lik(targets, scales, n_sim, mc_sd), problem.bounds, None,
+    result = wave_loop(simulate_batch, lambda mean, var: state["log_lik"](mean, var), problem.bounds, None,
                        design_points, waves, seed, n_steps=n_steps)
     samples = result.posterior.samples
     median = np.median(samples, axis=0)
@@ -181,12 +173,6 @@ def emulation_warnings(problem, result) -> list:
     if not wave.posterior.tau_reliable:
         out.append("posterior chain shorter than 50 autocorrelation times: treat the credible intervals as rough")
     return out
-
-
-def _lazy_log_lik(targets, scales, n_sim, mc_sd):
-    def log_lik(mean, var):
-        return emulated_log_likelihood(targets, scales, n_sim, mc_sd())(mean, var)
-    return log_lik
 
 
 def _natural(problem, samples) -> dict:

@@ -6,7 +6,7 @@ its own seed; its CR, any-grade and grade >= 3 CRS counts become rate targets; t
 fit (different seed, so a different virtual cohort: as with a real trial) must bring the known
 values inside their 95% credible intervals.
 
-Individual level (:func:`individual_recovery`): NONMEM-style data of a few tisa-cel-like
+Individual level (``individual_validation.run_individual_recovery``): NONMEM-style data of a few tisa-cel-like
 patients simulated at known random effects, with residual error and BLQ censoring, fitted by
 MAP with the population prior; the known values must lie inside their 95% intervals.
 
@@ -63,10 +63,3 @@ def population_recovery(*, quick: bool, compiled=None) -> CaseResult:
              f"{'1 wave of 12' if quick else '2 waves of 20'} design points; targets CR, any and grade >= 3 CRS"]
     return CaseResult("recovery-population", "Parameter recovery: population values from trial summaries", rows,
                       time.perf_counter() - start, notes + fit.warnings)
-
-
-def individual_recovery(*, quick: bool) -> CaseResult:
-    """Recover per-patient parameters from simulated NONMEM-style data (MAP with the population prior)."""
-    from .individual_validation import run_individual_recovery
-
-    return run_individual_recovery(quick=quick)

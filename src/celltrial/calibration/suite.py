@@ -1,14 +1,15 @@
 """The validation suite behind ``celltrial validate``: every case, quick or full sizes.
 
 Example:
-    >>> [name for name, _ in CASES]
-    ['zuma1', 'eliana', 'recovery-population', 'recovery-individual', 'seed-trial']
+    >>> CASE_NAMES
+    ('zuma1', 'eliana', 'recovery-population', 'recovery-individual', 'seed-trial')
 """
 
 from __future__ import annotations
 
 from ..errors import InputError, did_you_mean
-from .recovery import individual_recovery, population_recovery
+from .individual_validation import run_individual_recovery
+from .recovery import population_recovery
 from .validation import calibration_case, seed_trial
 
 #: (patients per calibration case, seed-trial replicates) for quick and full runs.
@@ -21,12 +22,12 @@ def _cases(quick: bool, compiled):
         ("zuma1", lambda: calibration_case("zuma1", patients, compiled)),
         ("eliana", lambda: calibration_case("eliana", patients, compiled)),
         ("recovery-population", lambda: population_recovery(quick=quick, compiled=compiled)),
-        ("recovery-individual", lambda: individual_recovery(quick=quick)),
+        ("recovery-individual", lambda: run_individual_recovery(quick=quick)),
         ("seed-trial", lambda: seed_trial(replicates, compiled)),
     ]
 
 
-CASES = _cases(True, None)
+CASE_NAMES = tuple(name for name, _ in _cases(True, None))
 
 
 def run_suite(*, quick: bool, only=None, progress=None) -> list:
@@ -34,10 +35,9 @@ def run_suite(*, quick: bool, only=None, progress=None) -> list:
     from ..biology import standard_model
     from ..solve import compile as compile_model
 
-    names = [n for n, _ in CASES]
     for n in only or []:
-        if n not in names:
-            raise InputError(f"no validation case {n!r}{did_you_mean(n, names)}; cases: {', '.join(names)}")
+        if n not in CASE_NAMES:
+            raise InputError(f"no validation case {n!r}{did_you_mean(n, CASE_NAMES)}; cases: {', '.join(CASE_NAMES)}")
     compiled = compile_model(standard_model())
     results = []
     for name, run in _cases(quick, compiled):

@@ -21,6 +21,7 @@ from ..biology.kinetics import stein_metrics
 from ..errors import InputError, did_you_mean
 from ..trials.response import values_at
 from ..trials.statistics import landmark
+from .likelihood import rate_ci as proportion_ci
 
 #: Scale a quantity is emulated and compared on: rates on the logit, positive values on the log.
 RATE, POSITIVE = "rate", "positive"
@@ -184,6 +185,27 @@ def quantity(name: str):
         raise InputError(f"unknown calibration quantity {name!r}{did_you_mean(name, QUANTITIES)}; "
                          f"known: {', '.join(sorted(QUANTITIES))}")
     return QUANTITIES[name]
+
+
+def mc_interval(name: str, value: float, se: float, n: int) -> tuple:
+    """95% Monte-Carlo interval of a simulated summary ``name`` from ``n`` patients with standard error ``se``.
+
+    Rates: Wilson interval of the proportion; landmarks: +-1.96 Greenwood SE; positive values:
+    x/ exp(1.96 SE), their SE being on the log scale. NaN values give (NaN, NaN).
+
+    Example:
+        >>> [round(x, 3) for x in mc_interval("tmax_median", 10.0, 0.1, 50)]
+        [8.22, 12.165]
+    """
+    if not np.isfinite(value):
+        return (float("nan"), float("nan"))
+    z = 1.96 * se if np.isfinite(se) else 0.0
+    if name in ("pfs_at", "os_at"):
+        return (max(value - z, 0.0), min(value + z, 1.0))
+    if quantity(name)[1] == RATE:
+        lo, hi = proportion_ci(value * n, max(n, 1))
+        return (float(lo), float(hi))
+    return (value * float(np.exp(-z)), value * float(np.exp(z)))
 
 
 def summarise_cohort(c: CohortResult, wanted) -> tuple:

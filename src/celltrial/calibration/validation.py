@@ -6,8 +6,8 @@ is what the docs quote. Nothing here refits the shipped presets: the cases simul
 presets as shipped, so a failing row means the shipped values miss that target.
 
 Example:
-    >>> [name for name, _ in CASES][:2]
-    ['zuma1', 'eliana']
+    >>> CaseResult("x", "X", [Row("cr", "58%", "55%", True, "ok")]).passed
+    True
 """
 
 from __future__ import annotations
@@ -18,8 +18,9 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .cases import DATA, load_case
-from .likelihood import format_estimate, pass_band, rate_ci, verdict
-from .summaries import RATE, quantity, summarise_cohort
+from .fit import observed_text
+from .likelihood import format_estimate, pass_band, verdict
+from .summaries import RATE, mc_interval, quantity, summarise_cohort
 
 
 @dataclass
@@ -49,19 +50,6 @@ class CaseResult:
         return all(r.passed for r in self.rows)
 
 
-def _interval(kind: str, value: float, se: float, n: int) -> tuple:
-    if not np.isfinite(value):
-        return (float("nan"), float("nan"))
-    if kind == RATE and se == se:
-        if np.isfinite(se) and abs(se - np.sqrt(max(value * (1 - value), 0.25 / n**2) / n)) > 1e-12:
-            return (max(0.0, value - 1.96 * se), min(1.0, value + 1.96 * se))  # a landmark: Greenwood
-        lo, hi = rate_ci(value * n, n)
-        return (float(lo), float(hi))
-    if not np.isfinite(se):
-        return (value, value)
-    return (float(value * np.exp(-1.96 * se)), float(value * np.exp(1.96 * se)))
-
-
 def calibration_case(name: str, patients: int, compiled=None) -> CaseResult:
     """Simulate a shipped calibration case at the shipped presets and compare with every target."""
     start = time.perf_counter()
@@ -73,10 +61,10 @@ def calibration_case(name: str, patients: int, compiled=None) -> CaseResult:
     rows = []
     for j, t in enumerate(case.targets.targets):
         kind = quantity(t.quantity)[1]
-        ci = _interval(kind, float(values[0, j]), float(se[0, j]), int(n[0, j]) or 1)
+        ci = mc_interval(t.quantity, float(values[0, j]), float(se[0, j]), int(n[0, j]))
         v = verdict(t, float(values[0, j]), ci if np.all(np.isfinite(ci)) else None)
         shown = format_estimate(float(values[0, j]), ci, percent=kind == RATE, unit=getattr(t, "unit", "") or "")
-        rows.append(Row(t.name, _observed(t), shown, bool(v.passed), v.reason))
+        rows.append(Row(t.name, observed_text(t), shown, bool(v.passed), v.reason))
     out = CaseResult(case.name, case.targets.title, rows, time.perf_counter() - start,
                      [f"in-sample: these targets were used to fit {', '.join(p.label for p in problem.parameters)} "
                       f"({case.path.name}); {patients} virtual patients"])
@@ -117,12 +105,6 @@ def _current(scenario, par) -> float:
             return float(spec.typical[par.name])
         return float(dict(zip(plan.model.parameter_names, plan.model.default_parameters(), strict=True))[par.name])
     return float(spec.variability.omega.get(par.name, 0.0))
-
-
-def _observed(t) -> str:
-    from .fit import _observed as observed
-
-    return observed(t)
 
 
 def seed_trial(replicates: int, compiled=None) -> CaseResult:

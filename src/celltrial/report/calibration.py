@@ -13,52 +13,32 @@ Example:
 
 from __future__ import annotations
 
-import base64
-import io
 from pathlib import Path
 
 import numpy as np
 
 from .fmt import esc
+from .style import new_figure
 from .tables import table
-from .template import page
-
-
-def _png(fig) -> str:
-    import matplotlib.pyplot as plt
-
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png")
-    plt.close(fig)
-    return f'<img alt="figure" src="data:image/png;base64,{base64.b64encode(buf.getvalue()).decode()}">'
+from .template import embedded_png, page
 
 
 def _posterior_figure(labels, samples) -> str:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     k = len(labels)
-    fig, axes = plt.subplots(1, k, figsize=(min(2.4 * k, 7.6), 2.2), dpi=110, squeeze=False)
-    for ax, label, column in zip(axes[0], labels, samples.T, strict=True):
+    fig = new_figure(min(2.4 * k, 7.6), 2.2)
+    for ax, label, column in zip(fig.subplots(1, k, squeeze=False)[0], labels, samples.T, strict=True):
         ax.hist(column, bins=40, color="#6baed6")
         ax.set_title(label, fontsize=8)
         ax.tick_params(labelsize=7)
         ax.set_yticks([])
     fig.supxlabel("theta (log of a typical value; omega as is)", fontsize=8)
-    fig.tight_layout()
-    return _png(fig)
+    return embedded_png(fig, "posterior marginals")
 
 
 def _correlation_figure(labels, matrix) -> str:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     m = np.asarray(matrix, float)
-    fig, ax = plt.subplots(figsize=(1.0 + 0.7 * len(labels), 0.8 + 0.6 * len(labels)), dpi=110)
+    fig = new_figure(1.0 + 0.7 * len(labels), 0.8 + 0.6 * len(labels))
+    ax = fig.subplots()
     im = ax.imshow(m, vmin=-1, vmax=1, cmap="RdBu_r")
     ax.set_xticks(range(len(labels)), labels, rotation=45, ha="right", fontsize=7)
     ax.set_yticks(range(len(labels)), labels, fontsize=7)
@@ -66,8 +46,7 @@ def _correlation_figure(labels, matrix) -> str:
         for j in range(len(labels)):
             ax.text(j, i, f"{m[i, j]:.2f}", ha="center", va="center", fontsize=6)
     fig.colorbar(im, ax=ax, shrink=0.8)
-    fig.tight_layout()
-    return _png(fig)
+    return embedded_png(fig, "posterior correlations")
 
 
 def render_fit(summary: dict, samples) -> str:

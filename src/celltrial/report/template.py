@@ -7,6 +7,9 @@ Example:
 
 from __future__ import annotations
 
+import base64
+import io
+
 from .fmt import esc
 
 # System font stacks only: nothing is fetched, and the page looks native on every platform.
@@ -58,3 +61,10 @@ def page(title: str, header_html: str, toc_html: str, body_html: str, footer_htm
         f"<title>{esc(title)}</title>\n<style>{CSS}</style>\n</head>\n<body>\n<main>\n"
         f"{header_html}\n{toc_html}\n{body_html}\n<footer>{footer_html}</footer>\n</main>\n</body>\n</html>\n"
     )
+
+
+def embedded_png(fig, alt: str, dpi: int = 110) -> str:
+    """An ``<img>`` holding ``fig`` as a base64 PNG (the page stays one self-contained file)."""
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=dpi)
+    return f'<img alt="{esc(alt)}" src="data:image/png;base64,{base64.b64encode(buf.getvalue()).decode("ascii")}">'

@@ -14,8 +14,9 @@ from pathlib import Path
 
 from .._version import __version__
 from .fmt import esc
+from .style import new_figure
 from .tables import table
-from .template import page
+from .template import embedded_png, page
 
 INTRO = (
     "Every shipped validation case, simulated at the presets as shipped. Calibration cases are "
@@ -33,16 +34,9 @@ def _badge(passed: bool) -> str:
 
 
 def _vpc_figure(vpc) -> str:
-    """The kinetics VPC as an embedded PNG: simulated 5/50/95% bands, published values with 95% CIs."""
-    import base64
-    import io
-
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(6.4, 3.6), dpi=110)
+    """The kinetics VPC as an embedded PNG: simulated 5/50/95% bands, published values with their pass bands."""
+    fig = new_figure(6.4, 3.6)
+    ax = fig.subplots()
     t, bands = vpc["t"], vpc["bands"]
     ax.fill_between(t, bands[0], bands[2], color="#9ecae1", alpha=0.6, label="simulated 5-95%")
     ax.plot(t, bands[1], color="#08519c", label="simulated median")
@@ -56,12 +50,7 @@ def _vpc_figure(vpc) -> str:
     ax.set_xlabel("days after infusion")
     ax.set_ylabel(vpc["unit"])
     ax.legend(frameon=False, fontsize=8)
-    fig.tight_layout()
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png")
-    plt.close(fig)
-    data = base64.b64encode(buf.getvalue()).decode()
-    return (f'<figure><img alt="kinetics visual predictive check" src="data:image/png;base64,{data}">'
+    return (f"<figure>{embedded_png(fig, 'kinetics visual predictive check')}"
             "<figcaption>Visual predictive check of the kinetics: the simulated cohort's 5th, 50th and 95th "
             "percentiles with the published values.</figcaption></figure>")
 

@@ -15,15 +15,13 @@ from pathlib import Path
 
 import numpy as np
 
+from .style import new_figure
+
 
 def vpc_figure(data):
     """Simulated 5/50/95% bands of the population (prior), observed points, BLQ points at the LLOQ."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(6.4, 3.8), dpi=110)
+    fig = new_figure(6.4, 3.8)
+    ax = fig.subplots()
     ax.fill_between(data.times, data.bands[0], data.bands[2], color="#9ecae1", alpha=0.6,
                     label="population 5-95% (prior)")
     ax.plot(data.times, data.bands[1], color="#08519c", label="population median")
@@ -37,16 +35,11 @@ def vpc_figure(data):
     ax.set_xlabel("days")
     ax.set_ylabel(data.observable)
     ax.legend(frameon=False, fontsize=8)
-    fig.tight_layout()
     return fig
 
 
 def write_vpc(data, path) -> Path:
     """Save :func:`vpc_figure` to ``path`` (format from the suffix: png, svg, pdf)."""
-    import matplotlib.pyplot as plt
-
     path = Path(path)
-    fig = vpc_figure(data)
-    fig.savefig(path)
-    plt.close(fig)
+    vpc_figure(data).savefig(path, dpi=110)
     return path

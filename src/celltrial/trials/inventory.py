@@ -27,13 +27,12 @@ def arm_inventory(scenario, arm_index: int, doses: dict, patients: int) -> dict 
     if arm.inventory is None:
         return None
     mine = np.asarray(doses["arm"]) == arm.name
-    reps = np.asarray(doses["replicate"])[mine]
+    reps, patient, day, multiple = (np.asarray(doses[k])[mine] for k in ("replicate", "patient", "day", "multiplier"))
     per_rep = []
     for r in range(scenario.cohort.replicates):
         keep = reps == r
         rng = np.random.default_rng([scenario.seed, arm_index, r, 0x1A7])
-        res = simulate_inventory(arm.inventory, np.asarray(doses["patient"])[mine][keep],
-                                 np.asarray(doses["day"])[mine][keep], np.asarray(doses["multiplier"])[mine][keep],
+        res = simulate_inventory(arm.inventory, patient[keep], day[keep], multiple[keep],
                                  n_patients=patients, horizon_days=None, rng=rng)
         per_rep.append(res.summary())
     return summarise_inventory(per_rep)

@@ -7,7 +7,7 @@
 
 ``standard``: celltrial's 24-state standard model (``celltrial.biology.standard_model``) for
 LBCL patients on the axi-cel-like product: typical values from the ``lbcl`` and
-``axi-cel-like`` presets, their log-normal ``variability`` (B0 1.0, b_T 0.4, f_neg 1.5,
+``axi-cel-like`` presets, their log-normal ``variability`` (B0 1.0, g_T 0.7, f_neg 1.5,
 p_EFF 0.08, f_engraft 0.8, K_A 0.7, d_EFF 0.2, m_rev 0.8), Flu/Cy lymphodepletion and
 1.4e8 CAR+ cells (2e6/kg x 70 kg) at day 0, 1 patient-year, daily output of six clinic
 observables (car_T_uL, alc_T, Bp, Bn, ctdna, IL6), atol 1e-3 on every state. Its reference

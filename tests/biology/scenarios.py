@@ -16,7 +16,7 @@ def preset_params(disease, product=None, **overrides):
 
 
 def run_preset(compiled, disease, product=None, *, cells=None, extra_events=(), t_end=365.0, save_at=DAYS,
-               ld=True, **overrides):
+               ld=True, save=None, **overrides):
     """One typical patient of ``disease`` given ``product`` at day 0 (after Flu/Cy unless ld=False)."""
     d = load_disease(disease)
     params = preset_params(disease, product, **overrides)
@@ -26,4 +26,4 @@ def run_preset(compiled, disease, product=None, *, cells=None, extra_events=(), 
     else:
         events = [lymphodepletion(0.0)] if ld else []
     return simulate(compiled, {k: [v] for k, v in params.items()}, t_end=t_end, events=events + list(extra_events),
-                    save_at=save_at)
+                    save_at=save_at, **({"save": save} if save else {}))

@@ -106,7 +106,7 @@ def test_safety_switch_collapses_product_cells_within_a_day(standard):
 
 
 def test_ctdna_at_lung_defaults_and_its_fall_after_killing(standard):
-    lung = {"b_T": 0.14, "d_T": 0.136, "q_d": 1.4e-4, "B0": 1e9, "K_T": 1e15}
+    lung = {"g_T": 0.004, "d_T": 0.136, "q_d": 1.4e-4, "B0": 1e9, "K_T": 1e15}
     res = run_preset(standard, "lbcl", None, ld=False, t_end=1.0, save_at=[0.0, 1.0], **lung)
     per_billion = res["ctdna"][0, 0] / (res["B_tot"][0, 0] / 1e9)
     np.testing.assert_allclose(per_billion, 0.21, rtol=0.05)  # Avanzini 2020: 0.21 hGE/mL per 1e9 cells
@@ -139,7 +139,7 @@ def test_radiation_then_nk_kills_more_than_the_reverse(standard):
 
 
 def test_linear_quadratic_fraction_kill(standard):
-    frozen = {"b_T": 0.0, "d_T": 0.0, "B0": 1e10, "alpha_rt": 0.35, "beta_rt": 0.035}
+    frozen = {"g_T": 0.0, "d_T": 0.0, "B0": 1e10, "alpha_rt": 0.35, "beta_rt": 0.035}
     res = run_preset(standard, "lbcl", None, ld=False, t_end=1.0, save_at=[0.0, 1.0],
                      extra_events=radiotherapy([0.0], 2.0), **frozen)
     survived = res["B_tot"][0, 1] / 1e10

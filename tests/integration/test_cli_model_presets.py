@@ -98,15 +98,15 @@ def test_model_default_shows_modules_equations_and_parameters():
 
 def test_model_module_filters():
     out = invoke("model", "--module", "tumour")
-    assert "dBp/dt" in out and "b_T = " in out
+    assert "dBp/dt" in out and "g_T = " in out
     assert "dN/dt" not in out and "K_N = " not in out and "host_lymphocytes" not in out
     eqs = invoke("model", "--equations", "--module", "tumour")
-    assert "Bp_killing" in eqs and "b_T = " not in eqs
+    assert "Bp_killing" in eqs and "g_T = " not in eqs
 
 
 def test_model_markdown_is_the_docs_page():
     assert invoke("model", "--markdown") == model_markdown(standard_model())
-    assert "| `b_T` |" in invoke("model", "--markdown", "--parameters", "--module", "tumour")
+    assert "| `g_T` |" in invoke("model", "--markdown", "--parameters", "--module", "tumour")
 
 
 def test_unknown_module_exits_2_with_did_you_mean(monkeypatch, capsys):

@@ -47,6 +47,6 @@ def test_runner_checks_the_draw_block(standard):
 
     sim = Simulation(standard, n_patients=2)
     with pytest.raises(InputError, match="uniforms must have shape"):
-        run_with_extinction(sim, 10.0, [Extinction("Bp", "b_T")], np.zeros((2, 3)))
+        run_with_extinction(sim, 10.0, [Extinction("Bp", "d_T + g_T")], np.zeros((2, 3)))
     with pytest.raises(InputError, match="unknown state"):
-        run_with_extinction(sim, 10.0, [Extinction("Bpos", "b_T")], np.zeros((2, 30)))
+        run_with_extinction(sim, 10.0, [Extinction("Bpos", "d_T + g_T")], np.zeros((2, 30)))

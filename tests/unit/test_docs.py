@@ -75,7 +75,7 @@ def test_module_filter_and_unknown_module():
     model = standard_model()
     text = model_markdown(model, module="tumour")
     assert "dBp/dt" in text and "dN/dt" not in text
-    assert "| `b_T` |" in text and "| `K_N` |" not in text
+    assert "| `g_T` |" in text and "| `K_N` |" not in text
     with pytest.raises(InputError, match="did you mean 'tumour'"):
         model_markdown(model, module="tumor")
     with pytest.raises(InputError, match="equation form"):

@@ -61,7 +61,9 @@ def crs() -> Module:
     # Cytokine-competent CAR T cells are counted in effector equivalents (E_T): effectors make
     # more IFN-gamma and CD40L than T_SCM/T_CM, which is why memory-rich products cause milder CRS
     # (Hay 2017: no CD8 T_CM selection was a CRS risk factor).
-    activation = ("(k_damp*Ag/(Ag + K_damp) + k_eng*A*E_T/(E_T + K_eng) + k_cd40*A*E_T/(A*E_T + K_cd40))"
+    # cyt_T: cytokine output per engaged CAR T cell is a product property (CD28 > 4-1BB).
+    activation = ("(k_damp*Ag/(Ag + K_damp) + k_eng*A*cyt_T*E_T/(cyt_T*E_T + K_eng)"
+                  " + k_cd40*A*cyt_T*E_T/(A*cyt_T*E_T + K_cd40))"
                   "*(1 + k_fb*il6_signal/(il6_signal + K_fb))")
     return Module(
         "crs",

@@ -1,4 +1,4 @@
-"""ASTCT-like CRS grade from the course of IL-6 receptor signalling (pure numpy).
+"""ASTCT-like CRS (and ICANS) grade from the course of IL-6 receptor signalling (pure numpy).
 
 The model's ``il6_signal`` (serum IL-6 net of tocilizumab blockade, pg/mL) stands in for the
 clinical picture: grade g is reached while the signal is above threshold ``crs_g<g>``. The
@@ -16,6 +16,8 @@ from __future__ import annotations
 import numpy as np
 
 THRESHOLD_PARAMETERS = ("crs_g1", "crs_g2", "crs_g3", "crs_g4")
+#: ICANS is graded the same way from the peak of the neuro-inflammation index ``NT``.
+ICANS_THRESHOLD_PARAMETERS = ("icans_g1", "icans_g2", "icans_g3", "icans_g4")
 
 
 def crs_grade(peak_signal, thresholds) -> np.ndarray:

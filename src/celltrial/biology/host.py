@@ -25,8 +25,10 @@ def host_lymphocytes() -> Module:
         parameters=[
             Parameter("K_N", 2.5e11, "cells", (1e9, 1e13), "lymphoid carrying capacity for T cells", KIMMEL),
             Parameter("r_N", 0.17, "1/day", (0.0, 2.0), "host T-cell recovery rate", KIMMEL),
-            Parameter("N0", 1.25e11, "cells", (0.0, 1e13), "host T cells before lymphodepletion",
-                      "[E] half of K_N after prior therapy lines; Flu/Cy then leaves Kimmel's N(0) = 3e9"),
+            # Near the Gompertz equilibrium K_N: without lymphodepletion there is little free space,
+            # hence little homeostatic-cytokine drive for the infused cells (Turtle 2016: no Flu, CR 8%).
+            Parameter("N0", 2.25e11, "cells", (0.0, 1e13), "host T cells before lymphodepletion",
+                      "[E] 0.9 K_N (homeostasis less prior therapy); Flu/Cy then leaves Kimmel's N(0) = 3e9"),
             Parameter("f_blood", 0.02, "1", (0.001, 0.5), "share of lymphocytes circulating in blood",
                       "[K] Westermann & Pabst 1992 (about 2% of lymphocytes are in blood)"),
             Parameter("V_blood", 5000.0, "mL", (200.0, 10000.0), "blood volume", AVANZINI + " (5 L)"),

@@ -4,9 +4,9 @@ Stein's model is exponential growth from C0 = Cmax/foldx at time 0 up to Tmax, t
 biexponential fall: fast contraction (alpha) and a slow phase (beta) holding a fraction F_B.
 From a simulated daily course we read the same quantities:
 
-- ``cmax``, ``tmax``: the expansion peak, searched in ``window`` (default days 1-28, so the
-  infusion moment itself and a late re-expansion at relapse are not taken as the peak),
-  with parabolic refinement on log scale;
+- ``cmax``, ``tmax``: the expansion peak, searched from the distribution trough to the end of
+  ``window`` (default day 28; :func:`expansion_peak`), so neither the infusion itself nor a late
+  re-expansion at relapse is taken as the peak, with parabolic refinement on log scale;
 - ``fold``: expansion extrapolated back to time 0 along the observed growth from the trough
   after the distribution phase, (Cmax/trough)^(Tmax/(Tmax - t_trough)) - Stein's foldx;
 - ``alpha``: mean log-slope over the 14 days after the peak;
@@ -28,10 +28,11 @@ import numpy as np
 
 
 def peak(t, y, window=(1.0, 28.0)):
-    """(Cmax, Tmax) in ``window`` (days), Tmax refined by a parabola through the log values."""
+    """(Cmax, Tmax) of the expansion before ``window[1]`` (days; infusion at ``window[0] - 1``), Tmax refined
+    by a parabola through the log values."""
     t, y = np.asarray(t, float), np.asarray(y, float)
-    inside = np.flatnonzero((t >= window[0]) & (t <= window[1]))
-    i = int(inside[np.nanargmax(y[inside])])
+    _, tmax = expansion_peak(t, y[None, :], start=window[0] - 1.0, settle=7.0, span=window[1] - window[0] + 1.0)
+    i = int(np.searchsorted(t, tmax[0]))
     if 0 < i < len(y) - 1 and np.all(y[i - 1:i + 2] > 0):
         lo, mid, hi = np.log(y[i - 1:i + 2])
         curvature = lo - 2 * mid + hi
@@ -39,6 +40,41 @@ def peak(t, y, window=(1.0, 28.0)):
             shift = 0.5 * (lo - hi) / curvature
             return float(y[i]), float(t[i] + shift * 0.5 * (t[i + 1] - t[i - 1]))
     return float(y[i]), float(t[i])
+
+
+def expansion_peak(t, y, start=0.0, settle=7.0, span=28.0, with_trough=False):
+    """(Cmax, Tmax) of the in vivo expansion of each course, as clinical PK reads it.
+
+    The infusion itself and the distribution phase are not the peak: the search starts at
+    the lowest level within ``settle`` days after the infusion (the distribution trough) and
+    ends ``span`` days after it, so a large flat dose does not report its own infusion as
+    Cmax, and a late re-expansion at relapse is not taken as the peak. A course that only
+    falls reports its level at the end of the settle window.
+
+    Args:
+        t: (T,) days; y: (n, T) blood levels; start: (n,) or scalar infusion day.
+        with_trough: also return the trough level (fold-expansion is Cmax over it).
+
+    Example:
+        >>> t = np.arange(0.0, 29.0)
+        >>> y = np.where(t < 2, 40 * np.exp(-t), 40 * np.exp(-2) * np.exp(0.5 * (np.minimum(t, 9) - 2)))
+        >>> cmax, tmax = expansion_peak(t, y[None, :])
+        >>> float(tmax[0])
+        9.0
+    """
+    t = np.asarray(t, float)
+    y = np.atleast_2d(np.asarray(y, float))
+    rel = t[None, :] - np.broadcast_to(np.asarray(start, float), (y.shape[0],))[:, None]
+    early = (rel > 0) & (rel <= settle)
+    trough = np.argmin(np.where(early, y, np.inf), axis=1)
+    after = (rel >= rel[np.arange(len(y)), trough][:, None]) & (rel <= span)
+    i = np.argmax(np.where(after, y, -np.inf), axis=1)
+    rows = np.arange(len(y))
+    none = ~early.any(axis=1)  # never infused inside the course
+    if with_trough:
+        return (np.where(none, np.nan, y[rows, i]), np.where(none, np.nan, t[i]),
+                np.where(none, np.nan, y[rows, trough]))
+    return np.where(none, np.nan, y[rows, i]), np.where(none, np.nan, t[i])
 
 
 def stein_metrics(t, y, window=(1.0, 28.0)) -> dict:

@@ -15,5 +15,7 @@ SANTURIO = "[E] structure from Santurio 2025 PLoS Comput Biol (three macrophage 
 HVG = "[E] science.md 2.3: no quantitative host-versus-graft model published"
 LQ = "[K] linear-quadratic radiobiology"
 CALIBRATED = "[E] chosen by hand to give the behaviour bands of issue 3 (see docs/standard-model.md)"
-FITTED = ("[F] joint fit to axi-cel (Kimmel 2021) and tisa-cel (Stein 2019) typical kinetics: "
-          "scripts/calibrate_kinetics.py")
+FITTED = ("[F] joint fit to axi-cel (Kimmel 2021) and tisa-cel (Stein 2019) typical kinetics with the "
+          "progeny-budget structure: scripts/calibrate_kinetics.py")
+PROGENY = ("[E] limited proliferative potential falling with differentiation (Gattinoni 2011 Nat Med 17:1290; "
+           "Stein 2019 fold-expansion 1e2-1e5); scale fitted with the kinetics")

@@ -16,6 +16,7 @@ from .crs import crs
 from .ctdna import ctdna
 from .drugs import drugs_radiation
 from .host import host_lymphocytes
+from .icans import icans
 from .nk import nk_cells
 from .tcells import engineered_t_cells
 from .tumour import tumour
@@ -40,7 +41,7 @@ def _readouts() -> Module:
 def standard_model() -> Model:
     """Engineered T cells, host lymphocytes, NK products, alloimmunity, tumour, ctDNA, CRS, drugs."""
     modules = [host_lymphocytes(), engineered_t_cells(), nk_cells(), alloimmunity(), tumour(), ctdna(), crs(),
-               drugs_radiation(), _readouts()]
+               icans(), drugs_radiation(), _readouts()]
     return Model(
         MODEL_NAME,
         modules,
@@ -49,6 +50,6 @@ def standard_model() -> Model:
             "blood distribution phase and lymphodepletion-driven homeostatic expansion; host T-cell recovery; "
             "off-the-shelf NK cells (CAR, NKG2D, CD16/ADCC); host-versus-graft rejection and GvHD hazard; "
             "antigen-positive and antigen-negative tumour clones; ctDNA (quasi-steady); macrophage/IL-6 CRS "
-            "with tocilizumab; anti-PD-1, radiotherapy and a safety switch. Time in days."
+            "with tocilizumab; ICANS lagging IL-6; anti-PD-1, radiotherapy and a safety switch. Time in days."
         ),
     )

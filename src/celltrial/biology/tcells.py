@@ -14,8 +14,21 @@ clinical phases: distribution, expansion, contraction, persistence. Engrafted en
 cells circulate less than resting lymphocytes (``f_blood_T`` < host ``f_blood``): most of
 the expanded pool sits in tissue and tumour, as Kimmel 2021's whole-body fit implies.
 
+Limited proliferative capacity (Gattinoni 2011 progressive differentiation; Stein 2019's
+fold-expansion of 1e2-1e5): every engrafted cell brings a progeny budget that falls with
+differentiation (``n_S`` > ``n_CM`` > ``n_EM`` for the memory pools, ``n_EFF`` per effector).
+The memory pools share budget ``R_M`` and the effectors ``R_E`` (mean field within each
+lineage); each proliferative division spends one unit, a cell that dies takes its share with
+it, and an effector born from a memory division brings ``n_EFF`` fresh units (a programmed
+burst). Division slows as the budget per cell falls (``pot_M``, ``pot_E``), so expansion is
+bounded by what was infused: dose and memory composition set the peak, not only the antigen.
+Antigen-driven division also needs the homeostatic-cytokine pulse of lymphodepletion (gate
+``ld_gate``: Turtle 2016, Kochenderfer 2017) and the patient's T-cell fitness ``fit_T``
+(suppressive myeloid cells cut the CAR-T peak about four-fold: Jain 2021).
+
 Product properties (set by presets, not by the patient): composition ``f_*``, ``allo_T``,
-``rej_escape_T`` (HLA engineering), ``ko_pd1_T``, ``il15_T``, ``has_switch_T``, ``tcr_ko``.
+``rej_escape_T`` (HLA engineering), ``ko_pd1_T``, ``il15_T``, ``has_switch_T``, ``tcr_ko``,
+progeny budgets ``n_*``, costimulation-linked ``p_EFF``, ``d_CM``, ``m_rev`` and ``cyt_T``.
 
 Example:
     >>> "EFF" in [s.name for s in engineered_t_cells().states]
@@ -25,7 +38,7 @@ Example:
 from __future__ import annotations
 
 from ..model import Module, Observable, Parameter, Rate, State
-from .sources import FITTED, GATTINONI, KIMMEL, KIROUAC
+from .sources import FITTED, GATTINONI, KIMMEL, KIROUAC, PROGENY
 
 PHENOTYPES = ("S", "CM", "EM", "EFF", "EX")
 _CHAIN = {"S": "CM", "CM": "EM", "EM": "EFF"}
@@ -40,6 +53,8 @@ def _states():
     labels = {"S": "stem-cell memory (T_SCM)", "CM": "central memory (T_CM)", "EM": "effector memory (T_EM)",
               "EFF": "effector", "EX": "exhausted"}
     out += [State(k, "cells", f"{v} engineered T cells outside the circulating pool") for k, v in labels.items()]
+    out += [State("R_M", "cells", "progeny the engineered memory pools (T_SCM, T_CM, T_EM) can still produce"),
+            State("R_E", "cells", "progeny the engineered effectors can still produce")]
     return out
 
 
@@ -53,9 +68,9 @@ def _kinetic_parameters():
     return [
         _p("eta_T", 1.0, "1/day", (0.05, 20.0), "distribution of infused T cells from blood into tissue",
            "[E] science.md 1.9 (0.5-2 /day)"),
-        _p("f_engraft", 0.02009, "1", (0.001, 1.0), "fraction of distributed T cells that engraft (rest lost)",
+        _p("f_engraft", 0.02055, "1", (0.001, 1.0), "fraction of distributed T cells that engraft (rest lost)",
            "[E] Kirouac 2023 f_loss analogue; " + FITTED),
-        _p("K_A", 1376000000.0, "cells", (1e3, 1e13), "antigen-positive tumour burden giving half-maximal stimulation",
+        _p("K_A", 5.679e+09, "cells", (1e3, 1e13), "antigen-positive tumour burden giving half-maximal stimulation",
            FITTED),
         _p("w_icd", 0.1, "1", (0.0, 10.0), "antigen stimulation per released-antigen cell-equivalent (ICD)",
            "[E] immunogenic antigen release after RT or killing"),
@@ -68,13 +83,13 @@ def _kinetic_parameters():
         _p("q_EM", 0.5, "1", (0.0, 1.0), "self-renewal probability per daughter at a T_EM division", GATTINONI),
         _p("h_S", 0.008, "1/day", (0.0, 1.0), "homeostatic (cytokine-driven) division of T_SCM",
            "[E] balances d_S to a slow net decay (Stein beta 0.0032 /day)"),
-        _p("h_CM", 0.006304, "1/day", (0.0, 1.0), "homeostatic division of T_CM",
+        _p("h_CM", 0.006557, "1/day", (0.0, 1.0), "homeostatic division of T_CM",
            FITTED),
         _p("h_EM", 0.01, "1/day", (0.0, 1.0), "homeostatic division of T_EM", "[E]"),
-        _p("d_S", 0.01158, "1/day", (0.0, 2.0), "death of T_SCM", FITTED),
+        _p("d_S", 0.03333, "1/day", (0.0, 2.0), "death of T_SCM", FITTED),
         _p("d_CM", 0.3, "1/day", (0.0, 2.0), "death of T_CM (4-1BB-like; products override)", FITTED),
         _p("d_EM", 0.08, "1/day", (0.0, 2.0), "death of T_EM", GATTINONI),
-        _p("d_EFF", 0.4842, "1/day", (0.0, 5.0), "death of effectors (contraction)",
+        _p("d_EFF", 0.2476, "1/day", (0.0, 5.0), "death of effectors (contraction)",
            "[E] Stein alpha 0.16 /day is the net contraction; " + FITTED),
         _p("d_EX", 0.15, "1/day", (0.0, 5.0), "death of exhausted cells", "[E]"),
         _p("x_EX", 0.05, "1/day", (0.0, 5.0), "antigen-driven exhaustion of effectors", "[E] " + KIROUAC[4:]),
@@ -89,16 +104,27 @@ def _kinetic_parameters():
         _p("w_CM", 0.3, "1", (0.0, 1.0), "killing per T_CM relative to an effector", GATTINONI),
         _p("w_EM", 0.6, "1", (0.0, 1.0), "killing per T_EM relative to an effector", GATTINONI),
         _p("w_EX", 0.1, "1", (0.0, 1.0), "killing per exhausted cell relative to an effector", "[E]"),
-        _p("gamma_T", 1.15, "1/day", (0.0, 20.0), "maximal T-cell kill rate per antigen-positive tumour cell",
-           KIMMEL + " (gamma_B)"),
+        _p("gamma_T", 7.455, "1/day", (0.0, 20.0), "maximal T-cell kill rate per antigen-positive tumour cell",
+           "[F] with the ratio-dependent killing (Kimmel 2021's gamma_B form, 1.15 /day, refitted); " + FITTED),
         _p("k_BT", 2.024e9, "cells", (1e3, 1e13), "killing-weighted T cells for half-maximal killing",
            KIMMEL + " (k_B)"),
         _p("s_il15", 0.5, "1", (0.0, 1.0), "reduction of T-cell death rates by IL-15 armour", "[E]"),
         _p("e_ko", 0.5, "1", (0.0, 1.0), "reduction of exhaustion by a PD-1/LAG3/CTLA4 knockout",
            "[E] science.md 6.5 (0.3-0.6)"),
-        _p("f_blood_T", 0.0004761, "1", (1e-4, 0.5), "share of engrafted engineered T cells circulating in blood",
+        _p("f_blood_T", 0.04491, "1", (1e-4, 0.5), "share of engrafted engineered T cells circulating in blood",
            "[E] activated cells home to tissue; Kimmel 2021's fit implies about 0.2-0.5% (totals vs blood/uL); "
            + FITTED),
+        _p("n_S", 2.224e+04, "cells", (1.0, 1e9), "progeny budget of one engrafted T_SCM cell", PROGENY),
+        _p("n_CM", 2224, "cells", (1.0, 1e9), "progeny budget of one engrafted T_CM cell", PROGENY),
+        _p("n_EM", 222.4, "cells", (1.0, 1e9), "progeny budget of one engrafted T_EM cell", PROGENY),
+        _p("n_EFF", 100, "cells", (1.0, 1e4), "progeny budget of one new effector (programmed burst)", PROGENY),
+        _p("fit_T", 1.0, "1", (0.01, 10.0), "patient T-cell fitness: multiplier of antigen-driven division",
+           "[E] patient level; M-MDSC and tumour IFN signalling cut the CAR-T peak about 4-fold (Jain 2021 Blood "
+           "137:2621)"),
+        _p("ld_floor", 0.5, "1", (0.0, 1.0), "antigen-driven division left without lymphodepletion cytokines",
+           "[E] without fludarabine CR fell from 50% to 8% (Turtle 2016 Sci Transl Med 8:355ra116)"),
+        _p("kmax_T", 13.09, "1/day", (0.01, 1000.0), "most tumour cells one effector-equivalent kills per day",
+           "[F] serial killing: several targets per CAR-T cell per day; makes killing ratio-dependent; " + FITTED),
         _p("vcn", 1.0, "copies/cell", (0.1, 10.0), "vector copy number per CAR+ cell", "[E]"),
     ]
 
@@ -111,6 +137,9 @@ def _product_parameters():
         _p("il15_T", 0.0, "1", (0.0, 1.0), "IL-15 armour present (1) or not (0)", _PRODUCT),
         _p("has_switch_T", 0.0, "1", (0.0, 1.0), "safety switch (e.g. iCasp9) present (1) or not (0)", _PRODUCT),
         _p("tcr_ko", 0.0, "1", (0.0, 1.0), "endogenous TCR knocked out (removes GvHD hazard)", _PRODUCT),
+        _p("cyt_T", 1.0, "1", (0.0, 10.0), "cytokine (CRS) drive per engaged CAR T cell, relative to CD28-like",
+           "[E] product property: greater with CD28 than 4-1BB (Cappell & Kochenderfer 2021 Nat Rev Clin Oncol "
+           "18:715); set by the product preset"),
     ]
 
 
@@ -126,15 +155,27 @@ def _observables():
         # once the space is full, or T cells grow without bound (found by the engine benchmark).
         Observable("space", "(K_N - N - C_T + Abs(K_N - N - C_T))/2", "cells",
                    "free lymphoid space left by lymphodepletion"),
-        Observable("lym_boost", "b_lym*space**2/(a_sig*(N + C_T)**2 + space**2)", "1/day",
+        Observable("ld_sig", "space**2/(a_sig*(N + C_T)**2 + space**2)", "1",
+                   "homeostatic-cytokine signal of the lymphoid space freed by lymphodepletion (0-1)"),
+        Observable("lym_boost", "b_lym*ld_sig", "1/day",
                    "homeostatic division gain from lymphodepletion (Kimmel 2021 r_C - rho_C, one-sided)"),
+        Observable("ld_gate", "ld_floor + (1 - ld_floor)*ld_sig", "1",
+                   "antigen-driven division allowed by the lymphodepletion cytokine pulse (0-1)"),
+        Observable("M_T", "S + CM + EM", "cells", "engineered memory T cells (T_SCM, T_CM, T_EM)"),
+        # +1 cell keeps 0/0 away before infusion; the budget per cell r gives r/(r + 1).
+        Observable("pot_M", "R_M/(R_M + M_T + 1)", "1", "division allowed by the memory progeny budget (0-1)"),
+        Observable("pot_E", "R_E/(R_E + EFF + 1)", "1", "division allowed by the effector progeny budget (0-1)"),
+        Observable("drive_T", "A*cap_T*fit_T*ld_gate", "1", "antigen-driven division drive before budgets (0-1)"),
         # Antigen-driven division slows as the engineered pool approaches the lymphoid mass,
         # so chronic antigen (a relapsing tumour under suppression) cannot grow it without bound.
         # exp, not K/(K + C): long-lived memory cells with death barely above their homeostatic
         # division would otherwise settle at many times K_C under chronic antigen.
         Observable("cap_T", "exp(-C_T/K_C)", "1", "room left for antigen-driven T-cell division (0-1)"),
         Observable("E_T", weights, "cells", "killing-weighted engineered T cells (effector equivalents)"),
-        Observable("haz_T", "gamma_T*E_T/(k_BT + E_T)*supp", "1/day",
+        # Ratio-dependent (handling-time) killing: per target, saturating in effectors as in
+        # Kimmel 2021; per effector, at most kmax_T kills a day, so expansion relative to burden
+        # decides the response (Locke 2020: peak CAR-T / tumour burden).
+        Observable("haz_T", "gamma_T*E_T/(k_BT + E_T + gamma_T*Bp/kmax_T)*supp", "1/day",
                    "T-cell kill hazard of one antigen-positive tumour cell"),
         Observable("surv_T", "1 - il15_T*s_il15", "1", "death-rate multiplier from IL-15 armour"),
         Observable("exh_T", "x_EX*A*(1 - ko_pd1_T*e_ko)*(1 - e_pd1*pd1_occ)", "1/day", "exhaustion rate of effectors"),
@@ -146,22 +187,35 @@ def _observables():
 
 def _rates():
     f_sum = "(f_S + f_CM + f_EM + f_EFF + f_EX)"
+    budget_in = f"f_engraft*(f_S*n_S + f_CM*n_CM + f_EM*n_EM)/{f_sum}"
     rates = [Rate("T_distribution", "eta_T*I_T",
-                  {"I_T": -1, **{k: f"f_engraft*f_{k}/{f_sum}" for k in PHENOTYPES}}),
+                  {"I_T": -1, **{k: f"f_engraft*f_{k}/{f_sum}" for k in PHENOTYPES},
+                   "R_M": budget_in, "R_E": f"f_engraft*f_EFF*n_EFF/{f_sum}"}),
              Rate("I_T_removal", "rm_T*I_T", {"I_T": -1})]
     for k, nxt in _CHAIN.items():
+        # Each proliferative division spends one unit of the memory budget; a daughter that
+        # becomes an effector brings a fresh effector budget n_EFF.
+        to_next = {nxt: f"2*(1 - q_{k})", "R_M": -1}
+        if nxt == "EFF":
+            to_next["R_E"] = f"2*(1 - q_{k})*n_EFF"
         rates += [
-            Rate(f"{k}_antigen_division", f"p_{k}*A*cap_T*{k}", {k: f"2*q_{k} - 1", nxt: f"2*(1 - q_{k})"}),
-            Rate(f"{k}_homeostatic_division", f"(h_{k} + lym_boost)*{k}", {k: 1}),
+            Rate(f"{k}_antigen_division", f"p_{k}*drive_T*pot_M*{k}", {k: f"2*q_{k} - 1", **to_next}),
+            Rate(f"{k}_homeostatic_division", f"h_{k}*{k}", {k: 1}),
+            Rate(f"{k}_lymphodepletion_division", f"lym_boost*pot_M*{k}", {k: 1, "R_M": -1}),
             Rate(f"{k}_death", f"d_{k}*surv_T*{k}", {k: -1}),
         ]
+    memory_exit = "(d_S*S + d_CM*CM + d_EM*EM)*surv_T + rm_T*M_T"
+    effector_exit = "d_EFF*surv_T + exh_T + m_rev*(1 - A) + rm_T"
     rates += [
-        Rate("EFF_division", "(p_EFF*A*cap_T + lym_boost)*EFF", {"EFF": 1}),
+        Rate("EFF_division", "(p_EFF*drive_T + lym_boost)*pot_E*EFF", {"EFF": 1, "R_E": -1}),
         Rate("EFF_death", "d_EFF*surv_T*EFF", {"EFF": -1}),
         Rate("EFF_to_memory", "m_rev*(1 - A)*EFF", {"EFF": -1, "CM": 1}),
         Rate("exhaustion", "exh_T*EFF", {"EFF": -1, "EX": 1}),
         Rate("exhaustion_reversal", "k_rev*pd1_occ*EX", {"EX": -1, "EFF": 1}),
         Rate("EX_death", "d_EX*surv_T*EX", {"EX": -1}),
+        # A cell that leaves a lineage takes its share of the lineage's budget (mean field).
+        Rate("memory_budget_loss", f"R_M*({memory_exit})/(M_T + 1)", {"R_M": -1}),
+        Rate("effector_budget_loss", f"({effector_exit})*R_E", {"R_E": -1}),
     ]
     rates += [Rate(f"{k}_removal", f"rm_T*{k}", {k: -1}) for k in PHENOTYPES]
     return rates

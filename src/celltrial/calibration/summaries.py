@@ -88,6 +88,23 @@ def crs_any_rate(c: CohortResult, at_day=None):
     return _rate(np.asarray(c.patients["crs_grade"])[c.ok] >= 1)
 
 
+def icans3_rate(c: CohortResult, at_day=None):
+    """ICANS (neurological events) of grade 3 or more."""
+    return _rate(np.asarray(c.patients["icans_grade"])[c.ok] >= 3)
+
+
+def icans_any_rate(c: CohortResult, at_day=None):
+    """ICANS (neurological events) of any grade."""
+    return _rate(np.asarray(c.patients["icans_grade"])[c.ok] >= 1)
+
+
+def antigen_negative_progression_share(c: CohortResult, at_day=None):
+    """Share of progressions whose tumour was mostly antigen-negative or -low (Plaks 2021's biopsies)."""
+    p = c.patients
+    progressed = (np.asarray(p["pfs_event"], bool) & (np.asarray(p["death_cause"]) != "gvhd"))[c.ok]
+    return _rate(np.asarray(p["progression_antigen_negative"], bool)[c.ok][progressed])
+
+
 def _landmark(c: CohortResult, kind: str, at_day):
     if at_day is None:
         raise InputError(f"the quantity {kind}_at needs `at_day` (days)")
@@ -167,7 +184,9 @@ def slow_fraction(c: CohortResult, at_day=None):
 #: quantity -> (function, scale).
 QUANTITIES = {
     "cr_rate": (cr_rate, RATE), "orr_rate": (orr_rate, RATE), "crs3_rate": (crs3_rate, RATE),
-    "crs_any_rate": (crs_any_rate, RATE), "pfs_at": (pfs_at, RATE), "os_at": (os_at, RATE),
+    "crs_any_rate": (crs_any_rate, RATE), "icans3_rate": (icans3_rate, RATE),
+    "icans_any_rate": (icans_any_rate, RATE),
+    "antigen_negative_progression_share": (antigen_negative_progression_share, RATE), "pfs_at": (pfs_at, RATE), "os_at": (os_at, RATE),
     "blood_median_at": (blood_median_at, POSITIVE), "cmax_copies_median": (cmax_copies_median, POSITIVE),
     "tmax_median": (tmax_median, POSITIVE), "fold_expansion": (fold_expansion, POSITIVE),
     "contraction_rate": (contraction_rate, POSITIVE), "slow_rate": (slow_rate, POSITIVE),

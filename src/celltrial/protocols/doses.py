@@ -15,8 +15,8 @@ import math
 from ..errors import InputError
 from ..solve.events import Bolus, ScaleState
 
-#: Host T cells left at the Flu/Cy nadir: Kimmel 2021's N(0) = 3e9 cells at infusion from N0 = 1.25e11.
-FLU_CY_REMAINING = 0.024
+#: Host T cells left at the Flu/Cy nadir: Kimmel 2021's N(0) = 3e9 cells at infusion from N0 = 2.25e11.
+FLU_CY_REMAINING = 0.0133
 
 
 def _positive(name, value, allow_zero=True):

@@ -58,6 +58,8 @@ _COLUMNS = [
     _c("pfs_event", "bool", "", "progression or death observed"),
     _c("os_days", "float", "day", "death, else end of follow-up (censored)"),
     _c("os_event", "bool", "", "death observed"),
+    _c("progression_antigen_negative", "bool", "",
+       "at progression most tumour cells were antigen-negative or -low (False without progression)"),
     _c("death_cause", "str", "", "\"tumour\" (burden passed the lethal threshold), \"gvhd\", or \"\""),
     _c("cure_day", "float", "day", "day both tumour clones went extinct (NaN if never)"),
     # toxicity
@@ -65,10 +67,13 @@ _COLUMNS = [
     _c("crs_onset_days", "float", "day", "first time at grade >= 1 (NaN if no CRS)"),
     _c("crs_duration_days", "float", "day", "time spent at grade >= 1"),
     _c("crs_peak_il6", "float", "pg/mL", "peak IL-6 signal"),
+    _c("icans_grade", "int", "grade", "maximum ICANS grade 0-4 (from the neuro-inflammation index)"),
+    _c("icans_onset_days", "float", "day", "first time at ICANS grade >= 1 (NaN if no ICANS)"),
     _c("gvhd", "bool", "", "clinically significant GvHD during follow-up"),
     # kinetics (product cells in blood, flow cytometry; CAR transgene by qPCR for T-cell products)
-    _c("cmax_cells_uL", "float", "cells/uL", "peak product cells in blood"),
+    _c("cmax_cells_uL", "float", "cells/uL", "peak product cells in blood after the distribution phase (expansion)"),
     _c("tmax_days", "float", "day", "time of the peak product cells in blood"),
+    _c("expansion_fold", "float", "", "Cmax over the blood level at the distribution trough (in vivo fold-expansion)"),
     _c("auc0_28_cells_uL_day", "float", "cells/uL*day", "area under product cells in blood, days 0-28"),
     _c("time_above_lloq_days", "float", "day", "time product cells in blood were above the LLOQ"),
     _c("cmax_copies_ug", "float", "copies/ug", "peak CAR transgene copies per ug genomic DNA (0 for NK)"),

@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..biology.grading import THRESHOLD_PARAMETERS, crs_grade
+from ..biology.grading import ICANS_THRESHOLD_PARAMETERS, THRESHOLD_PARAMETERS, crs_grade
+from ..biology.kinetics import expansion_peak
 from ..errors import Status
 from ..scenarios.costs import Costs
 from .columns import COLUMNS, column_names
@@ -47,6 +48,8 @@ def patient_endpoints(course: Course, plan: TrialPlan, arm_index: int, rows: np.
     out.update(os_days=np.minimum(death, s.follow_up_days), os_event=np.isfinite(death), death_cause=cause,
                gvhd=gvhd, cure_day=_cure_day(course))
     out.update(_crs(course, t, death))
+    out.update(_icans(course, t, death))
+    out["progression_antigen_negative"] = _antigen_negative_progression(t, v, out)
     out.update(_kinetics(course, t, death, rules.lloq_cells_uL))
     for day in (7, 28):
         j = np.searchsorted(t, float(day))
@@ -113,14 +116,35 @@ def _crs(course, t, death):
             "crs_peak_il6": peak}
 
 
+def _icans(course, t, death):
+    """ICANS grade from the peak neuro-inflammation index while alive, graded like CRS."""
+    index = np.where(t[None, :] < death[:, None], course.values["NT"], 0.0)
+    thresholds = np.stack([course.params[p] for p in ICANS_THRESHOLD_PARAMETERS], axis=1)
+    grade = crs_grade(index.max(axis=1), thresholds)
+    onset = np.where(grade > 0, first_crossing(t, index, thresholds[:, 0]), np.nan)
+    return {"icans_grade": grade.astype(np.int64), "icans_onset_days": onset}
+
+
+def _antigen_negative_progression(t, values, out):
+    """Progressions (not deaths without one) whose tumour was mostly antigen-negative at that scan."""
+    day = np.where(out["pfs_event"], out["pfs_days"], np.nan)
+    j = np.clip(np.searchsorted(t, np.nan_to_num(day, nan=t[-1])), 0, t.size - 1)
+    rows = np.arange(len(day))
+    share = values["Bn"][rows, j] / np.maximum(values["B_tot"][rows, j], 1e-300)
+    progressed = np.isfinite(day) & (values["B_tot"][rows, j] > 0)
+    return progressed & (share > 0.5)
+
+
 def _kinetics(course, t, death, lloq):
-    blood = np.where(t[None, :] < death[:, None], course.values["product_uL"], 0.0)
-    s = course.summaries
-    dead = np.isfinite(death)
-    cmax = np.where(dead, blood.max(axis=1), s["cmax"])
-    tmax = np.where(dead, t[np.argmax(blood, axis=1)], s["cmax_time"])
-    return {"cmax_cells_uL": cmax, "tmax_days": tmax, "auc0_28_cells_uL_day": s["auc28"],
-            "time_above_lloq_days": time_above(t, blood, lloq), "cmax_copies_ug": s["cmax_copies"]}
+    alive = t[None, :] < death[:, None]
+    blood = np.where(alive, course.values["product_uL"], 0.0)
+    copies = np.where(alive, course.values["car_copies"], 0.0)
+    start = regimen_start(course.logistics, len(blood))
+    cmax, tmax, trough = expansion_peak(t, blood, start, with_trough=True)
+    cmax_copies, _ = expansion_peak(t, copies, start)
+    fold = np.where(trough > 0, cmax / np.where(trough > 0, trough, 1.0), np.nan)
+    return {"cmax_cells_uL": cmax, "tmax_days": tmax, "expansion_fold": fold, "auc0_28_cells_uL_day": course.summaries["auc28"],
+            "time_above_lloq_days": time_above(t, blood, lloq), "cmax_copies_ug": cmax_copies}
 
 
 def _resources(plan: TrialPlan, arm_index: int, death, grade, controller=None, controller_logistics=None) -> dict:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..biology.grading import THRESHOLD_PARAMETERS
+from ..biology.grading import ICANS_THRESHOLD_PARAMETERS, THRESHOLD_PARAMETERS
 from ..biology.tumour import CLONES
 from ..cohorts import patient_blocks
 from ..policies import PolicyController
@@ -28,15 +28,13 @@ from ..solve import AUC, Max, Simulation
 from .design import TrialPlan
 
 #: Quantities saved on the course grid (endpoints and thinned trajectories read them).
-SAVED = ("B_tot", "product_uL", "car_copies", "ctdna", "il6_signal", "H_gvhd")
+SAVED = ("B_tot", "Bn", "product_uL", "car_copies", "ctdna", "il6_signal", "NT", "H_gvhd")
 SUMMARIES = (
-    Max("product_uL", name="cmax"),
-    Max("car_copies", name="cmax_copies"),
     AUC("product_uL", 0.0, 28.0, name="auc28"),
     Max("il6_signal", name="crs_peak"),
 )
 #: Per-patient parameters the endpoints need.
-PARAMETERS = ("B0",) + THRESHOLD_PARAMETERS
+PARAMETERS = ("B0",) + THRESHOLD_PARAMETERS + ICANS_THRESHOLD_PARAMETERS
 FINE_UNTIL, FINE_STEP = 28.0, 0.25
 CTDNA_UNIFORMS = 2  # per draw: the molecule count and the false-positive call
 

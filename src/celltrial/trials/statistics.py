@@ -247,6 +247,7 @@ def _arm_summary(p, rows, landmarks_days) -> dict:
         "cr_rate": rate(int(p["cr"].astype(bool).sum()), n_ok),
         "orr_rate": rate(int(responders.sum()), n_ok),
         "crs_grade3plus_rate": rate(int((grades >= 3).sum()), n_ok),
+        "crs_any_rate": rate(int((grades >= 1).sum()), n_ok),
         "median_pfs_days": km_median(p["pfs_days"], p["pfs_event"]),
         "median_os_days": km_median(p["os_days"], p["os_event"]),
         "landmarks": {
@@ -259,6 +260,11 @@ def _arm_summary(p, rows, landmarks_days) -> dict:
     }
     out.update({key: _median(p[column]) for key, column in _MEDIANS.items()})
     out["crs_grade_counts"] = {str(g): int(c) for g, c in enumerate(np.bincount(grades, minlength=5))}
+    if "icans_grade" in p:  # stores written before ICANS was modelled lack it
+        icans = np.asarray(p["icans_grade"]).astype(int)
+        out["icans_grade3plus_rate"] = rate(int((icans >= 3).sum()), n_ok)
+        out["icans_any_rate"] = rate(int((icans >= 1).sum()), n_ok)
+        out["icans_grade_counts"] = {str(g): int(c) for g, c in enumerate(np.bincount(icans, minlength=5))}
     spent = cost[np.isfinite(cost)]
     out["cost_per_patient"] = float(spent.mean()) if spent.size else None
     out["cost_per_responder"] = float(spent.sum()) / int(responders.sum()) if responders.any() else None

@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 
 from celltrial.biology import standard_model
-from celltrial.runs import execute
+from celltrial.cli.runs import execute
 from celltrial.solve import compile as compile_model
 from celltrial.trials import trial as trial_module
 

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
-from celltrial.runs import execute
-from celltrial.runs_display import fmt_money, fmt_number, fmt_rate
+from celltrial.cli.runs import execute
+from celltrial.cli.runs_display import fmt_money, fmt_number, fmt_rate
 
 ROOT = Path(__file__).resolve().parents[1]
 

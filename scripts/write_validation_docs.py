@@ -12,7 +12,9 @@ from pathlib import Path
 
 from celltrial import __version__
 from celltrial.calibration.cases import case_names, load_case
-from celltrial.calibration.suite import run_suite
+from celltrial.calibration.predictive import REPLICATES
+from celltrial.calibration.suite import COLUMNS, row_cells, run_suite
+from celltrial.presets.references import display_source
 
 OUT = Path(__file__).resolve().parents[1] / "docs" / "validation.md"
 
@@ -22,18 +24,39 @@ INTRO = """# Validation
 ({seconds:.0f} s on this machine); rerun it after a model or preset change. The same cases run with
 `celltrial validate` (add `--html FILE` for a report, `--quick` for the CI sizes).*
 
-A row passes when the simulated value, or its interval, overlaps the target's band (the published 95% CI when
-no band is given). The calibration cases are **in-sample**: their targets were used to fit the values named in
-each note, so passing them shows the fit worked, not that the model predicts. The recovery cases fit simulated
-data with known answers. The seed trial is **out-of-sample**: nothing about the T_SCM product was fitted.
+**How a row is judged.** Each published result is compared with what trials of the published size would
+report if the model were right. From the simulated virtual cohort, {replicates} replicate trials are drawn by a
+two-stage bootstrap (resample the virtual cohort, which carries the simulation's own Monte-Carlo error, then draw
+the trial's patients from it, which carries the trial's sampling error):
+
+- a **rate** (k of n): replicate trials of the published n; the statistic is the event count;
+- a **landmark** (Kaplan-Meier survival at a day): replicate trials of the size whose Kaplan-Meier estimate has the
+  published CI's precision (n_eff = S(1 - S) / SE², censoring included), with a Kaplan-Meier estimate on each;
+- a **value** (a median or kinetic metric, no patient count): the published SD (from its CI, or its `rel_sd`) is
+  taken as its sampling error; the predictive distribution is normal on the target's scale, centred on the
+  simulated value, with the simulation's Monte-Carlo SE added.
+
+The column *replicate trials (95%)* gives the central 95% of what those trials report, and *p* the two-sided
+predictive p-value of the published value, p = 2 min(P(sim < obs) + P(sim = obs)/2, P(sim > obs) + P(sim = obs)/2)
+(the mid-p: discrete ties, equal counts or survival within half a percentage point, count half on each side).
+A row **passes at p ≥ 0.05**. *overlap* is the older rule (the simulated value's Monte-Carlo interval overlaps the
+target's band or published 95% CI), shown for information; it passes nearly anything when the simulated
+cohort is small, which is why it no longer decides. Rows without a p (parameter recovery, the paired CRS
+comparisons) are judged as their notes say.
+
+The calibration cases are **in-sample**: their targets were used to fit the values named in each note, so
+passing them shows the fit worked, not that the model predicts. The recovery cases fit simulated data with known
+answers. The seed trial is **out-of-sample**: nothing about the T_SCM product was fitted.
 """
 
 
 def _case_table(case) -> str:
     lines = [f"## {case.title}", "", f"{sum(r.passed for r in case.rows)} of {len(case.rows)} rows pass "
-             f"({case.seconds:.0f} s).", "", "| target | published | simulated | result |", "|---|---|---|---|"]
-    lines += [f"| {r.target} | {r.observed} | {r.simulated} | {'pass' if r.passed else '**FAIL**'} |"
-              for r in case.rows]
+             f"({case.seconds:.0f} s).", "", "| " + " | ".join(COLUMNS) + " |", "|" + "---|" * len(COLUMNS)]
+    for r in case.rows:
+        cells = [c.replace("|", "\\|") for c in row_cells(r)]
+        cells[-1] = cells[-1] if r.passed else "**FAIL**"
+        lines.append("| " + " | ".join(cells) + " |")
     lines += [""] + [f"- {n}" for n in case.notes]
     return "\n".join(lines)
 
@@ -45,7 +68,7 @@ def _fitted_section() -> str:
         lines.append(f"- **{name}** ({case.path.name}): fits "
                      + ", ".join(f"{p.name} ({p.kind})" for p in case.fit.parameters)
                      + f"; refit with `celltrial calibrate {name} --write-presets`. Sources: "
-                     + "; ".join(case.targets.sources) + ".")
+                     + "; ".join(display_source(s) for s in case.targets.sources) + ".")
     return "\n".join(lines)
 
 
@@ -55,7 +78,7 @@ def main(argv) -> None:
     results = run_suite(quick=quick, progress=lambda m: print(m, flush=True))
     seconds = time.perf_counter() - start
     head = INTRO.format(flag=" --quick" if quick else "", version=__version__,
-                        when=time.strftime("%Y-%m-%d"), seconds=seconds)
+                        when=time.strftime("%Y-%m-%d"), seconds=seconds, replicates=f"{REPLICATES:,}")
     body = "\n\n".join(_case_table(c) for c in results)
     OUT.write_text(head + "\n" + body + "\n\n" + _fitted_section() + "\n")
     print(f"wrote {OUT}")

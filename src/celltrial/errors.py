@@ -47,6 +47,11 @@ class ExportError(CelltrialError, RuntimeError):
     """Writing a model or a table to an external format failed."""
 
 
+class StoreUnavailableError(CelltrialError, RuntimeError):
+    """The results store file cannot be opened: another process holds it (DuckDB's file lock), or
+    it is unreadable or not a DuckDB file. Not a bug and not bad input: the CLI exits with its own code."""
+
+
 class MissingDependencyError(CelltrialError, ImportError):
     """An optional dependency is needed for this feature."""
 
@@ -54,11 +59,19 @@ class MissingDependencyError(CelltrialError, ImportError):
 def did_you_mean(name: str, choices) -> str:
     """Return a ' (did you mean 'x'?)' hint, or '' when nothing is close.
 
+    A choice that differs only in case wins over a closer spelling ("d_k" -> "d_K", not "d_T").
+
     Example:
         >>> did_you_mean("gama", ["gamma", "rho"])
         " (did you mean 'gamma'?)"
+        >>> did_you_mean("d_k", ["d_T", "d_K"])
+        " (did you mean 'd_K'?)"
     """
-    close = difflib.get_close_matches(name, list(choices), n=1, cutoff=0.6)
+    choices = [str(c) for c in choices]
+    name = str(name)
+    same = [c for c in choices if c.lower() == name.lower() and c != name]
+    close = difflib.get_close_matches(name, same, n=1, cutoff=0.0) if same else \
+        difflib.get_close_matches(name, choices, n=1, cutoff=0.6)
     return f" (did you mean '{close[0]}'?)" if close else ""
 
 

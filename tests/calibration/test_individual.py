@@ -165,12 +165,12 @@ def test_prior_setup_errors_say_what_to_do():
 # --- command line --------------------------------------------------------------------------------
 
 def test_simdata_then_fit_from_the_command_line(tmp_path, standard):
-    import celltrial.cli_fit  # noqa: F401 - registers fit and simdata on the app
     from celltrial.cli import app
 
     runner, data = CliRunner(), tmp_path / "sim.csv"
-    made = runner.invoke(app, ["simdata", str(data), "--disease", DISEASE, "--product", PRODUCT, "--fit", "d_EFF",
-                               "--patients", "3", "--lloq", "30", "--seed", "4", "--times", "2,7,14,28,56"])
+    made = runner.invoke(app, ["simdata", "--out", str(data), "--disease", DISEASE, "--product", PRODUCT,
+                               "--fit", "d_EFF", "--patients", "3", "--lloq", "30", "--seed", "4",
+                               "--times", "2,7,14,28,56"])
     assert made.exit_code == 0, made.output
     out = runner.invoke(app, ["fit", str(data), "--disease", DISEASE, "--product", PRODUCT, "--fit", "d_EFF",
                               "--sigma", "0.5", "--json", "--out", str(tmp_path / "fit.json")])

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from celltrial.runs import execute
+from celltrial.cli.runs import execute
 from celltrial.scenarios import parse_scenario
 from celltrial.store import open_store
 from celltrial.trials import trial as trial_module

@@ -10,6 +10,7 @@ from celltrial.errors import InputError
 from celltrial.model.docs import SIMPLIFY_MAX_STATES, equations, model_markdown, rate_form_lines
 from celltrial.model.library import cart6
 from celltrial.presets.docs import all_preset_names, find_preset, presets_markdown
+from celltrial.presets.references import display_source
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 
@@ -51,7 +52,7 @@ def test_standard_model_page_lists_every_parameter_rate_and_state_equation():
     lines = text.splitlines()
     for p in model.parameters:
         row = next(line for line in lines if line.startswith(f"| `{p.name}` |"))
-        assert p.unit in row and p.source.replace("|", "\\|") in row and model.owner[p.name] in row
+        assert p.unit in row and display_source(p.source).replace("|", "\\|") in row and model.owner[p.name] in row
     for r in model.rates:
         assert any(line.startswith(f"| `{r.name}` |") for line in lines), r.name
     for s in model.states:

@@ -56,6 +56,54 @@ def check_bounds(bounds) -> np.ndarray:
     return b
 
 
+def min_design_points(k: int) -> int:
+    """Fewest design points per wave for ``k`` fit parameters.
+
+    The first wave's emulator must at least be linear: 1 + k terms plus ``MIN_DOF`` residual
+    degrees of freedom for its leave-one-out diagnostics (see :mod:`.emulator`).
+
+    Example:
+        >>> min_design_points(5)
+        9
+    """
+    from .emulator import MIN_DOF, n_terms
+
+    return n_terms(int(k), 1) + MIN_DOF
+
+
+def check_calibration_settings(k: int, *, design_points: int, waves: int, n_steps: int = 1500,
+                               burn: int = 500, check_draws: int = 8, n_walkers: int = 32) -> None:
+    """Refuse settings a calibration of ``k`` parameters would fail on, before anything is simulated.
+
+    Each :class:`InputError` names the option (Python argument and ``celltrial calibrate`` flag)
+    and the limit, so a bad ``--design-points`` fails at once rather than after the first wave.
+
+    Example:
+        >>> check_calibration_settings(5, design_points=8, waves=2)  # doctest: +IGNORE_EXCEPTION_DETAIL
+        Traceback (most recent call last):
+        celltrial.errors.InputError: design_points (--design-points) must be at least 9 ...
+    """
+    need = min_design_points(k)
+    problems = []
+    if int(design_points) < need:
+        problems.append(f"design_points (--design-points) must be at least {need} for {k} fitted parameters "
+                        f"(a linear emulator has {k + 1} terms and needs {need - k - 1} more points to check "
+                        f"itself); got {design_points}")
+    if int(waves) < 1:
+        problems.append(f"waves (--waves) must be at least 1; got {waves}")
+    if not int(n_steps) > burn:
+        problems.append(f"n_steps must exceed the {burn} burn-in steps of the posterior sampler; got {n_steps}")
+    elif not 1 <= int(check_draws) <= n_walkers * (int(n_steps) - burn):
+        problems.append(f"check_draws must be between 1 and {n_walkers * (int(n_steps) - burn)} "
+                        f"(the posterior sample size); got {check_draws}")
+    if n_walkers < 2 * k:
+        problems.append(f"at most {n_walkers // 2} parameters can be fitted (the posterior sampler's {n_walkers} "
+                        f"walkers must be at least twice their number); got {k}")
+    if problems:
+        raise InputError("cannot calibrate with these settings:\n" + "\n".join(f"  - {p}" for p in problems)
+                         if len(problems) > 1 else problems[0])
+
+
 def _seed_sequence(seed) -> np.random.SeedSequence:
     return seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
 

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy.special import expit, logit
 
+from .design import check_calibration_settings
 from .likelihood import format_estimate, normal_log_likelihood, rate_log_likelihood, verdict
 from .sampler import wave_loop
 from .summaries import RATE, mc_interval, quantity
@@ -134,6 +135,9 @@ def observed_text(t) -> str:
 def calibrate(problem, targets, *, design_points: int, waves: int, seed: int = 0, check_draws: int = 8,
               progress=None, n_steps: int = 1500) -> PopulationFit:
     """Fit ``problem`` to ``targets`` (a list in the problem's output order); see the module docstring."""
+    # every setting is checked before the first (slow) wave is simulated
+    check_calibration_settings(len(problem.parameters), design_points=design_points, waves=waves,
+                               n_steps=n_steps, check_draws=check_draws)
     scales = scales_of(problem.wanted)
     n_sim = int(problem.scenario.cohort.patients) * int(problem.scenario.cohort.replicates)
     mc_cache, state = [], {}

@@ -50,8 +50,39 @@ def run_suite(*, quick: bool, only=None, progress=None) -> list:
 
 
 def suite_json(results) -> list:
-    """JSON-ready results."""
+    """JSON-ready results; each row has its predictive ``p_value`` (null where none) and ``overlap`` verdict."""
     return [{"case": c.name, "title": c.title, "seconds": round(c.seconds, 1), "passed": bool(c.passed),
              "notes": c.notes,
              "rows": [{"target": r.target, "observed": r.observed, "simulated": r.simulated, "passed": bool(r.passed),
-                       "reason": r.reason} for r in c.rows]} for c in results]
+                       "p_value": None if r.p_value is None else round(float(r.p_value), 4),
+                       "predictive": r.predictive, "overlap": r.overlap, "reason": r.reason}
+                      for r in c.rows]} for c in results]
+
+
+#: Column headings of a validation table (terminal, HTML and docs), in order; see :func:`row_cells`.
+COLUMNS = ("target", "published", "simulated", "replicate trials (95%)", "p", "overlap", "result")
+
+
+def format_p(p) -> str:
+    """A predictive p-value for a table: '0.043', '<0.001', or '–' where the row has none.
+
+    Example:
+        >>> format_p(0.04321), format_p(0.0002), format_p(None)
+        ('0.043', '<0.001', '–')
+    """
+    if p is None:
+        return "–"
+    return "<0.001" if p < 0.001 else f"{p:.3f}"
+
+
+def row_cells(row) -> list:
+    """A row's plain-text cells under :data:`COLUMNS` (the result cell is 'pass' or 'FAIL').
+
+    Example:
+        >>> from celltrial.calibration.validation import Row
+        >>> row_cells(Row("cr", "58% (n=101)", "47% (39–55%)", False, "", 0.049, "trials of 101: 37–57%", True))
+        ['cr', '58% (n=101)', '47% (39–55%)', 'trials of 101: 37–57%', '0.049', 'yes', 'FAIL']
+    """
+    overlap = "–" if row.overlap is None else ("yes" if row.overlap else "no")
+    return [row.target, row.observed, row.simulated, row.predictive or "–", format_p(row.p_value), overlap,
+            "pass" if row.passed else "FAIL"]

@@ -99,6 +99,36 @@ class CompiledModel:
 
 _COMPILED: dict = {}
 
+#: Kernels that the first solve compiles and that take most of the time: when numba holds all of
+#: them on disk, a run loads machine code instead of compiling it.
+_ENTRY_POINTS = ("start_batch", "advance_batch", "finish_batch")
+
+
+def is_cached(model) -> bool:
+    """True when ``model``'s machine code is in this process or in numba's disk cache (read-only check).
+
+    Lets a command say "compiling ..." before minutes of silence; a wrong guess costs one line.
+
+    Example:
+        >>> from celltrial.model.library import exponential_model
+        >>> isinstance(is_cached(exponential_model()), bool)
+        True
+    """
+    path = _module_path(model)
+    known = _COMPILED.get(path)
+    if known is not None and "compile_s" in known.info:
+        return True
+    if not path.exists():
+        return False
+    # numba names its index files <module>.<function>-<line>.py<ver>.nbi, in __pycache__ beside the
+    # source or under $NUMBA_CACHE_DIR.
+    roots = [path.parent / "__pycache__"]
+    if os.environ.get("NUMBA_CACHE_DIR"):
+        roots.append(Path(os.environ["NUMBA_CACHE_DIR"]))
+    found = {f.name[len(path.stem) + 1:].split("-")[0] for root in roots if root.is_dir()
+             for f in root.rglob(f"{path.stem}.*.nbi")}
+    return all(name in found for name in _ENTRY_POINTS)
+
 
 def compile_model(model) -> CompiledModel:
     """Generate (or reuse) the kernel source of ``model`` and import it.

@@ -26,6 +26,8 @@ import sympy as sp
 from ..errors import InputError, did_you_mean
 
 SIMPLIFY_MAX_STATES = 8
+#: Where generated model pages (docs/models/) link the works a parameter source cites.
+REFERENCES = "../references.md"
 EQUATION_FORMS = ("auto", "simplified", "rates")
 _SIMPLE = re.compile(r"^([A-Za-z][A-Za-z0-9_]*|[0-9.]+(e[-+]?[0-9]+)?)$")
 
@@ -71,15 +73,58 @@ def module_rates(model, module: str | None = None) -> list:
     return [r for r in model.rates if model.owner[r.name] == module or states & set(r.stoichiometry)]
 
 
-def parameter_table(model, module: str | None = None) -> str:
-    """Markdown table: name, default, unit, bounds, description, source, module."""
-    rows = ["| parameter | default | unit | bounds | description | source | module |", "|---|---|---|---|---|---|---|"]
+def parameter_table(model, module: str | None = None, references: str | None = REFERENCES) -> str:
+    """Markdown table: name, default, unit, bounds, description, source, references, module.
+
+    The source is shown as users read it (internal-notes mentions replaced by what they stand for)
+    and ``references`` names the works it cites, linked to ``references`` (a path to the
+    bibliography page; None for plain names). See :mod:`celltrial.presets.references`.
+    """
+    from ..presets.references import display_source, short_links  # presets import the model: import late
+
+    rows = ["| parameter | default | unit | bounds | description | source | references | module |",
+            "|---|---|---|---|---|---|---|---|"]
     for p in module_parameters(model, module):
         rows.append(
             f"| `{p.name}` | {p.value:g} | {_cell(p.unit)} | [{p.bounds[0]:g}, {p.bounds[1]:g}] | "
-            f"{_cell(p.description)} | {_cell(p.source)} | {model.owner[p.name]} |"
+            f"{_cell(p.description)} | {_cell(display_source(p.source))} | {short_links(p.source, references)} | "
+            f"{model.owner[p.name]} |"
         )
     return "\n".join(rows)
+
+
+def model_counts(model) -> dict:
+    """Counts quoted in prose docs, from the declaration: states, parameters, modules, rates, observables.
+
+    Example:
+        >>> from celltrial.model.library import exponential_model
+        >>> model_counts(exponential_model())["states"]
+        1
+    """
+    return {"states": len(model.states), "parameters": len(model.parameters), "modules": len(model.modules),
+            "rates": len(model.rates), "observables": len(model.observables)}
+
+
+_GENERATED = re.compile(r"<!-- generated: ([a-z_ ]+) -->(.*?)<!-- /generated -->", re.S)
+
+
+def fill_generated(text: str, values: dict) -> str:
+    """Rewrite every ``<!-- generated: NAME -->...<!-- /generated -->`` span of a hand-written page.
+
+    NAME is a key of ``values`` (e.g. from :func:`model_counts`); an unknown NAME is an error, so a
+    number in prose cannot silently go stale.
+
+    Example:
+        >>> fill_generated("has <!-- generated: states -->3<!-- /generated --> states", {"states": 24})
+        'has <!-- generated: states -->24<!-- /generated --> states'
+    """
+    def replace(m):
+        name = m.group(1).strip()
+        if name not in values:
+            raise InputError(f"generated span {name!r} has no value; known: {', '.join(sorted(values))}")
+        return f"<!-- generated: {name} -->{values[name]}<!-- /generated -->"
+
+    return _GENERATED.sub(replace, text)
 
 
 def state_table(model, module: str | None = None) -> str:

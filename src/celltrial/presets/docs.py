@@ -17,6 +17,7 @@ from __future__ import annotations
 from ..biology import standard_model
 from ..errors import PresetError, did_you_mean
 from .loader import load_disease, load_product, preset_names
+from .references import format_reference, lines_for_preset, references_for, short_links
 from .schema import FIELD_PARAMETERS
 
 CATEGORIES = ("disease", "product")
@@ -55,7 +56,10 @@ def preset_rows(kind: str | None = None) -> list:
 
 
 def preset_parameters(preset) -> list:
-    """Every model parameter the preset sets: name, value, default, unit (from the model) and source."""
+    """Every model parameter the preset sets: name, value, default, unit (from the model), source and references.
+
+    ``references`` holds the short names of the works the source cites (see :mod:`.references`).
+    """
     declared = {p.name: p for p in standard_model().parameters}
     derived = FIELD_PARAMETERS.get(preset.kind, {})
     rows = []
@@ -65,7 +69,8 @@ def preset_parameters(preset) -> list:
         else:
             source = f"from the product's `{derived[name]}`"
         p = declared[name]
-        rows.append({"name": name, "value": value, "default": p.value, "unit": p.unit, "source": source})
+        rows.append({"name": name, "value": value, "default": p.value, "unit": p.unit, "source": source,
+                     "references": [r.short for r in references_for(source)]})
     return rows
 
 
@@ -78,9 +83,10 @@ def describe_dose(dose) -> str:
 
 
 def preset_detail(preset) -> dict:
-    """The whole preset as JSON-able data, plus ``parameters_set`` from :func:`preset_parameters`."""
+    """The whole preset as JSON-able data, plus ``parameters_set`` and the full ``references`` it cites."""
     data = preset.model_dump(mode="json")
     data["parameters_set"] = preset_parameters(preset)
+    data["references"] = lines_for_preset(preset)
     if preset.kind != "disease":
         data["dose_text"] = describe_dose(preset.dose)
         data["edits_on"] = [k for k, v in preset.edits.model_dump().items() if v]
@@ -119,9 +125,14 @@ def preset_markdown(preset, level: int = 2) -> str:
     if preset.extrapolation:
         parts.append(f"**Extrapolation:** {_cell(preset.extrapolation)}")
     parts += [f"{h}# Sources", "\n".join(f"- {_cell(s)}" for s in preset.sources)]
-    rows = ["| parameter | value | model default | unit | source |", "|---|---|---|---|---|"]
-    rows += [f"| `{r['name']}` | {r['value']:g} | {r['default']:g} | {_cell(r['unit'])} | {_cell(r['source'])} |"
-             for r in preset_parameters(preset)]
+    cited = {r.key: r for text in [*preset.sources, *(v.source for v in preset.parameters.values())]
+             for r in references_for(text)}
+    if cited:
+        parts += [f"{h}# References", "\n".join(f"- [{r.short}](references.md#{r.key}): {_cell(format_reference(r))}"
+                                                for r in cited.values())]
+    rows = ["| parameter | value | model default | unit | source | references |", "|---|---|---|---|---|---|"]
+    rows += [f"| `{r['name']}` | {r['value']:g} | {r['default']:g} | {_cell(r['unit'])} | {_cell(r['source'])} | "
+             f"{short_links(r['source'], 'references.md')} |" for r in preset_parameters(preset)]
     parts += [f"{h}# Parameters set", "\n".join(rows)]
     if preset.variability:
         rows = ["| parameter | log-normal SD |", "|---|---|"]
@@ -147,8 +158,50 @@ def presets_markdown() -> str:
              "the preset files by `python docs/generate.py`. Units and defaults come from the standard model "
              "([models/standard.md](models/standard.md)). Source tags: [R] read in the source, [K] known "
              "(textbook or widely quoted), [E] our estimate or a structural choice, [X] reconstructed, "
-             "[F] fitted by a script in this repository.",
+             "[F] fitted by a script in this repository. The works cited are listed in full, with DOIs, in "
+             "[references.md](references.md).",
              "\n".join(rows)]
     for category, name in all_preset_names():
         parts.append(preset_markdown(find_preset(name, category)))
+    return "\n\n".join(parts) + "\n"
+
+
+def _citations() -> dict:
+    """``{work key: ["parameter `K_N`", "preset `lbcl`", "calibration `zuma1`", ...]}``: who cites each work."""
+    from ..calibration.cases import case_names, load_case
+
+    found: dict = {}
+
+    def add(texts, label):
+        for text in texts:
+            for ref in references_for(text):
+                if label not in found.setdefault(ref.key, []):
+                    found[ref.key].append(label)
+
+    for p in standard_model().parameters:
+        add([p.source], f"parameter `{p.name}`")
+    for category, name in all_preset_names():
+        preset = find_preset(name, category)
+        add([*preset.sources, *(v.source for v in preset.parameters.values())], f"preset [`{name}`](presets.md#{name})")
+    for name in case_names():
+        targets = load_case(name).targets
+        add([*targets.sources, *(t.source for t in targets.targets)], f"calibration `{name}`")
+    return found
+
+
+def references_markdown() -> str:
+    """The docs page of the bibliography (``docs/references.md``): each work in full, its DOI and who cites it."""
+    from .references import bibliography
+
+    cited = _citations()
+    parts = ["# References",
+             "Every work cited by a source tag of the standard model's parameters ([models/standard.md]"
+             "(models/standard.md)), the presets ([presets.md](presets.md)) and the calibration targets, generated "
+             "from `src/celltrial/presets/data/references.yaml` by `python docs/generate.py`. \"DOI not found\" "
+             "means no DOI could be confirmed when the list was compiled; nothing here was guessed. Values tagged "
+             "[E] (our estimate) or [F] (fitted by a script in this repository) need no citation."]
+    for key, ref in bibliography().items():
+        users = cited.get(key, [])
+        entry = f'<a id="{key}"></a>**{ref.short}**. {format_reference(ref, markdown=True)}'
+        parts.append(entry + (f" Cited by: {', '.join(users)}." if users else ""))
     return "\n\n".join(parts) + "\n"

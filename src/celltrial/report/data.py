@@ -55,18 +55,40 @@ def _as_float(v: np.ndarray) -> np.ndarray:
         return out
 
 
-class ArmTrajectories:
-    """The trajectories of one arm's OK patients, sorted by patient then day.
+#: Caption sentence of every per-patient trajectory figure: the convention of :class:`ArmTrajectories`.
+LINES_END = ("Each patient's line ends at their death, or at the end of follow-up; nothing simulated after death "
+             "is drawn.")
 
+
+class ArmTrajectories:
+    """The trajectories of one arm's OK patients, sorted by patient then day, each cut at its end of
+    observation (``end_days``, aligned with ``ok_keys``: death or end of follow-up, the OS time).
+
+    The model keeps integrating a dead patient's tumour past the lethal burden; drawing or
+    summarising those values would show patients who no longer exist. So every series ends at the
+    patient's death or censoring, and :meth:`bands` at a day are over the patients alive then.
     Patients are keyed by ``replicate * stride + patient`` so keys sort by replicate first.
+
+    Example:
+        >>> at = ArmTrajectories({"patient": np.array([0, 0, 0]), "day": np.array([0.0, 5.0, 9.0]),
+        ...                       "x": np.array([1.0, 2.0, 3.0])}, np.array([0]), 1, np.array([6.0]))
+        >>> at.series("x", 0)[0].tolist(), at.end_day(0)
+        ([0.0, 5.0], 6.0)
     """
 
-    def __init__(self, columns: dict, ok_keys: np.ndarray, stride: int):
+    def __init__(self, columns: dict, ok_keys: np.ndarray, stride: int, end_days: np.ndarray | None = None):
         key = np.asarray(columns.get("replicate", np.zeros(len(columns["day"]))), dtype=np.int64) * stride
         key = key + np.asarray(columns["patient"], dtype=np.int64)
+        day = np.asarray(columns["day"], dtype=float)
+        ok_keys = np.asarray(ok_keys, dtype=np.int64)
+        end = np.full(len(ok_keys), np.inf) if end_days is None else _as_float(np.asarray(end_days))
+        end = np.where(np.isfinite(end), end, np.inf)
+        self._end = dict(zip(ok_keys.tolist(), end.tolist(), strict=True))
         keep = np.isin(key, ok_keys)
-        day = np.asarray(columns["day"], dtype=float)[keep]
-        key = key[keep]
+        by_key = np.argsort(ok_keys, kind="stable")
+        row_end = end[by_key][np.searchsorted(ok_keys[by_key], key[keep])]
+        keep[keep] = day[keep] <= row_end + 1e-9  # the tolerance keeps the sample taken on the death day itself
+        day, key = day[keep], key[keep]
         order = np.lexsort((day, key))
         self.day, self.key = day[order], key[order]
         self.stride = stride
@@ -74,6 +96,10 @@ class ArmTrajectories:
                          if q not in ("arm", "replicate", "patient", "day")}
         self.keys, self._starts = np.unique(self.key, return_index=True)
         self._ends = np.append(self._starts[1:], len(self.key))
+
+    def end_day(self, key: int) -> float:
+        """The patient's last day of observation (death or censoring; inf when unknown)."""
+        return float(self._end.get(int(key), np.inf))
 
     def __len__(self) -> int:
         return len(self.keys)
@@ -99,11 +125,13 @@ class ArmTrajectories:
         s, e = self._starts[i], self._ends[i]
         return self.day[s:e], self._columns[quantity][s:e]
 
-    def bands(self, quantity: str, percentiles=(5, 50, 95), max_bins: int = 300) -> tuple:
+    def bands(self, quantity: str, percentiles=(5, 50, 95), max_bins: int = 300, min_patients: int = 1) -> tuple:
         """(day grid, (len(percentiles), grid) array) of across-patient percentiles.
 
-        Trajectories saved on a common day grid are summarised day by day; otherwise days are
-        binned, so adaptive thinning does not leave one patient per "day"."""
+        Only patients alive and under observation at a day count at that day (series end at death or
+        censoring), and days with fewer than ``min_patients`` values are left out. Trajectories saved on
+        a common day grid are summarised day by day; otherwise days are binned, so adaptive thinning
+        does not leave one patient per "day"."""
         values = self._columns[quantity]
         fin = np.isfinite(values)
         day, values = self.day[fin], values[fin]
@@ -117,8 +145,11 @@ class ArmTrajectories:
         order = np.argsort(inverse, kind="stable")
         groups = np.split(values[order], np.flatnonzero(np.diff(inverse[order])) + 1)
         used = np.unique(inverse)
-        out = np.array([np.percentile(g, percentiles) for g in groups]).T
-        return grid[used], out
+        enough = np.array([g.size >= min_patients for g in groups], dtype=bool)
+        if not enough.any():
+            return np.array([]), np.empty((len(percentiles), 0))
+        out = np.array([np.percentile(g, percentiles) for g, ok in zip(groups, enough, strict=True) if ok]).T
+        return grid[used][enough], out
 
 
 class TrajectoryIndex:
@@ -146,7 +177,8 @@ class TrajectoryIndex:
         patient = np.asarray(p.get("patient", np.arange(len(p.get("arm", [])))), dtype=np.int64)
         stride = int(max(patient.max(initial=0), np.asarray(cols["patient"], dtype=np.int64).max(initial=0))) + 1
         ok_keys = np.asarray(p.get("replicate", np.zeros(len(patient))), dtype=np.int64) * stride + patient
-        arm_traj = ArmTrajectories(cols, ok_keys, stride)
+        # os_days is the day of death, or of censoring at the end of follow-up: where observation ends
+        arm_traj = ArmTrajectories(cols, ok_keys, stride, column(p, "os_days") if p else None)
         return arm_traj if len(arm_traj) else None
 
 

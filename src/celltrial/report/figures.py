@@ -17,14 +17,26 @@ import numpy as np
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
-from . import kaplan_meier, patient_figures, summary_figures
-from .data import ReportContext
+from . import kaplan_meier, patient_figures, response_figures, summary_figures
+from .data import LINES_END, ReportContext
 from .fmt import fmt_ref
-from .style import LETHAL_STYLE, LLOQ_STYLE, arm_title, day_ticks, empty_panel, log_limits, new_figure, rc_context
+from .style import (
+    LETHAL_STYLE,
+    LLOQ_STYLE,
+    arm_title,
+    day_ticks,
+    empty_panel,
+    fit_legend,
+    log_limits,
+    new_figure,
+    rc_context,
+)
 
 log = logging.getLogger(__name__)
 
 SPAGHETTI_PATIENTS = 50
+#: The kinetics median and band are drawn only at days with at least this many patients alive.
+BAND_MIN_PATIENTS = 5
 
 
 def kinetics_figure(ctx: ReportContext):
@@ -35,7 +47,7 @@ def kinetics_figure(ctx: ReportContext):
     for arm in ctx.arms:
         at = ctx.trajectories.arm(arm)
         if at is not None and at.has("product_uL"):
-            data[arm] = at.bands("product_uL")
+            data[arm] = at.bands("product_uL", min_patients=BAND_MIN_PATIENTS)
     if not data:
         return None
     fig = new_figure(12, 4.8)
@@ -58,13 +70,15 @@ def kinetics_figure(ctx: ReportContext):
     axes[0].set_title("First 28 days")
     axes[1].set_title("Whole follow-up")
     handles = [Line2D([], [], color=ctx.colours[a], lw=2.2, label=f"{a}: median") for a in data]
-    handles.append(Patch(color="#888888", alpha=0.3, label="5–95% of patients"))
+    handles.append(Patch(color="#888888", alpha=0.3, label="5–95% of patients alive"))
     if lloq:
         handles.append(Line2D([], [], **LLOQ_STYLE, label=f"LLOQ {fmt_ref(lloq)} cells/µL"))
-    fig.legend(handles=handles, loc="outside lower center", ncols=min(len(handles), 4), frameon=False)
+    fit_legend(fig, handles)
     fig.suptitle("Blood kinetics of the product")
-    caption = (f"Median (line) and 5th–95th percentile band (shaded) of product cells in blood across all "
-               f"evaluable patients of each arm, log scale. Values below {fmt_ref(floor)} cells/µL "
+    caption = (f"Median (line) and 5th–95th percentile band (shaded) of product cells in blood, log scale. The "
+               "median and band at each day are over the evaluable patients of the arm alive and still followed "
+               "that day (dead patients leave the summary at death), drawn while at least "
+               f"{BAND_MIN_PATIENTS} patients remain. Values below {fmt_ref(floor)} cells/µL "
                f"(including zero) are drawn at {fmt_ref(floor)}.")
     return fig, caption + _missing_note(ctx, data)
 
@@ -120,13 +134,11 @@ def spaghetti_figure(ctx: ReportContext, quantity: str, floor: float, unit: str,
     lo, hi = log_limits(np.concatenate(shown_all + [np.asarray(refs, dtype=float)]), floor)
     axes[0].set_ylim(lo, hi)
     axes[0].set_ylabel(ylabel)
-    handles = [Line2D([], [], **style, label=label) for _, style, label in ref_lines]
-    if handles:
-        fig.legend(handles=handles, loc="outside lower center", ncols=len(handles), frameon=False)
+    fit_legend(fig, [Line2D([], [], **style, label=label) for _, style, label in ref_lines])
     fig.suptitle(title)
-    caption = (f"Each line is one patient: the first patients of replicate 0 of each arm ({'; '.join(counts)} "
-               f"evaluable patients). Log scale; values below {fmt_ref(floor)} {unit} (including zero) are drawn at "
-               f"{fmt_ref(floor)} {unit}.")
+    caption = ("Each line is one patient: the first patients of each arm in the first replicate trial "
+               f"({'; '.join(counts)} evaluable patients). {LINES_END} Log scale; values below {fmt_ref(floor)} "
+               f"{unit} (including zero) are drawn at {fmt_ref(floor)} {unit}.")
     return fig, caption + _missing_note(ctx, arm_data)
 
 
@@ -156,8 +168,8 @@ BUILDERS = {
     "tumour_burden": burden_figure,
     "ctdna": ctdna_figure,
     "swimmer": patient_figures.swimmer_figure,
-    "spider": patient_figures.spider_figure,
-    "waterfall": patient_figures.waterfall_figure,
+    "spider": response_figures.spider_figure,
+    "waterfall": response_figures.waterfall_figure,
     "km_pfs": kaplan_meier.pfs_figure,
     "km_os": kaplan_meier.os_figure,
     "crs": summary_figures.crs_figure,

@@ -7,7 +7,11 @@ Example:
     >>> fmt_rate({"estimate": 0.425, "low": 0.27, "high": 0.59, "events": 17, "n": 40})
     '42.5% (27.0–59.0%) · 17/40'
     >>> fmt_median({"estimate": None, "low": 300.0, "high": None})
-    'not reached (95% CI 300–NR)'
+    'not reached (95% CI 300 d – not reached)'
+    >>> landmark_label(182.5), landmark_label(180.0)
+    ('6 months', 'day 180')
+    >>> plural(1, "replicate trial"), plural(200, "replicate trial")
+    ('1 replicate trial', '200 replicate trials')
     >>> fmt_p(0.0004)
     '<0.001'
     >>> fmt_sig(1e9), fmt_sig(0.01234), fmt_sig(1234.6)
@@ -72,11 +76,48 @@ def fmt_sig(x, digits: int = 3) -> str:
 
 
 def fmt_ref(x) -> str:
-    """A threshold or limit, without padding zeros: 1.0 -> '1', 0.1 -> '0.1', 1e9 -> '10⁹'."""
+    """A threshold or limit to 3 significant figures, without padding zeros: 1.0 -> '1', 0.1 -> '0.1',
+    1.08936 -> '1.09', 1e9 -> '10⁹'."""
     v = num(x)
     if v is None:
         return NA
-    return fmt_sci(v, 3) if v != 0 and (abs(v) >= 1e5 or abs(v) < 1e-3) else f"{v:g}"
+    if v != 0 and (abs(v) >= 1e5 or abs(v) < 1e-3):
+        return fmt_sci(v, 3)
+    return f"{float(f'{v:.3g}'):,.10g}"  # round to 3 significant figures first, then drop padding zeros
+
+
+def plural(n, noun: str, plural_form: str | None = None) -> str:
+    """'1 replicate trial', '2 replicate trials' (``plural_form`` for irregular nouns)."""
+    v = num(n)
+    if v is None:
+        return f"{NA} {plural_form or noun + 's'}"
+    count = f"{int(v):,}" if v == int(v) else fmt_sig(v)
+    return f"{count} {noun if v == 1 else (plural_form or noun + 's')}"
+
+
+#: Days per month (365.25 / 12): landmarks within a day of a whole number of months are said in months.
+DAYS_PER_MONTH = 30.4375
+
+
+def landmark_label(day) -> str:
+    """A landmark time as a reader says it: 182.5 -> '6 months', 365 -> '12 months', 180 -> 'day 180'.
+
+    Landmarks are often set as fractions of a year (182.5 = 365 / 2), so a day count within 0.05 of
+    a whole number of months (about a day and a half) is written in months, as the terminal summary
+    does; anything else stays in days."""
+    v = num(day)
+    if v is None:
+        return f"day {day}"
+    months = round(v / DAYS_PER_MONTH)
+    if months >= 1 and abs(v / DAYS_PER_MONTH - months) <= 0.05:
+        return plural(months, "month")
+    return f"day {fmt_ref(v)}"
+
+
+def fmt_share(x) -> str:
+    """A set fraction 0-1 (a rule, not an estimate) as a percentage without padding: 0.5 -> '50%'."""
+    v = num(x)
+    return NA if v is None else f"{fmt_ref(100 * v)}%"
 
 
 def fmt_pct(x, decimals: int = 1) -> str:
@@ -107,25 +148,33 @@ def fmt_rate(r) -> str:
 
 
 def fmt_days(x) -> str:
-    """Days with sensible rounding: 212.4 -> '212 d'."""
+    """Days with sensible rounding: 212.4 -> '212 d', 90.0 -> '90 d', 8.234 -> '8.23 d'."""
     v = num(x)
-    return NA if v is None else f"{fmt_sig(v)} d"
+    if v is None:
+        return NA
+    return f"{v:,.0f} d" if abs(v) >= 10 else f"{fmt_sig(v)} d"
 
 
 def fmt_median(m) -> str:
-    """A median time with its CI; None estimate means the median was not reached."""
+    """A median time with its CI; None estimate means the median was not reached.
+
+    A missing CI bound is said in words: a missing upper bound means the curve never fell low
+    enough ("not reached"); a CI with no lower bound is left out rather than shown broken.
+
+    Example:
+        >>> fmt_median({"estimate": 212.4, "low": 150.0, "high": None})
+        '212 d (95% CI 150 d – not reached)'
+        >>> fmt_median({"estimate": None, "low": None, "high": None})
+        'not reached'
+    """
     if not isinstance(m, dict):
         return NA
     est, lo, hi = num(m.get("estimate")), num(m.get("low")), num(m.get("high"))
-    ci = ""
-    if lo is not None or hi is not None:
-        ci = f"95% CI {fmt_sig(lo) if lo is not None else 'NR'}–{fmt_sig(hi) if hi is not None else 'NR'}"
+    ci = f" (95% CI {fmt_days(lo)} – {fmt_days(hi) if hi is not None else 'not reached'})" if lo is not None else ""
     if est is None:
         # An absent key is "unknown", an explicit None is "not reached" (Kaplan-Meier never fell to 50%).
-        if "estimate" not in m:
-            return NA
-        return "not reached" + (f" ({ci})" if ci else "")
-    return f"{fmt_days(est)}" + (f" ({ci.replace('95% CI ', '')})" if ci else "")
+        return NA if "estimate" not in m else "not reached" + ci
+    return fmt_days(est) + ci
 
 
 def fmt_landmark(m) -> str:
@@ -165,9 +214,12 @@ def fmt_hr(h) -> str:
 
 
 def fmt_value(v) -> str:
-    """Any scalar or small container from meta, compactly (floats to 4 significant figures)."""
-    if isinstance(v, bool) or v is None:
-        return str(v)
+    """Any scalar or small container from meta, compactly (floats to 4 significant figures; None and
+    NaN as "n/a", booleans as yes/no, never Python's spelling)."""
+    if v is None or (isinstance(v, float) and v != v):
+        return NA
+    if isinstance(v, bool):
+        return "yes" if v else "no"
     if isinstance(v, float):
         return fmt_sci(v, 4) if v != 0 and (abs(v) >= 1e5 or abs(v) < 1e-3) else f"{v:.4g}"
     if isinstance(v, list | tuple):

@@ -11,10 +11,13 @@ from __future__ import annotations
 
 import base64
 import io
+import re
 from pathlib import Path
 
+import numpy as np
+
 from . import tables
-from .data import ReportContext
+from .data import ReportContext, column
 from .figures import BUILDERS, build_figures_with_captions
 from .fmt import NA, esc, fmt_value
 from .style import rc_context
@@ -122,14 +125,63 @@ def render(ctx: ReportContext, figures: dict) -> str:
     return page(title(ctx), header_html(ctx), toc, "\n".join(parts), footer)
 
 
+_PATIENT_COUNT = re.compile(r"\b(\d[\d,]*)(\s+virtual\s+patients\b)", re.IGNORECASE)
+
+
 def title(ctx: ReportContext) -> str:
-    return str(ctx.meta.get("scenario_title") or ctx.meta.get("scenario_name") or ctx.run.run_id or "Virtual trial")
+    """The scenario's title, with a patient count written into it corrected to the run's actual count.
+
+    Titles often quote the scenario file's ``cohort.patients`` ("..., 200 virtual patients"); a run
+    with ``--patients 500`` must not be reported under the file's number.
+
+    Example:
+        >>> title(ReportContext(run))  # doctest: +SKIP
+        'Axi-cel-like CAR-T in r/r LBCL, 500 virtual patients'
+    """
+    text = str(ctx.meta.get("scenario_title") or ctx.meta.get("scenario_name") or ctx.run.run_id or "Virtual trial")
+    actual = enrolled_per_arm(ctx)
+    if actual is None:
+        return text
+    stated = _file_patients(ctx.meta.get("scenario_text"))
+
+    def fix(m: re.Match) -> str:
+        n = int(m.group(1).replace(",", ""))
+        # only the file's own count is replaced: another number may mean something else (e.g. a total)
+        wrong = n != actual and (n == stated or (stated is None and len(ctx.arms) == 1))
+        return f"{actual:,}{m.group(2)}" if wrong else m.group(0)
+
+    return _PATIENT_COUNT.sub(fix, text)
+
+
+def enrolled_per_arm(ctx: ReportContext) -> int | None:
+    """Patients per arm in one replicate trial, counted from the stored patients table (else from meta)."""
+    arm = column(ctx.run.patients or {}, "arm", str)
+    if len(arm) and ctx.arms:
+        rep = column(ctx.run.patients, "replicate")
+        first = arm == ctx.arms[0]
+        if np.isfinite(rep).any():
+            first &= rep == np.nanmin(rep)
+        return int(np.sum(first)) or None
+    n = ctx.meta.get("patients_per_arm")
+    return int(n) if isinstance(n, int | float) and n == n and n > 0 else None
+
+
+def _file_patients(text) -> int | None:
+    """``cohort.patients`` of the scenario file as run (None when it cannot be read)."""
+    import yaml
+
+    try:
+        doc = yaml.safe_load(text) if isinstance(text, str) else None
+    except yaml.YAMLError:
+        return None
+    n = doc.get("cohort", {}).get("patients") if isinstance(doc, dict) and isinstance(doc.get("cohort"), dict) else None
+    return n if isinstance(n, int) else None
 
 
 def header_html(ctx: ReportContext) -> str:
     m = ctx.meta
     facts = [("Scenario", m.get("scenario_name")), ("Run", ctx.run.run_id), ("Date", m.get("started")),
-             ("Seed", m.get("seed")), ("Patients per arm", m.get("patients_per_arm")),
+             ("Seed", m.get("seed")), ("Patients per arm", enrolled_per_arm(ctx)),
              ("Replicate trials", m.get("replicates")), ("Design", m.get("design")),
              ("Follow-up", f"{fmt_value(m.get('follow_up_days'))} days" if m.get("follow_up_days") else None),
              ("Arms", ", ".join(ctx.arms))]

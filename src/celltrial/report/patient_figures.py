@@ -1,4 +1,4 @@
-"""Per-patient figures: swimmer plot, spider plot and waterfall plot.
+"""Per-patient figure: the swimmer plot (the spider and waterfall plots are in :mod:`.response_figures`).
 
 Subsets are the first patients of the first replicate of each arm (virtual patients are drawn
 independently, so this is an unbiased sample), and each caption says how many are shown.
@@ -9,21 +9,13 @@ Example:
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 from matplotlib.lines import Line2D
-from matplotlib.patches import Patch
 
 from .data import ReportContext, column
-from .style import RESPONSE_COLOURS, arm_title, day_ticks, empty_panel, new_figure
+from .style import RESPONSE_COLOURS, arm_title, day_ticks, empty_panel, fit_legend, new_figure
 
 SWIMMER_PATIENTS = 40
-SPIDER_PATIENTS = 50
-WATERFALL_PATIENTS = 200
-#: Display caps on % change (growth to a lethal burden is thousands of %; the shape near 0 matters).
-SPIDER_MAX_PCT = 200.0
-WATERFALL_MAX_PCT = 100.0
 
 
 def first_patients(p: dict, n: int) -> np.ndarray:
@@ -66,12 +58,12 @@ def swimmer_figure(ctx: ReportContext):
     axes[0].set_xlim(-0.015 * t_max, t_max * 1.04)
     axes[0].set_xticks(day_ticks(t_max))
     handles = [Line2D([], [], **style) for key, style in _EVENT_MARKERS.items() if key in drawn] + _SWIM_LEGEND
-    fig.legend(handles=handles, loc="outside lower center", ncols=min(len(handles), 4), frameon=False)
+    fit_legend(fig, handles)
     fig.suptitle("Swimmer plot: time on study per patient")
     caption = ("Each bar is one patient, from day 0 (first infusion; enrolment where an autologous product is "
                "manufactured first) to death or end of follow-up (overall survival time), "
-               f"longest first. Shown: the first patients of replicate 0 of each arm ({'; '.join(notes)} evaluable "
-               "patients). Progression is marked where it came before death.")
+               "longest first. Shown: the first patients of each arm in the first replicate trial "
+               f"({'; '.join(notes)} evaluable patients). Progression is marked where it came before death.")
     return fig, caption + _event_caption(drawn)
 
 
@@ -177,133 +169,3 @@ def _draw_doses(ax, c: dict, doses: dict) -> set:
 
 def _no_label(style: dict) -> dict:
     return {k: v for k, v in style.items() if k != "label"}
-
-
-def _pct_change(burden, baseline, floor):
-    """% change from baseline of the burden floored at the imaging detection limit."""
-    b = np.maximum(burden, floor)
-    b0 = max(baseline, floor)
-    return 100.0 * (b - b0) / b0
-
-
-def _series_changes(ctx: ReportContext, arm: str, n: int, floor: float):
-    """[(key, day, % change)] for the first ``n`` patients with trajectories, or None."""
-    at = ctx.trajectories.arm(arm)
-    if at is None or not at.has("B_tot"):
-        return None
-    out = []
-    for key in at.subset(n):
-        day, b = at.series("B_tot", key)
-        fin = np.isfinite(b)
-        if not fin.any():
-            continue
-        day, b = day[fin], b[fin]
-        out.append((key, at.stride, day, _pct_change(b, b[0], floor)))
-    return out
-
-
-def _best_response_lookup(ctx: ReportContext, arm: str) -> dict:
-    p = ctx.patients(arm)
-    rep = np.nan_to_num(column(p, "replicate")).astype(np.int64)
-    pat = np.nan_to_num(column(p, "patient")).astype(np.int64)
-    best = column(p, "best_response", str)
-    return {(int(r), int(q)): str(b) for r, q, b in zip(rep, pat, best, strict=True)}
-
-
-def _response_of(lookup: dict, key: int, stride: int) -> str:
-    r = lookup.get((int(key // stride), int(key % stride)), "NE")
-    return r if r in RESPONSE_COLOURS else "NE"
-
-
-def _arm_panels(ctx: ReportContext, height: float):
-    n = len(ctx.arms)
-    ncols = min(n, 3)
-    fig = new_figure(min(max(5.2 * n, 7.0), 15.6), height * math.ceil(n / ncols) + 0.8)  # room for the title
-    axes = np.atleast_1d(fig.subplots(math.ceil(n / ncols), ncols, sharey=True, squeeze=False)).ravel()
-    for ax in axes[n:]:
-        ax.set_visible(False)
-    return fig, list(axes[:n])
-
-
-def _response_legend(fig, seen: set) -> None:
-    handles = [Patch(color=RESPONSE_COLOURS[r], label=f"Best response {r}") for r in RESPONSE_COLOURS if r in seen]
-    if handles:
-        fig.legend(handles=handles, loc="outside lower center", ncols=len(handles), frameon=False)
-
-
-def _change_panels(ctx: ReportContext, limit: int, height: float):
-    """One titled panel per arm for burden-change plots: (fig, axes, [(ax, series, response lookup)]) for the
-    arms with trajectories (the others say why they are empty), or None when no arm has any."""
-    floor = ctx.rule("imaging_detection_cells") or 1.0
-    data = {a: _series_changes(ctx, a, limit, floor) for a in ctx.arms}
-    if not any(data.values()):
-        return None
-    fig, axes = _arm_panels(ctx, height)
-    panels = []
-    for ax, arm in zip(axes, ctx.arms, strict=True):
-        arm_title(ax, arm, ctx.colours[arm], f"({len(data[arm])} patients)" if data[arm] else "")
-        if not data[arm]:
-            empty_panel(ax, ctx.no_trajectory_reason(arm))
-            continue
-        panels.append((ax, data[arm], _best_response_lookup(ctx, arm)))
-    return fig, axes, panels
-
-
-def spider_figure(ctx: ReportContext):
-    """% change of tumour burden from baseline vs day, one line per patient, coloured by best response."""
-    panels = _change_panels(ctx, SPIDER_PATIENTS, 4.6)
-    if panels is None:
-        return None
-    fig, axes, panels = panels
-    seen = set()
-    for ax, series, lookup in panels:
-        for key, stride, day, pct in series:
-            resp = _response_of(lookup, key, stride)
-            seen.add(resp)
-            ax.plot(day, pct, color=RESPONSE_COLOURS[resp], lw=1.0, alpha=0.8)
-        ax.axhline(0, color="#444444", lw=0.9)
-        ax.set_xlim(0, ctx.follow_up())
-        ax.set_xticks(day_ticks(ctx.follow_up()))
-        ax.set_xlabel("Days after first infusion")
-    axes[0].set_ylim(-105, SPIDER_MAX_PCT)
-    axes[0].set_ylabel("Change in tumour burden from baseline (%)")
-    _response_legend(fig, seen)
-    fig.suptitle("Spider plot: tumour burden change from baseline")
-    caption = (f"One line per patient (the first {SPIDER_PATIENTS} evaluable patients of replicate 0 per arm), "
-               "coloured by best overall response. Burden below the imaging detection limit is drawn at the limit "
-               "(a patient in remission shows as about −100%, not as the model's exact residual cells). "
-               f"The y axis is cut at +{SPIDER_MAX_PCT:.0f}%.")
-    return fig, caption
-
-
-def waterfall_figure(ctx: ReportContext):
-    """Best % change of tumour burden per patient, sorted, coloured by best response."""
-    panels = _change_panels(ctx, WATERFALL_PATIENTS, 4.2)
-    if panels is None:
-        return None
-    fig, axes, panels = panels
-    seen = set()
-    for ax, series, lookup in panels:
-        best, colours = [], []
-        for key, stride, day, pct in series:
-            after = pct[day > 0]
-            best.append(float(after.min()) if after.size else 0.0)
-            resp = _response_of(lookup, key, stride)
-            seen.add(resp)
-            colours.append(RESPONSE_COLOURS[resp])
-        order = np.argsort(-np.asarray(best), kind="stable")
-        ax.bar(np.arange(len(best)), np.minimum(np.asarray(best)[order], WATERFALL_MAX_PCT),
-               color=np.asarray(colours)[order], width=0.85, lw=0)
-        ax.axhline(0, color="#444444", lw=0.9)
-        ax.set_xticks([])
-        ax.set_xlabel("Patients (sorted by best change)")
-        ax.grid(axis="x", visible=False)
-    axes[0].set_ylim(-105, WATERFALL_MAX_PCT + 5)
-    axes[0].set_ylabel("Best change in tumour burden (%)")
-    _response_legend(fig, seen)
-    fig.suptitle("Waterfall plot: best change in tumour burden")
-    caption = (f"One bar per patient (up to the first {WATERFALL_PATIENTS} evaluable patients of replicate 0 per "
-               "arm): the largest fall of tumour burden from baseline after day 0, coloured by best overall response. "
-               "Burden below the imaging detection limit counts as the limit. Bars are capped at "
-               f"+{WATERFALL_MAX_PCT:.0f}%.")
-    return fig, caption

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import matplotlib as mpl
 import numpy as np
+from matplotlib.backends.backend_agg import RendererAgg
 from matplotlib.figure import Figure
 from matplotlib.layout_engine import ConstrainedLayoutEngine
 
@@ -64,6 +65,30 @@ def new_figure(width: float, height: float) -> Figure:
     """A figure with constrained layout (labels never overlap neighbouring panels)."""
     # A little more padding than matplotlib's default 3 pt, so edge labels never touch the border.
     return Figure(figsize=(width, height), layout=ConstrainedLayoutEngine(w_pad=0.1, h_pad=0.08))
+
+
+def fit_legend(fig, handles: list, loc: str = "outside lower center", max_cols: int = 4, **kwargs):
+    """``fig.legend`` with as many columns (up to ``max_cols``) as fit the figure's width.
+
+    A legend placed outside the panels is laid out by constrained layout, but one wider than the
+    figure is cut at both edges; so entries wrap onto more rows until the legend fits.
+
+    Example:
+        >>> from matplotlib.lines import Line2D
+        >>> fig = new_figure(3, 2)
+        >>> leg = fit_legend(fig, [Line2D([], [], label=f"a rather long legend entry {i}") for i in range(3)])
+        >>> len(leg.get_texts()), bool(leg.get_window_extent().width <= fig.bbox.width)
+        (3, True)
+    """
+    if not handles:
+        return None
+    renderer = RendererAgg(*fig.canvas.get_width_height(), fig.dpi)
+    for ncols in range(min(len(handles), max_cols), 0, -1):
+        legend = fig.legend(handles=handles, loc=loc, ncols=ncols, frameon=False, **kwargs)
+        if ncols == 1 or legend.get_window_extent(renderer).width <= 0.98 * fig.bbox.width:
+            return legend
+        legend.remove()
+    return None
 
 
 def empty_panel(ax, text: str) -> None:

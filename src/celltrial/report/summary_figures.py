@@ -11,7 +11,7 @@ from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter
 
 from .data import ReportContext, column
-from .fmt import fmt_pct, get, num
+from .fmt import fmt_pct, get, num, plural
 from .style import new_figure
 
 GRADES = (0, 1, 2, 3, 4)
@@ -167,7 +167,8 @@ def replicates_figure(ctx: ReportContext):
     ax.grid(axis="x", visible=False)
     ax.legend(frameon=False)
     n = get(rep, "n")
-    ax.set_title(f"Complete responders per trial across {n if n is not None else 'the'} replicate trials")
+    trials = plural(n, "replicate trial") if num(n) else "the replicate trials"
+    ax.set_title(f"Complete responders per trial across {trials}")
     prob = get(rep, "success", "probability")
     caption = ("Each replicate is a full virtual trial with new patients; the bars show how often each number of "
                "complete responders occurred, i.e. how much the trial result varies by chance.")

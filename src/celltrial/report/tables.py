@@ -23,10 +23,14 @@ from .fmt import (
     fmt_money,
     fmt_p,
     fmt_rate,
+    fmt_ref,
     fmt_sig,
     fmt_value,
     get,
+    landmark_label,
+    plural,
 )
+from .labels import criterion_text, pretty_numbers, regimen_text, rule_rows, status_label
 
 
 def table(headers: list, rows: list, cls: str = "") -> str:
@@ -43,8 +47,8 @@ def arm_label(ctx: ReportContext, arm: str) -> str:
 
 
 def arms_table(ctx: ReportContext) -> str:
-    rows = [[arm_label(ctx, a.get("name", "")), esc(a.get("product", "")), esc(a.get("dose", "")),
-             esc(a.get("regimen", "")), esc(a.get("description", ""))] for a in ctx.run.arms]
+    rows = [[arm_label(ctx, a.get("name", "")), esc(a.get("product", "")), esc(pretty_numbers(a.get("dose", ""))),
+             esc(regimen_text(a.get("regimen", ""))), esc(a.get("description", ""))] for a in ctx.run.arms]
     return table(["Arm", "Product", "Dose", "Regimen", "Description"], rows)
 
 
@@ -66,11 +70,11 @@ def status_html(ctx: ReportContext) -> str:
     statuses = sorted({s for c in counts.values() for s in c}, key=lambda s: (s != "OK", s)) or ["OK"]
     rows = [[arm_label(ctx, a)] + [str(counts[a].get(s, 0)) for s in statuses] + [str(sum(counts[a].values()))]
             for a in ctx.arms]
-    html = table(["Arm"] + [esc(s) for s in statuses] + ["Total"], rows, "compact")
+    html = table(["Arm"] + [esc(status_label(s)) for s in statuses] + ["Enrolled"], rows, "compact")
     failed = {s: sum(c.get(s, 0) for c in counts.values()) for s in statuses if s != "OK"}
     n_failed, n_all = sum(failed.values()), sum(sum(c.values()) for c in counts.values())
     if n_failed:
-        detail = ", ".join(f"{esc(s)}: {n}" for s, n in failed.items() if n)
+        detail = ", ".join(f"{esc(status_label(s).lower())}: {n}" for s, n in failed.items() if n)
         html = (f'<div class="warning"><strong>Warning:</strong> {n_failed} of {n_all} virtual patients could not be '
                 f"simulated ({detail}). They are left out of all figures, curves and rates computed here; results "
                 "may be biased if failures are related to the outcome.</div>") + html
@@ -99,7 +103,7 @@ def _n_text(ctx: ReportContext, arm: str) -> str:
     if n is None:
         return str(len(column(ctx.patients(arm), "os_days")))
     ok = get(s, "status", "OK")
-    return f"{n}" + (f" ({ok} evaluable)" if ok is not None and ok != n else "")
+    return f"{n}" + (f" ({ok} simulated and evaluable)" if ok is not None and ok != n else "")
 
 
 def _cost_per_responder(ctx: ReportContext, arm: str) -> str:
@@ -148,9 +152,9 @@ def summary_rows(ctx: ReportContext) -> list:
         ("Median progression-free survival (95% CI)", lambda arm: fmt_median(a(arm, "median_pfs_days"))),
         ("Median overall survival (95% CI)", lambda arm: fmt_median(a(arm, "median_os_days"))),
     ]
-    for endpoint, name in (("pfs", "Progression-free"), ("os", "Overall survival")):
+    for endpoint, name in (("pfs", "Progression-free survival"), ("os", "Overall survival")):
         for day in _landmark_days(ctx, endpoint):
-            rows.append((f"{name} at day {esc(day)}, % (95% CI)",
+            rows.append((f"{name} at {esc(landmark_label(day))}, % (95% CI)",
                          lambda arm, e=endpoint, d=day: fmt_landmark(a(arm, "landmarks", e, d))))
     rows += [
         ("Median time to response", lambda arm: _median_or_days(a(arm, "median_time_to_response_days"))),
@@ -223,11 +227,11 @@ def replicates_html(ctx: ReportContext) -> str:
     rows = [[arm_label(ctx, arm)] + [esc(_count_summary(get(rep, "arms", arm, k)))
                                      for k in ("cr_count", "responder_count", "crs_grade3plus_count")]
             for arm in ctx.arms]
-    out = f"<p>{esc(get(rep, 'n', default=NA))} replicate trials, each with new virtual patients.</p>"
+    out = f"<p>{esc(plural(get(rep, 'n'), 'replicate trial'))}, each with new virtual patients.</p>"
     out += table(["Arm", "Complete responders per trial", "Responders per trial", "CRS grade ≥ 3 per trial"], rows)
     success = get(rep, "success")
     if isinstance(success, dict):
-        crit = "".join(f"<li>{esc(c)}</li>" for c in (success.get("criteria") or []))
+        crit = "".join(f"<li>{esc(criterion_text(c))}</li>" for c in (success.get("criteria") or []))
         prob = success.get("probability")
         out += (f'<div class="keybox"><strong>Probability of success: {esc(fmt_landmark(prob))}</strong> '
                 f"(share of replicate trials meeting all criteria, 95% CI)<ul>{crit}</ul></div>")
@@ -242,15 +246,22 @@ def meta_rows(ctx: ReportContext, keys: list) -> str:
 
 
 def rules_table(ctx: ReportContext) -> str:
+    """The endpoint rules in words, with units (not the scenario's field names)."""
     if not ctx.rules:
         return '<p class="na">No endpoint rules recorded.</p>'
-    return table(["Rule", "Value"], [[esc(k), esc(fmt_value(v))] for k, v in ctx.rules.items()], "compact")
+    return table(["Rule", "Value"], [[esc(label), esc(value)] for label, value in rule_rows(ctx.rules)], "compact")
 
 
 def parameter_changes_table(ctx: ReportContext) -> str:
     changes = [c for c in (ctx.meta.get("parameter_changes") or []) if isinstance(c, dict)]
     if not changes:
         return '<p class="na">No parameter differs from the presets.</p>'
-    keys = ("arm", "parameter", "preset_value", "value", "reason")
-    rows = [[esc(fmt_value(c.get(k)) if c.get(k) is not None else NA) for k in keys] for c in changes]
-    return table(["Arm", "Parameter", "Preset value", "Value used", "Reason"], rows)
+    rows = [[esc(fmt_value(c.get("arm"))), f"<code>{esc(fmt_value(c.get('parameter')))}</code>",
+             *(esc(_number(c.get(k))) for k in ("preset_value", "value")), esc(fmt_value(c.get("reason")))]
+            for c in changes]
+    note = '<p class="note">Parameters are named as in the model and its presets.</p>'
+    return table(["Arm", "Parameter", "Preset value", "Value used", "Reason"], rows) + note
+
+
+def _number(v) -> str:
+    return fmt_ref(v) if isinstance(v, int | float) and not isinstance(v, bool) else fmt_value(v)

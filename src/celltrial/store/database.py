@@ -1,9 +1,10 @@
 """The results store: one DuckDB file holding many trial runs, trajectories in Parquet files beside it.
 
 Concurrency: DuckDB lets one *process* at a time open a database file (it takes a file lock), so
-a running trial keeps the store to itself until it closes it; another process gets a StoreError
-saying so. Within one process any number of :class:`RunStore` objects may share a file: DuckDB
-shares one database instance among connections to the same path and isolates their transactions.
+a running trial keeps the store to itself until it closes it; another process gets a
+:class:`StoreOpenError` saying so (and how to go on). Within one process any number of
+:class:`RunStore` objects may share a file: DuckDB shares one database instance among
+connections to the same path and isolates their transactions.
 One RunStore may be used from several threads (its methods take a lock).
 
 Example:
@@ -27,7 +28,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from celltrial.errors import InputError, did_you_mean
+from celltrial.errors import InputError, StoreUnavailableError, did_you_mean
 from celltrial.trials.rundata import META_KEYS, RunData
 
 from .convert import arrow_table, to_arrow_columns, to_numpy
@@ -55,11 +56,33 @@ RUN_STATUSES = ("running", "finished", "interrupted")
 
 _NEWEST_FIRST = "ORDER BY r.started DESC NULLS LAST, r.rowid DESC"
 _CHUNK_VIEW = "_celltrial_chunk_rows"
-_LOCK_HINT = (
-    " DuckDB lets one process at a time open a database file: wait for the other celltrial process"
-    " (e.g. a running trial) to finish, or use another store file."
-)
 _META_COLUMNS = ", ".join(quote(k) for k in META_KEYS)
+
+
+class StoreOpenError(StoreError, StoreUnavailableError):
+    """The store file cannot be opened (locked by another process, unreadable, not DuckDB).
+
+    A :class:`StoreError` for callers of the store, a :class:`StoreUnavailableError` for the CLI
+    (its own exit code: neither a bug nor bad input).
+    """
+
+
+def _open_failure(path: Path, exc: Exception) -> StoreOpenError:
+    """The error for a failed ``duckdb.connect``, naming the file and what to do next.
+
+    Example:
+        >>> str(_open_failure(Path("/r.duckdb"), OSError('Could not set lock ... (PID 42). See'))).split(":")[0]
+        'the results store /r.duckdb is in use by process 42'
+    """
+    text = str(exc)
+    if "lock" not in text.lower():
+        return StoreOpenError(f"cannot open the results store {path}: {text}")
+    pid = re.search(r"\(PID (\d+)\)", text)
+    who = f"process {pid.group(1)}" if pid else "another process"
+    return StoreOpenError(
+        f"the results store {path} is in use by {who}: DuckDB lets one process at a time open a store "
+        "(a running trial keeps it until it ends). Wait for that run to finish, or write to another "
+        "store with --out OTHER.duckdb")
 
 
 def open_store(path: str | Path) -> RunStore:
@@ -89,9 +112,8 @@ class RunStore:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         try:
             self._con = duckdb.connect(str(self.path))
-        except duckdb.Error as exc:
-            hint = _LOCK_HINT if "lock" in str(exc) else ""
-            raise StoreError(f"cannot open the results store {self.path}: {exc}.{hint}") from exc
+        except duckdb.Error as exc:  # IOException for a lock held elsewhere or a file that is not DuckDB
+            raise _open_failure(self.path, exc) from exc
         try:
             with self._transaction("creating the store tables") as con:
                 ensure_schema(con)

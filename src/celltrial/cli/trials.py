@@ -1,7 +1,7 @@
 """Trial commands of the CLI: run, report, runs, compare, simulate, export-sbml.
 
-Thin: parse, call the library, format. Errors map to exit codes 2 (bad input) and 1
-(internal, one line plus the log path) in :func:`guarded`.
+Thin: parse, call the library, format. Errors map to the exit codes of :mod:`celltrial.cli`
+in :func:`celltrial.cli.root.guarded` (2 bad input, 4 store in use, 1 internal).
 
 Example:
     $ celltrial run scenarios/quickstart.yaml --patients 50 --json
@@ -12,37 +12,23 @@ Example:
 
 from __future__ import annotations
 
-import functools
 import json
 import sys
 
 import typer
 
-from .cli import app, report_internal
-from .errors import CelltrialError
+from .root import app, guarded, seed_option
 
 STORE_HELP = "Results database (DuckDB file); default celltrial-runs/runs.duckdb."
+SCENARIO_HELP = "Scenario YAML file (see docs/scenarios.md)."
 
 
-def guarded(command):
-    """Map celltrial errors to the exit-code contract inside the command (also under typer's runner)."""
-
-    @functools.wraps(command)
-    def wrapper(*args, **kwargs):
-        try:
-            return command(*args, **kwargs)
-        except CelltrialError as exc:
-            if isinstance(exc, ValueError):  # input mistakes: the message says what to fix
-                typer.echo(f"error: {exc}", err=True)
-                raise typer.Exit(2) from None
-            report_internal(exc)
-            raise typer.Exit(1) from None
-
-    return wrapper
+def _stderr(line: str) -> None:
+    typer.echo(line, err=True)
 
 
 def _store(path):
-    from .store import DEFAULT_STORE, open_store
+    from ..store import DEFAULT_STORE, open_store
 
     return open_store(path or DEFAULT_STORE)
 
@@ -50,10 +36,10 @@ def _store(path):
 @app.command()
 @guarded
 def run(
-    scenario: str = typer.Argument(..., help="Scenario YAML file (see docs/scenarios.md)."),
+    scenario: str = typer.Argument(..., metavar="SCENARIO", help=SCENARIO_HELP),
     patients: int = typer.Option(None, "--patients", "-n", min=1, help="Patients per arm (overrides the file)."),
     replicates: int = typer.Option(None, "--replicates", "-r", min=1, help="Replicate trials (overrides the file)."),
-    seed: int = typer.Option(None, "--seed", min=0, help="Trial seed (overrides the file)."),
+    seed: int = seed_option(None, "Trial seed, overrides the file"),
     out: str = typer.Option(None, "--out", help=STORE_HELP),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON on stdout."),
     chunk_size: int = typer.Option(None, "--chunk-size", min=1, help="Patients per chunk (results do not change)."),
@@ -63,11 +49,11 @@ def run(
     """Run a virtual trial from a scenario file, store it, and print the summary per arm."""
     from .runs import execute
 
-    quiet = as_json or not sys.stderr.isatty()
+    quiet = as_json or not sys.stderr.isatty()  # a progress bar only where someone watches it
     outcome = execute(scenario, patients=patients, replicates=replicates, seed=seed, store_path=out,
-                      chunk_size=chunk_size, threads=threads, progress=not quiet)
+                      chunk_size=chunk_size, threads=threads, progress=not quiet, notify=_stderr)
     if html:
-        from .report import write_report
+        from ..report import write_report
 
         write_report(outcome.run, html)
     if as_json:
@@ -101,7 +87,7 @@ def report(
     else:
         print_summary(data)
     if html:
-        from .report import write_report
+        from ..report import write_report
 
         path = write_report(data, html)
         typer.echo(f"report written to {path}", err=as_json)
@@ -127,8 +113,8 @@ def runs(
 @app.command()
 @guarded
 def compare(
-    run_a: str = typer.Argument(..., metavar="RUN_A"),
-    run_b: str = typer.Argument(..., metavar="RUN_B"),
+    run_a: str = typer.Argument(..., metavar="RUN_A", help="Run id, a unique prefix, or `latest`."),
+    run_b: str = typer.Argument(..., metavar="RUN_B", help="The run to compare with RUN_A (same forms)."),
     out: str = typer.Option(None, "--out", help=STORE_HELP),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ):
@@ -147,11 +133,11 @@ def compare(
 @app.command()
 @guarded
 def simulate(
-    scenario: str = typer.Argument(..., help="Scenario YAML file."),
+    scenario: str = typer.Argument(..., metavar="SCENARIO", help=SCENARIO_HELP),
     arm: str = typer.Option(..., "--arm", help="Arm name."),
     patient: int = typer.Option(0, "--patient", min=0, help="Patient index (replicate 0)."),
     step: float = typer.Option(1.0, "--step", help="Output every STEP days."),
-    seed: int = typer.Option(None, "--seed", min=0, help="Trial seed (overrides the file)."),
+    seed: int = seed_option(None, "Trial seed, overrides the file"),
     patients: int = typer.Option(None, "--patients", "-n", min=1, help="Patients per arm, as given to `run`."),
     csv: bool = typer.Option(False, "--csv", help="Print every state and observable as CSV (SBML identifiers)."),
 ):
@@ -159,7 +145,7 @@ def simulate(
     from .runs import one_patient
     from .runs_display import print_patient
 
-    course = one_patient(scenario, arm, patient, seed=seed, patients=patients, step=step)
+    course = one_patient(scenario, arm, patient, seed=seed, patients=patients, step=step, notify=_stderr)
     if csv:
         names = list(course.columns)
         typer.echo(",".join(names))
@@ -172,19 +158,19 @@ def simulate(
 @app.command("export-sbml")
 @guarded
 def export_sbml_command(
-    scenario: str = typer.Argument(..., help="Scenario YAML file."),
+    scenario: str = typer.Argument(..., metavar="SCENARIO", help=SCENARIO_HELP),
     arm: str = typer.Option(..., "--arm", help="Arm name."),
     patient: int = typer.Option(0, "--patient", min=0, help="Patient index (replicate 0)."),
-    seed: int = typer.Option(None, "--seed", min=0, help="Trial seed (overrides the file)."),
+    seed: int = seed_option(None, "Trial seed, overrides the file"),
     patients: int = typer.Option(None, "--patients", "-n", min=1, help="Patients per arm, as given to `run`."),
     output: str = typer.Option(None, "--output", "-o", help="Write the SBML here instead of stdout."),
 ):
     """The same virtual patient as `simulate`, as SBML (parameters, doses and drawn population sizes)."""
-    from .export.sbml import export_sbml
+    from ..biology import standard_model
+    from ..export.sbml import export_sbml
     from .runs import one_patient
 
-    course = one_patient(scenario, arm, patient, seed=seed, patients=patients, step=1.0)
-    from .biology import standard_model
+    course = one_patient(scenario, arm, patient, seed=seed, patients=patients, step=1.0, notify=_stderr)
 
     text = export_sbml(standard_model(), course.params, events=course.events, path=output)
     if output is None:

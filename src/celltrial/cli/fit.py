@@ -1,10 +1,10 @@
 """Individual-fit commands of the CLI: fit (MAP per patient) and simdata (virtual NONMEM-style data).
 
 Thin: parse, call :mod:`celltrial.calibration.individual`, format. Bad input exits with code 2
-and a message naming the row, column or option (see :func:`celltrial.cli_trials.guarded`).
+and a message naming the row, column or option (see :func:`celltrial.cli.root.guarded`).
 
 Example:
-    $ celltrial simdata sim.csv --disease b-all --product tisa-cel-like --fit f_engraft,d_EFF \\
+    $ celltrial simdata --out sim.csv --disease b-all --product tisa-cel-like --fit f_engraft,d_EFF \\
           --patients 20 --lloq 30 --seed 1
     $ celltrial fit sim.csv --disease b-all --product tisa-cel-like --fit f_engraft,d_EFF
     $ celltrial fit sim.csv --disease b-all --product tisa-cel-like --fit d_EFF --json --out fit.json
@@ -18,9 +18,8 @@ from pathlib import Path
 
 import typer
 
-from .cli import app
-from .cli_trials import guarded
-from .errors import InputError
+from ..errors import InputError
+from .root import app, guarded, seed_option
 
 DEFAULT_DAYS = "1,2,4,7,9,11,14,17,21,28,35,42,56,70,90"
 FIT_HELP = "Parameters with a random effect, comma-separated (e.g. f_engraft,d_EFF)."
@@ -58,7 +57,8 @@ def _days(text: str):
 @app.command("fit")
 @guarded
 def fit_command(
-    data: str = typer.Argument(..., help="NONMEM-style CSV (ID, TIME, DV, OBS, AMT, EVID, MDV, LLOQ/BLQ)."),
+    data: str = typer.Argument(..., metavar="DATA", help="NONMEM-style CSV (ID, TIME, DV, OBS, AMT, EVID, MDV, "
+                                                         "LLOQ, BLQ), e.g. made by `celltrial simdata`."),
     disease: str = typer.Option(..., "--disease", help="Disease preset (typical values), e.g. b-all."),
     product: str = typer.Option(..., "--product", help="Product preset (doses, variability), e.g. tisa-cel-like."),
     fit: str = typer.Option(..., "--fit", help=FIT_HELP),
@@ -72,9 +72,13 @@ def fit_command(
     vpc_path: str = typer.Option(None, "--vpc", help="Write a visual predictive check figure (png/svg/pdf)."),
 ):
     """MAP fit of each patient's parameters to time series, with the preset population as prior."""
-    from .calibration.individual import IdentifiabilityWarning, fit_individuals
-    from .calibration.individual_report import observation_table, parameter_table, render_table, summary_dict
+    from ..calibration.individual import IdentifiabilityWarning, fit_individuals
+    from ..calibration.individual_report import observation_table, parameter_table, render_table, summary_dict
+    from .compiling import ensure_standard_compiled
 
+    if not Path(data).is_file():  # before the compile: a wrong path fails at once
+        raise InputError(f"data file {data!r} not found (make one with `celltrial simdata --out {data} ...`)")
+    ensure_standard_compiled()
     with warnings.catch_warnings():  # printed below from result.warnings, not as a Python warning
         warnings.simplefilter("ignore", IdentifiabilityWarning)
         result = fit_individuals(data, disease, product, _names(fit), omega=_omegas(omega), sigma=sigma,
@@ -102,8 +106,8 @@ def fit_command(
 def _write_vpc(result, path: str, observable: str | None) -> None:
     import numpy as np
 
-    from .calibration.individual_report import vpc
-    from .report.vpc import write_vpc
+    from ..calibration.individual_report import vpc
+    from ..report.vpc import write_vpc
 
     name = observable or result.records[0].observables[0]
     data = vpc(result.population, result.records, observable=name, rng=np.random.default_rng(0), sigma=result.sigma)
@@ -113,13 +117,13 @@ def _write_vpc(result, path: str, observable: str | None) -> None:
 @app.command("simdata")
 @guarded
 def simdata_command(
-    output: str = typer.Argument(..., help="CSV file to write (NONMEM layout)."),
+    out: str = typer.Option(..., "--out", "-o", help="CSV file to write (NONMEM layout)."),
     disease: str = typer.Option(..., "--disease", help="Disease preset, e.g. b-all."),
     product: str = typer.Option(..., "--product", help="Product preset, e.g. tisa-cel-like."),
     fit: str = typer.Option(..., "--fit", help="Parameters drawn per patient from the prior. " + FIT_HELP),
     omega: str = typer.Option(None, "--omega", help=OMEGA_HELP),
     patients: int = typer.Option(20, "--patients", "-n", min=1, help="Virtual patients."),
-    seed: int = typer.Option(0, "--seed", min=0, help="Random seed (random effects and residual error)."),
+    seed: int = seed_option(0, "Random seed of the random effects and the residual error"),
     sigma: float = typer.Option(0.5, "--sigma", min=0.0, help="Residual SD on log scale (0 = none)."),
     lloq: float = typer.Option(None, "--lloq", help="Censor values below this limit (unit of the observable)."),
     times: str = typer.Option(DEFAULT_DAYS, "--times", help="Comma-separated observation days."),
@@ -128,10 +132,11 @@ def simdata_command(
     """Simulate virtual patients' observations (random effects, residual error, BLQ) as a NONMEM-style CSV."""
     import numpy as np
 
-    from .calibration.individual import PopulationModel
-    from .calibration.individual_report import simulate_dataset
-    from .calibration.nonmem import known_observables
-    from .errors import did_you_mean
+    from ..calibration.individual import PopulationModel
+    from ..calibration.individual_report import simulate_dataset
+    from ..calibration.nonmem import known_observables
+    from ..errors import did_you_mean
+    from .compiling import ensure_standard_compiled
 
     if observable not in known_observables():
         raise InputError(f"--observable: unknown observable {observable!r}"
@@ -139,8 +144,10 @@ def simdata_command(
     if lloq is not None and not lloq > 0:
         raise InputError(f"--lloq must be > 0, got {lloq}")
     pop = PopulationModel.from_presets(disease, product, _names(fit), omega=_omegas(omega))
-    records = simulate_dataset(pop, _days(times), observable=observable, n_patients=patients,
-                               rng=np.random.default_rng(seed), sigma=sigma, lloq=lloq, path=output)
+    days = _days(times)
+    ensure_standard_compiled()
+    records = simulate_dataset(pop, days, observable=observable, n_patients=patients,
+                               rng=np.random.default_rng(seed), sigma=sigma, lloq=lloq, path=out)
     n_blq = sum(int(r.blq.sum()) for r in records)
     typer.echo(f"wrote {len(records)} patients ({sum(r.n_obs for r in records)} observations, {n_blq} below "
-               f"the limit) to {output}")
+               f"the limit) to {out}")

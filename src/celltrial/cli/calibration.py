@@ -14,20 +14,19 @@ from pathlib import Path
 
 import typer
 
-from .cli import app
-from .cli_trials import guarded
+from .root import VALIDATION_FAILED, app, guarded, seed_option
 
 
 @app.command()
 @guarded
 def calibrate(
-    case: str = typer.Argument(..., help="A shipped case (zuma1, eliana) or a case YAML file."),
+    case: str = typer.Argument(..., metavar="CASE", help="A shipped case (zuma1, eliana) or a case YAML file."),
     patients: int = typer.Option(None, "--patients", min=10,
                                  help="Virtual patients per simulation (default: the case's)."),
     design_points: int = typer.Option(None, "--design-points", min=8,
                                       help="Design points per wave (default: the case's)."),
     waves: int = typer.Option(None, "--waves", min=1, max=6, help="Emulation waves (default: the case's)."),
-    seed: int = typer.Option(1, "--seed", help="Seed of the designs and the posterior sampler."),
+    seed: int = seed_option(1, "Seed of the designs and the posterior sampler"),
     out: str = typer.Option(None, "--out", help="Folder for summary.json, posterior.csv, design.csv "
                                                  "(default celltrial-calibration/CASE)."),
     write_presets: bool = typer.Option(False, "--write-presets", help="Record the posterior medians in the presets."),
@@ -36,12 +35,14 @@ def calibrate(
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
 ):
     """Refit a calibration case by Bayesian emulation and print the posterior and the target checks."""
-    from .calibration.cases import load_case
-    from .calibration.fit import calibrate as fit_case
-    from .calibration.record import fit_summary, update_presets, write_fit
+    from ..calibration.cases import load_case
+    from ..calibration.fit import calibrate as fit_case
+    from ..calibration.record import fit_summary, update_presets, write_fit
+    from .compiling import ensure_standard_compiled
 
     spec = load_case(case)
     problem = spec.problem(patients=patients)
+    ensure_standard_compiled()  # after the case is read: a typo fails at once, not after the compile
     points, n_waves = design_points or spec.fit.design_points, waves or spec.fit.waves
     start = time.perf_counter()
     fit = fit_case(problem, spec.targets.targets, design_points=points, waves=n_waves, seed=seed,
@@ -57,7 +58,7 @@ def calibrate(
     if write_presets:
         summary["presets_written"] = [str(p) for p in update_presets(spec, problem, fit, command)]
     if html is not None:
-        from .report.calibration import write_fit_report
+        from ..report.calibration import write_fit_report
 
         write_fit_report(summary, fit.samples, html)
     if as_json:
@@ -107,16 +108,23 @@ def validate(
     html: str = typer.Option(None, "--html", help="Write an HTML validation report here."),
     only: str = typer.Option(None, "--only", help="Run only these cases (comma-separated names)."),
     as_json: bool = typer.Option(False, "--json", help="Print the results as JSON."),
-    strict: bool = typer.Option(False, "--strict", help="Exit 3 when any validation row fails."),
+    strict: bool = typer.Option(False, "--strict", help=f"Exit {VALIDATION_FAILED} when any validation row fails."),
 ):
     """Run every shipped validation case; print target vs simulated (with CI) and pass/fail."""
-    from .calibration.suite import run_suite, suite_json
+    from ..calibration.suite import CASE_NAMES, run_suite, suite_json
+    from ..errors import InputError, did_you_mean
+    from .compiling import ensure_standard_compiled
 
     names = [n.strip() for n in only.split(",") if n.strip()] if only else None
+    for name in names or []:  # checked before the compile, so that a typo fails at once
+        if name not in CASE_NAMES:
+            raise InputError(f"--only: no validation case {name!r}{did_you_mean(name, CASE_NAMES)}; "
+                             f"cases: {', '.join(CASE_NAMES)}")
+    ensure_standard_compiled()
     results = run_suite(quick=quick, only=names,
                         progress=None if as_json else lambda m: typer.echo(f"  {m}", err=True))
     if html is not None:
-        from .report.validation import write_validation_report
+        from ..report.validation import write_validation_report
 
         write_validation_report(results, html, quick=quick)
     if as_json:
@@ -135,4 +143,4 @@ def validate(
         total = sum(len(c.rows) for c in results)
         console.print(f"{total - failed} of {total} validation rows pass" + (f"; report: {html}" if html else ""))
     if strict and any(not c.passed for c in results):
-        raise typer.Exit(3)
+        raise typer.Exit(VALIDATION_FAILED)

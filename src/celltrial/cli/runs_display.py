@@ -3,6 +3,10 @@
 Example:
     >>> fmt_rate({"estimate": 0.5, "low": 0.3, "high": 0.7})
     '50.0% (30.0-70.0)'
+    >>> landmark_label(182.5), landmark_label(365), landmark_label(100)
+    ('6 months', '12 months', 'day 100')
+    >>> plural(1, "replicate trial"), plural(2000, "replicate trial")
+    ('1 replicate trial', '2,000 replicate trials')
 """
 
 from __future__ import annotations
@@ -12,7 +16,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from .trials.rundata import RunData
+from ..trials.rundata import RunData
 
 
 def _console() -> Console:
@@ -30,7 +34,8 @@ def fmt_median(m, unit="d") -> str:
     if not m:
         return "n/a"
     est = "not reached" if m.get("estimate") is None else f"{m['estimate']:.0f} {unit}"
-    lo = "-" if m.get("low") is None else f"{m['low']:.0f}"
+    # a missing bound was not reached within follow-up, like the median itself ("NR" in trial reports)
+    lo = "NR" if m.get("low") is None else f"{m['low']:.0f}"
     hi = "NR" if m.get("high") is None else f"{m['high']:.0f}"
     return f"{est} ({lo}-{hi})"
 
@@ -43,6 +48,23 @@ def fmt_money(x, currency="USD") -> str:
     return "n/a" if x is None else f"{x:,.0f} {currency}"
 
 
+def plural(n, word: str) -> str:
+    """``1 replicate trial``, ``2,000 replicate trials``: the count with the word in the right number."""
+    return f"{n:,} {word}" + ("" if n == 1 else "s") if isinstance(n, int) else f"{n} {word}s"
+
+
+#: Average days per month (365.25 / 12), as clinical papers count landmark months.
+DAYS_PER_MONTH = 30.4375
+
+
+def landmark_label(day: float) -> str:
+    """A landmark in the words of trial reports: whole months when the day is one, else the day."""
+    months = day / DAYS_PER_MONTH
+    if round(months) >= 1 and abs(months - round(months)) <= 0.05:
+        return plural(int(round(months)), "month")
+    return f"day {day:g}"
+
+
 def summary_rows(run: RunData) -> list:
     """(label, [cell per arm]) rows of the per-arm summary table."""
     arms = run.summary.get("arms", {})
@@ -53,16 +75,17 @@ def summary_rows(run: RunData) -> list:
         return label, [fn(arms.get(a, {})) for a in names]
 
     rows = [
-        row("patients (OK / all)", lambda s: f"{s.get('status', {}).get('OK', 0)} / {s.get('n', 0)}"),
+        # "OK" is the solver's status; a patient whose solve failed is excluded from every statistic
+        row("patients simulated / enrolled", lambda s: f"{s.get('status', {}).get('OK', 0)} / {s.get('n', 0)}"),
         row("CR rate (95% CI)", lambda s: fmt_rate(s.get("cr_rate"))),
         row("ORR (95% CI)", lambda s: fmt_rate(s.get("orr_rate"))),
         row("median PFS (95% CI)", lambda s: fmt_median(s.get("median_pfs_days"))),
         row("median OS (95% CI)", lambda s: fmt_median(s.get("median_os_days"))),
     ]
     for day in run.meta.get("endpoint_rules", {}).get("landmarks_days", []):
-        key = f"{day:g}"
-        rows.append(row(f"PFS at day {key}", lambda s, k=key: fmt_rate(s.get("landmarks", {}).get("pfs", {}).get(k))))
-        rows.append(row(f"OS at day {key}", lambda s, k=key: fmt_rate(s.get("landmarks", {}).get("os", {}).get(k))))
+        key, when = f"{day:g}", landmark_label(day)
+        rows.append(row(f"PFS at {when}", lambda s, k=key: fmt_rate(s.get("landmarks", {}).get("pfs", {}).get(k))))
+        rows.append(row(f"OS at {when}", lambda s, k=key: fmt_rate(s.get("landmarks", {}).get("os", {}).get(k))))
     rows += [
         row("CRS grade >= 3 (95% CI)", lambda s: fmt_rate(s.get("crs_grade3plus_rate"))),
         row("median Cmax (cells/uL)", lambda s: fmt_number(s.get("cmax_cells_uL_median"))),
@@ -88,8 +111,9 @@ def print_summary(run: RunData, console: Console | None = None) -> None:
     """Per-arm table, comparisons and replicate distributions of a run."""
     console = console or _console()
     m = run.meta
-    title = (f"{m.get('scenario_title', '')}\n{m.get('patients_per_arm')} patients per arm x "
-             f"{m.get('replicates')} replicate(s), {m.get('design')} design, seed {m.get('seed')}")
+    # The size line comes from the run, not the scenario title, which may quote the file's cohort size.
+    title = (f"{m.get('scenario_title', '')}\n{plural(m.get('patients_per_arm'), 'patient')} per arm x "
+             f"{plural(m.get('replicates'), 'replicate trial')}, {m.get('design')} design, seed {m.get('seed')}")
     table = Table(title=escape(title))
     table.add_column("endpoint")
     for name in run.arm_names():
@@ -99,9 +123,15 @@ def print_summary(run: RunData, console: Console | None = None) -> None:
     console.print(table)
     _print_comparisons(run, console)
     _print_replicates(run, console)
-    failed = {k: v for a in run.summary.get("arms", {}).values() for k, v in a.get("status", {}).items() if k != "OK"}
+    failed = {}  # solver status -> patients, summed over arms
+    for arm in run.summary.get("arms", {}).values():
+        for status, count in arm.get("status", {}).items():
+            if status != "OK":
+                failed[status] = failed.get(status, 0) + count
     if failed:
-        console.print(f"[yellow]solver problems: {failed}; those patients are excluded from the statistics[/yellow]")
+        total, why = sum(failed.values()), ", ".join(f"{k} {v}" for k, v in failed.items())
+        console.print(f"[yellow]{plural(total, 'patient')} could not be simulated to the end (solver status: "
+                      f"{escape(why)}); they are excluded from the statistics[/yellow]")
 
 
 def _print_comparisons(run, console) -> None:
@@ -137,16 +167,30 @@ def _print_replicates(run, console) -> None:
 
 
 def print_runs(rows: list, console: Console | None = None) -> None:
+    """The stored runs, newest first. Run IDs are printed whole: they are what `report` and `compare` take.
+
+    The ID already names the scenario and the start time (UTC), so the table leaves those out and
+    fits 80 columns; narrower terminals get one block per run (``--json`` has every field).
+    """
     console = console or _console()
     if not rows:
         console.print("no runs yet: `celltrial run scenarios/quickstart.yaml`")
         return
+    heads = ("run id", "status", "patients", "seed")
+    cells = [[str(r.get("run_id", "")), str(r.get("status", "")), f"{r.get('patients', 0):,}", str(r.get("seed", ""))]
+             for r in rows]
+    widths = [max(len(h), *(len(c[i]) for c in cells)) for i, h in enumerate(heads)]
+    if console.width < sum(widths) + 3 * len(widths) + 1:  # the table would cut or wrap IDs: a block per run
+        for c in cells:
+            console.print(escape(c[0]), highlight=False, soft_wrap=True)
+            console.print(escape(f"    {c[1]}, {c[2]} patients, seed {c[3]}"), highlight=False, soft_wrap=True)
+        return
     table = Table(title="runs (newest first)")
-    for col in ("run_id", "scenario_name", "started", "status", "patients", "seed"):
-        table.add_column(col)
-    for r in rows:
-        table.add_row(*(escape(str(r.get(c, ""))) for c in ("run_id", "scenario_name", "started", "status",
-                                                             "patients", "seed")))
+    for head, width in zip(heads, widths, strict=True):
+        numeric = head in ("patients", "seed")
+        table.add_column(head, no_wrap=True, min_width=width, justify="right" if numeric else "left")
+    for c in cells:
+        table.add_row(*(escape(x) for x in c))
     console.print(table)
 
 

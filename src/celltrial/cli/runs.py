@@ -1,6 +1,7 @@
 """Run a scenario into the results store, and present stored runs (the CLI's working layer).
 
 Example:
+    >>> from celltrial.cli.runs import execute
     >>> outcome = execute("scenarios/quickstart.yaml", patients=20, store_path="/tmp/r.duckdb")  # doctest: +SKIP
     >>> outcome.public_summary()["arms"]["axi-cel"]["n"]                                         # doctest: +SKIP
     20
@@ -13,12 +14,12 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-from ._version import __version__
-from .presets import load_disease
-from .scenarios import load_scenario
-from .trials.design import TrialPlan
-from .trials.rundata import RunData
-from .trials.trial import apply_overrides, run_trial
+from .._version import __version__
+from ..presets import load_disease
+from ..scenarios import load_scenario
+from ..trials.design import TrialPlan
+from ..trials.rundata import RunData
+from ..trials.trial import apply_overrides, run_trial
 
 
 @dataclass
@@ -85,7 +86,7 @@ def outcome_calibration_notes(plan: TrialPlan, disease) -> list:
 
 def _calibration_case(case: str) -> tuple:
     """(product, follow-up days) of a shipped calibration case; ("?", inf) when it is not shipped."""
-    from .calibration.cases import case_names, load_case
+    from ..calibration.cases import case_names, load_case
 
     if case not in case_names():
         return "?", float("inf")
@@ -123,16 +124,22 @@ def run_meta(plan: TrialPlan, text: str) -> tuple[dict, list]:
 
 
 def execute(scenario_path, *, patients=None, replicates=None, seed=None, store_path=None, chunk_size=None,
-            threads=None, progress=False) -> Outcome:
-    """Load, run and store a scenario; returns the stored run (reloaded from the store)."""
-    from .store import DEFAULT_STORE, open_store
+            threads=None, progress=False, notify=None) -> Outcome:
+    """Load, run and store a scenario; returns the stored run (reloaded from the store).
+
+    ``notify(line)``, when given, hears what takes time before the progress bar can move (the first
+    compile of the model) and, when ``progress`` is off, one line when simulating starts.
+    """
+    from ..store import DEFAULT_STORE, open_store
 
     scenario, text = load_scenario(scenario_path)
     scenario = apply_overrides(scenario, patients, replicates, seed)
     plan = TrialPlan(scenario)
     meta, arms = run_meta(plan, text)
     path = str(store_path or DEFAULT_STORE)
-    with open_store(path) as store:
+    with open_store(path) as store:  # a busy store fails here, before minutes of compiling
+        if notify is not None:
+            _announce(plan, notify, progress)
         run_id = store.create_run(meta, arms)
         bar = _progress_bar(progress)
         try:
@@ -147,6 +154,17 @@ def execute(scenario_path, *, patients=None, replicates=None, seed=None, store_p
             raise
         store.finish_run(run_id, output.summary, _now())
         return Outcome(store.load(run_id), path)
+
+
+def _announce(plan: TrialPlan, notify, progress: bool) -> None:
+    """Compile the model if needed (saying so), and say that simulating starts when no bar will show it."""
+    from .compiling import ensure_compiled
+
+    ensure_compiled(plan.model, notify=notify)
+    if not progress:
+        arms, reps = len(plan.arms), plan.replicates
+        notify(f"simulating {plan.patients} patients per arm x {arms} arm{'s' * (arms != 1)}"
+               f"{f' x {reps} replicate trials' if reps > 1 else ''} ...")
 
 
 def _progress_bar(enabled: bool):
@@ -172,12 +190,15 @@ def _status_counts(run: RunData) -> dict:
     return {str(c): int(k) for c, k in zip(codes, counts, strict=True)}
 
 
-def one_patient(scenario_path, arm: str, patient: int, *, seed=None, patients=None, step=1.0):
+def one_patient(scenario_path, arm: str, patient: int, *, seed=None, patients=None, step=1.0, notify=None):
     """The full course of one patient of a scenario: the same patient as row ``patient`` of replicate 0
-    of ``celltrial run`` with the same seed and ``--patients``."""
-    from .trials.patient import simulate_patient
+    of ``celltrial run`` with the same seed and ``--patients``. ``notify`` as for :func:`execute`."""
+    from ..trials.patient import simulate_patient
+    from .compiling import ensure_compiled
 
     scenario, _ = load_scenario(scenario_path)
     plan = TrialPlan(apply_overrides(scenario, seed=seed, patients=patients))
+    if notify is not None:
+        ensure_compiled(plan.model, notify=notify)
     return simulate_patient(plan, arm, patient, step=step)
 

@@ -83,7 +83,46 @@ def section(name: str, note: str, run, seconds: float) -> str:
     return "\n".join([
         f"## {m['scenario_title']}", "", f"`celltrial run scenarios/{name}` - run `{run.run_id}` "
         f"({m['patients_per_arm']} patients per arm, seed {m['seed']}, {seconds:.0f} s on this machine).", "",
-        head, "|" + "---|" * 10, *arm_rows(run), "", *inventory_lines(run), f"**Extrapolation.** {note}", ""])
+        head, "|" + "---|" * 10, *arm_rows(run), "", *difference_lines(run), *inventory_lines(run),
+        f"**Extrapolation.** {note}", ""])
+
+
+def _estimate_se(r):
+    """Estimate and standard error (from the 95% CI width) of a rate or landmark dict, or None."""
+    if not r or r.get("estimate") is None or r.get("low") is None or r.get("high") is None:
+        return None
+    return r["estimate"], max((r["high"] - r["low"]) / 3.92, 1e-9)
+
+
+def difference_lines(run) -> list:
+    """Which arms differ from the first arm beyond Monte-Carlo error (|z| >= 2) in CR and last-landmark PFS.
+
+    The SEs come from each arm's own 95% CI, so for paired designs (twins) the test is conservative:
+    a difference called here is real in the model; a smaller one may still be.
+    """
+    arms = run.arm_names()
+    landmarks = run.meta.get("endpoint_rules", {}).get("landmarks_days", [])
+    if len(arms) < 2:
+        return []
+    ref, out = run.summary["arms"][arms[0]], []
+    for arm in arms[1:]:
+        s = run.summary["arms"][arm]
+        pairs = [("CR", ref.get("cr_rate"), s.get("cr_rate"))]
+        if landmarks:
+            key = f"{landmarks[-1]:g}"
+            pairs.append((f"PFS at day {key}", ref.get("landmarks", {}).get("pfs", {}).get(key),
+                          s.get("landmarks", {}).get("pfs", {}).get(key)))
+        words = []
+        for label, a, b in pairs:
+            ea, eb = _estimate_se(a), _estimate_se(b)
+            if ea is None or eb is None:
+                continue
+            diff, z = eb[0] - ea[0], (eb[0] - ea[0]) / np.hypot(ea[1], eb[1])
+            verdict = "beyond Monte-Carlo error" if abs(z) >= 2 else "within Monte-Carlo error"
+            words.append(f"{label} {100 * diff:+.1f} points ({verdict}, z = {z:.1f})")
+        if words:
+            out.append(f"- {arm} vs {arms[0]}: " + "; ".join(words) + ".")
+    return out + ([""] if out else [])
 
 
 def inventory_lines(run) -> list:
@@ -112,7 +151,9 @@ def main():
              "was measured in that run. The LBCL preset is calibrated to ZUMA-1 (response, CRS, PFS at 15 "
              "months, blood CAR+ levels: docs/validation.md); off-the-shelf NK products, re-dosing, "
              "combinations and ovarian cancer are not calibrated to outcome data, so those comparisons show what "
-             "the model's assumptions imply, not forecasts of real trials.", ""]
+             "the model's assumptions imply, not forecasts of real trials. Under each table, every arm is compared "
+             "with the first: a difference is called beyond Monte-Carlo error when |z| >= 2 with each arm's own "
+             "standard error (conservative for paired twins).", ""]
     for name, note in LIBRARY.items():
         t0 = dt.datetime.now()
         outcome = execute(ROOT / "scenarios" / name, patients=args.patients, store_path=args.store)

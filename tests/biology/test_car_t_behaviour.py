@@ -82,7 +82,7 @@ def test_axi_cel_cures_early_and_progressions_later(standard):
 
 
 def test_identical_patients_can_differ_in_cure_but_reproducibly(standard):
-    params = preset_params("lbcl", "axi-cel-like", B0=2e10, gamma_T=0.16)  # nadir of a few cells
+    params = preset_params("lbcl", "axi-cel-like", B0=2e10, gamma_T=5.5)  # nadir of a few cells
     n = 40
     clones = [Extinction(state, birth) for state, birth in CLONES.items()]
 

@@ -73,12 +73,13 @@ def test_crs_rises_with_tumour_burden(standard):
     assert grades == sorted(grades) and grades[-1] > grades[0]
 
 
-def test_crs_rises_with_peak_expansion(standard):
+def test_crs_rises_with_dose_through_the_expansion(standard):
+    # Turtle 2016 JCI: higher CAR-T doses raise severe CRS; the dose acts through the expansion it allows
     peaks, expansion = [], []
-    for p_eff in [1.2, 1.5, 1.771, 2.2]:
-        res = run_preset(standard, "lbcl", "axi-cel-like", p_EFF=p_eff, t_end=30.0, save_at=FINE)
+    for cells in [1e6, 1e7, 5e7, 1.4e8]:
+        res = run_preset(standard, "lbcl", "axi-cel-like", cells=cells, t_end=30.0, save_at=FINE)
         peaks.append(np.nanmax(res["IL6"][0]))
-        expansion.append(np.nanmax(res["car_T_uL"][0][FINE >= 2]))
+        expansion.append(np.nanmax(res["car_T_uL"][0][FINE >= 3]))
     assert np.all(np.diff(expansion) > 0) and np.all(np.diff(peaks) > 0)
 
 

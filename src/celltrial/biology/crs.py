@@ -21,6 +21,11 @@ from __future__ import annotations
 from ..model import Module, Observable, Parameter, Rate, State
 from .sources import CALIBRATED, SANTURIO
 
+# With half-saturation near the effector numbers reached at the peak (1e10-1e11), engaged CAR T
+# cells - not only the DAMPs of the killed tumour - drive macrophages, so CRS follows dose,
+# composition and costimulation as well as burden (Turtle 2016 JCI: dose and burden raise the risk).
+ENGAGED = "[E] near peak effector numbers, so CRS follows dose x burden (Turtle 2016 J Clin Invest 126:2123)"
+
 
 def _parameters():
     p = Parameter
@@ -29,12 +34,12 @@ def _parameters():
         p("K_damp", 1e11, "cells", (1.0, 1e14), "released-antigen cell-equivalents for half-maximal DAMP route",
           CALIBRATED),
         p("k_eng", 0.05, "1/day", (0.0, 50.0), "activation by antigen-engaged CAR T cells", SANTURIO),
-        p("K_eng", 1e12, "cells", (1.0, 1e14), "engaged effector-equivalent CAR T cells for half-maximal activation",
-          CALIBRATED),
+        p("K_eng", 3e10, "cells", (1.0, 1e14), "engaged effector-equivalent CAR T cells for half-maximal activation",
+          ENGAGED),
         p("k_cd40", 0.15, "1/day", (0.0, 50.0), "activation by CD40L contact with activated CAR T cells",
           SANTURIO + "; main driver of the IL-6 peak"),
-        p("K_cd40", 1e12, "cells", (1.0, 1e14), "activated effector-equivalent CAR T cells for half-maximal CD40 route",
-          CALIBRATED),
+        p("K_cd40", 3e10, "cells", (1.0, 1e14), "activated effector-equivalent CAR T cells for half-maximal CD40 route",
+          ENGAGED),
         p("k_fb", 2.0, "1", (0.0, 20.0), "maximal amplification of activation by IL-6 signalling", "[E]"),
         p("K_fb", 500.0, "pg/mL", (1.0, 1e5), "IL-6 signal for half-maximal amplification", "[E]"),
         p("d_Ma", 0.7, "1/day", (0.01, 20.0), "deactivation of macrophages", "[E]"),

@@ -2,28 +2,30 @@
 
 Example:
     >>> CASE_NAMES
-    ('zuma1', 'eliana', 'recovery-population', 'recovery-individual', 'seed-trial')
+    ('zuma1', 'eliana', 'recovery-population', 'recovery-individual', 'seed-trial', 'levers')
 """
 
 from __future__ import annotations
 
 from ..errors import InputError, did_you_mean
 from .individual_validation import run_individual_recovery
+from .levers import levers_case
 from .recovery import population_recovery
 from .validation import calibration_case, seed_trial
 
-#: (patients per calibration case, seed-trial replicates) for quick and full runs.
-SIZES = {True: (150, 300), False: (500, 2000)}
+#: (patients per calibration case, seed-trial replicates, paired twins per levers arm) for quick and full runs.
+SIZES = {True: (150, 300, 120), False: (500, 2000, 500)}
 
 
 def _cases(quick: bool, compiled):
-    patients, replicates = SIZES[quick]
+    patients, replicates, twins = SIZES[quick]
     return [
         ("zuma1", lambda: calibration_case("zuma1", patients, compiled)),
         ("eliana", lambda: calibration_case("eliana", patients, compiled)),
         ("recovery-population", lambda: population_recovery(quick=quick, compiled=compiled)),
         ("recovery-individual", lambda: run_individual_recovery(quick=quick)),
         ("seed-trial", lambda: seed_trial(replicates, compiled)),
+        ("levers", lambda: levers_case(twins, compiled)),
     ]
 
 

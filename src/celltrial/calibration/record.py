@@ -28,13 +28,19 @@ __all__ = ["preset_file", "update_presets", "write_fit", "fit_summary"]
 
 
 def preset_file(name: str) -> Path:
-    """The YAML file of disease or product preset ``name``."""
-    root = Path(__file__).resolve().parents[1] / "presets" / "data"
+    """The YAML file of the shipped disease or product preset ``name``.
+
+    ``name`` comes from a case file and the file is rewritten by ``--write-presets``, so it must be
+    the name of a shipped preset, matched against the folder's listing: never a path, never ``..``.
+    """
+    root = (Path(__file__).resolve().parents[1] / "presets" / "data").resolve()
     for kind in ("diseases", "products"):
-        path = root / kind / f"{name}.yaml"
-        if path.is_file():
+        names = {p.stem: p for p in (root / kind).glob("*.yaml") if p.is_file()}
+        path = names.get(str(name))
+        if path is not None and path.resolve().parent == root / kind:  # no symlink out of the folder either
             return path
-    raise InputError(f"no preset file for {name!r} under {root}")
+    raise InputError(f"no shipped preset named {name!r}: a case's fit.parameters[].preset must be a preset name "
+                     f"(e.g. lbcl), not a path")
 
 
 def fit_summary(case, fit, seconds: float, settings: dict | None = None) -> dict:

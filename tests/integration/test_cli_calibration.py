@@ -1,4 +1,4 @@
-"""`celltrial validate --quick` (the CI validation run) and `celltrial calibrate` argument errors."""
+"""`celltrial validate --quick` (the CI validation run) and the argument errors of `celltrial calibrate` and `fit`."""
 
 import io
 import json
@@ -55,6 +55,19 @@ def test_calibrate_refuses_too_few_design_points_before_compiling(monkeypatch):
     assert "--design-points" in result.output and "at least 9" in result.output
 
 
+def test_fit_reads_its_data_before_compiling(monkeypatch, tmp_path):
+    """A malformed data file is refused at once (exit 2, naming the row), not after the model's compile."""
+    def no_compile():
+        raise AssertionError("compiled before the data file was read")
+
+    monkeypatch.setattr("celltrial.cli.compiling.ensure_standard_compiled", no_compile)
+    bad = tmp_path / "bad.csv"
+    bad.write_text("ID,TIME,DV,OBS,AMT,EVID,MDV\n1,0,.,.,1e8,1,1\n1,7,2400,car_copy,.,0,0\n")
+    result = runner.invoke(app, ["fit", str(bad), "--disease", "b-all", "--product", "tisa-cel-like", "--fit", "d_EFF"])
+    assert result.exit_code == 2, result.output
+    assert "row 3, column OBS" in result.output and "Traceback" not in result.output
+
+
 def test_validate_table_shows_the_predictive_p_and_the_overlap():
     """The terminal table has the suite's columns (as the HTML report), the verdict coloured."""
     from celltrial.calibration.suite import COLUMNS
@@ -90,5 +103,8 @@ def test_calibrate_writes_its_evidence(tmp_path, standard):
     assert (out / "posterior.csv").read_text().splitlines()[0].split(",") == labels
     report = (tmp_path / "fit.html").read_text()
     assert "Posterior correlations" in report and "data:image/png;base64" in report
+    # the targets are judged and shown as `celltrial validate` judges and shows them: with the predictive p
+    assert all({"target", "p_value", "predictive", "overlap"} <= set(t) for t in summary["targets"])
+    assert "<th>p</th>" in report and "<th>overlap</th>" in report
     command = "celltrial calibrate zuma1 --seed 1 --patients 20 --design-points 12 --waves 1"
     assert summary["settings"]["command"] == command

@@ -77,6 +77,8 @@ def _print_fit(summary: dict) -> None:
     from rich.console import Console
     from rich.table import Table
 
+    from ..calibration.validation import Row
+
     console = Console()
     t = Table(title=f"{summary['title']}: posterior ({summary['seconds']:.0f} s)")
     for col in ("value", "median", "95% credible interval"):
@@ -88,38 +90,32 @@ def _print_fit(summary: dict) -> None:
     strong = [f"{labels[i]} ~ {labels[j]}: {matrix[i][j]:+.2f}" for i in range(len(labels))
               for j in range(i + 1, len(labels)) if abs(matrix[i][j]) >= 0.5]
     console.print("posterior correlations |r| >= 0.5: " + ("; ".join(strong) if strong else "none"))
-    _print_rows(console, "targets on the simulator at the posterior median", summary["targets"])
+    _print_rows(console, "targets on the simulator at the posterior median", [Row(**t) for t in summary["targets"]])
     for w in summary["warnings"]:
         console.print(f"[yellow]warning:[/] {w}")
     for p in summary.get("presets_written", []):
         console.print(f"preset updated: {p}")
 
 
-def _print_rows(console, title, rows) -> None:
-    from rich.table import Table
-
-    t = Table(title=title)
-    for col in ("target", "published", "simulated", "result"):
-        t.add_column(col)
-    for r in rows:
-        t.add_row(r["name"], r["observed"], r["simulated"], "[green]pass[/]" if r["passed"] else "[red]FAIL[/]")
-    console.print(t)
-
-
-def _print_validation(console, case) -> None:
-    """One case's rows under the suite's columns (as the HTML report and the docs), the result coloured."""
+def _print_rows(console, title: str, rows) -> None:
+    """Validated rows under the suite's columns (as the HTML reports and the docs), the result coloured."""
     from rich.markup import escape
     from rich.table import Table
 
     from ..calibration.suite import COLUMNS, row_cells
 
-    t = Table(title=escape(f"{case.title} ({case.seconds:.0f} s)"))
+    t = Table(title=escape(title))
     for col in COLUMNS:
         t.add_column(col)
-    for r in case.rows:
+    for r in rows:
         *cells, result = row_cells(r)
         t.add_row(*map(escape, cells), f"[green]{result}[/]" if r.passed else f"[red]{result}[/]")
     console.print(t)
+
+
+def _print_validation(console, case) -> None:
+    """One case's rows, titled with the case and its wall time."""
+    _print_rows(console, f"{case.title} ({case.seconds:.0f} s)", case.rows)
 
 
 @app.command()

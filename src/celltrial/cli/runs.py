@@ -121,18 +121,15 @@ def _arm_meta(plan: TrialPlan, arm, spec) -> dict:
     Example (stored): dose "2×10⁶ cells/kg (max 2×10⁸)", regimen "day 0 after Flu/Cy; then policy:
     ctDNA-triggered doses".
     """
-    from ..report.fmt import fmt_sig
+    from ..presets.docs import dose_amount
     from ..report.labels import regimen_text
 
-    dose = arm.product.dose
-    dose_text = (f"{fmt_sig(dose.cells)} cells" if dose.cells else f"{fmt_sig(dose.per_kg)} cells/kg") + (
-        f" (max {fmt_sig(dose.max_cells)})" if dose.max_cells else "")
     regimen = ", ".join(f"day {d:g}" + (f" x{m:g}" if m != 1 else "") + (" after Flu/Cy" if ld else "")
                         for d, ld, m in plan.infusion_plan(arm))
     if spec.policy is not None:  # the report's wording of policy kinds (ctdna_trigger -> ctDNA-triggered doses)
         regimen = regimen_text(f"{regimen}; then policy {spec.policy.kind}")
     return {"name": arm.name, "product": arm.product.name, "description": spec.description or arm.product.title,
-            "dose": dose_text, "regimen": regimen}
+            "dose": dose_amount(arm.product.dose), "regimen": regimen}
 
 
 def execute(scenario_path, *, patients=None, replicates=None, seed=None, store_path=None, chunk_size=None,

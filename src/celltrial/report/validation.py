@@ -60,14 +60,25 @@ def _vpc_figure(vpc) -> str:
             "percentiles with the published values.</figcaption></figure>")
 
 
+def rows_table(rows) -> str:
+    """Validated rows as an HTML table: the suite's columns, as the terminal shows them, and the reason.
+
+    Example:
+        >>> from celltrial.calibration.validation import Row
+        >>> "<td>0.043</td>" in rows_table([Row("cr", "58%", "47%", False, "why", 0.0432, "37–57%", True)])
+        True
+    """
+    # the result cell becomes a badge
+    cells = [[*map(esc, row_cells(r)[:-1]), _badge(r.passed), esc(r.reason)] for r in rows]
+    return table([*map(esc, COLUMNS), "why"], cells)
+
+
 def _section(case) -> str:
-    # the suite's columns and cells, as the terminal table shows them; the result cell becomes a badge
-    rows = [[*map(esc, row_cells(r)[:-1]), _badge(r.passed), esc(r.reason)] for r in case.rows]
     notes = "".join(f"<li>{esc(n)}</li>" for n in case.notes)
     passed = sum(r.passed for r in case.rows)
     return (f'<section id="{esc(case.name)}"><h2>{esc(case.title)}</h2>'
             f"<p>{passed} of {len(case.rows)} rows pass; {case.seconds:.0f} s.</p>"
-            + table([*map(esc, COLUMNS), "why"], rows)
+            + rows_table(case.rows)
             + (_vpc_figure(case.vpc) if getattr(case, "vpc", None) and case.vpc.get("bands") is not None else "")
             + (f"<ul>{notes}</ul>" if notes else "") + "</section>")
 

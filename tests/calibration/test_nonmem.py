@@ -76,6 +76,21 @@ MALFORMED = [
     ("no observable column or default", "ID,TIME,DV\n1,3,5\n", ["no observable column", "observable="]),
     ("row with too few cells", f"{HEADER}\n1,3,5,car_copies\n", ["row 2", "has 4 cells but the header has 9"]),
     ("infinite value", f"{HEADER}\n1,3,inf,car_copies,.,0,0,.,0\n", ["row 2, column DV", "not a finite number"]),
+    # issue 14: absurd values, bad limits and files without observations are refused (not fitted to an infinite
+    # objective)
+    ("absurd DV", f"{HEADER}\n1,3,1e308,car_copies,.,0,0,.,0\n", ["row 2, column DV", "implausible", "1e+15"]),
+    ("absurd AMT", f"{HEADER}\n1,0,.,.,1e308,1,1,.,.\n1,3,5,car_copies,.,0,0,.,0\n", ["row 2, column AMT"]),
+    ("negative AMT", f"{HEADER}\n1,0,.,.,-1e8,0,1,.,.\n1,3,5,car_copies,.,0,0,.,0\n", ["row 2, column AMT"]),
+    ("negative LLOQ", f"{HEADER}\n1,3,5,car_copies,.,0,0,-30,0\n", ["row 2, column LLOQ", "negative"]),
+    ("huge LLOQ", f"{HEADER}\n1,3,5,car_copies,.,0,0,1e300,0\n", ["row 2, column LLOQ", "implausible"]),
+    ("time beyond a century", f"{HEADER}\n1,1e9,5,car_copies,.,0,0,.,0\n", ["row 2, column TIME", "days"]),
+    ("no usable observations", f"{HEADER}\n1,0,.,.,1e8,1,1,.,.\n1,3,5,car_copies,.,0,1,.,0\n",
+     ["no usable observations", "EVID=0, MDV=0"]),
+    ("implausible weight", "ID,TIME,DV,OBS,WT\n1,3,5,car_copies,70\n1,4,5,car_copies,7000\n",
+     ["row 3, column WT", "implausible", "(0, 300] kg"]),
+    ("cell above the limit", f"{HEADER}\n1,3,{'5' * 2000},car_copies,.,0,0,.,0\n", ["row 2", "2,000 characters"]),
+    ("cell above the csv module's limit", f"{HEADER}\n1,3,{'5' * 5_000_000},car_copies,.,0,0,.,0\n",
+     ["row 2", "cannot read this row"]),
 ]
 
 
@@ -92,6 +107,15 @@ def test_malformed_file_names_row_column_and_fix(tmp_path, text, expected):
 def test_unknown_observable_is_checked_against_the_standard_model(tmp_path):
     with pytest.raises(InputError, match="did you mean 'car_T_uL'"):
         read_text(tmp_path, f"{HEADER}\n1,3,5,car_T_ul,.,0,0,.,0\n", observables=None)
+
+
+def test_non_utf8_file_names_the_byte_offset(tmp_path):
+    path = tmp_path / "latin1.csv"
+    before = f"{HEADER}\n1,3,5,car_copies,.,0,0,.,0\n# caf"
+    path.write_bytes(f"{before}\xe9\n".encode("latin-1"))
+    expected = rf"latin1.csv' is not UTF-8 text: byte 0xe9 at offset {len(before)} \(line 3\)"
+    with pytest.raises(InputError, match=expected):
+        read_nonmem(path, observables=OBSERVABLES)
 
 
 def test_missing_file_is_an_input_error(tmp_path):

@@ -173,18 +173,37 @@ def test_update_presets_records_fit_and_provenance(tmp_path, monkeypatch):
     fit = PopulationFit(["f_neg", "omega(f_neg)"], np.zeros((4, 2)),
                         {"f_neg": {"median": 0.0123, "low": 0.004, "high": 0.03},
                          "omega(f_neg)": {"median": 2.2, "low": 1.1, "high": 2.9}}, np.eye(2), None,
-                        [TargetCheck("cr", "58% (n=101)", 0.55, (0.5, 0.6), True, "ok", "55% (50–60%)")])
+                        [TargetCheck("cr", "58% (n=101)", 0.55, (0.5, 0.6), True, "ok", "55% (50–60%)", 0.6),
+                         TargetCheck("crs3", "13% (n=101)", 0.3, (0.25, 0.35), False, "p = 0.001", "30% (25–35%)",
+                                     0.001, "trials of 101: 21–39%", False)])
     case = SimpleNamespace(name="zuma1", path=copy)
     record.update_presets(case, SimpleNamespace(parameters=params), fit, "celltrial calibrate zuma1 --write-presets")
     data = yaml.safe_load(copy.read_text())
     assert data["parameters"]["f_neg"]["value"] == 0.0123
     assert data["parameters"]["f_neg"]["source"].startswith("[F] celltrial calibrate zuma1")
     assert data["variability"]["f_neg"] == 2.2
-    assert data["calibration"]["achieved"] == {"cr": "55% (50–60%)"} and len(data["calibration"]["moved"]) == 2
+    achieved = data["calibration"]["achieved"]
+    assert achieved["cr"] == "55% (50–60%)" and len(data["calibration"]["moved"]) == 2
+    # a failing target is marked by the validation's rule (predictive p), not by an interval "band"
+    assert achieved["crs3"].startswith("30% (25–35%) (published value outside") and "p < 0.05" in achieved["crs3"]
     from celltrial.presets.schema import Disease
 
     Disease.model_validate(data)  # still a valid preset
     json.dumps(data)
+
+
+def test_calibrate_summary_rows_carry_the_predictive_p_value():
+    """calibrate's summary.json rows are validate's rows: the p-value, the replicate-trial range, the overlap."""
+    from celltrial.calibration.fit import TargetCheck
+    from celltrial.calibration.record import target_json
+    from celltrial.calibration.validation import Row
+
+    check = TargetCheck("crs3", "13% (n=101)", 0.3, (0.25, 0.35), False, "why", "30% (25–35%)", 0.00123,
+                        "trials of 101: 21–39%", True)
+    row = target_json(check)
+    assert row == {"target": "crs3", "observed": "13% (n=101)", "simulated": "30% (25–35%)", "passed": False,
+                   "p_value": 0.0012, "predictive": "trials of 101: 21–39%", "overlap": True, "reason": "why"}
+    assert Row(**json.loads(json.dumps(row))).p_value == 0.0012
 
 
 @pytest.mark.parametrize("change, message", [

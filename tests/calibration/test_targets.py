@@ -272,6 +272,10 @@ def _errors_for(change) -> str:
     (lambda d: d["targets"][2].pop("at_day"), "targets.2.at_day: missing (required)"),
     (lambda d: d["targets"][4]["ci"].update(level=95), "targets.4.ci.level: Input should be less than 1"),
     (lambda d: d["targets"][3].update(value=-5), "value must be > 0 on the log scale"),
+    (lambda d: d["targets"][3].update(rel_sd=float("inf")), "targets.3.rel_sd: Input should be a finite number"),
+    (lambda d: d["targets"][3].update(rel_sd=50), "targets.3.rel_sd: Input should be less than or equal to 10"),
+    (lambda d: d["targets"][0].update(n=True), "targets.0.n: Input should be a valid integer"),
+    (lambda d: d["targets"][2].update(at_day=True), "targets.2.at_day: true/false (also yes/no, on/off) is not a"),
 ])
 def test_bad_files_name_the_field_and_the_fix(change, expected):
     message = _errors_for(change)

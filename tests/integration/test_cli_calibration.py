@@ -1,8 +1,10 @@
-"""`celltrial validate --quick` (the CI validation run) and `celltrial calibrate` argument errors."""
+"""`celltrial validate --quick` (the CI validation run) and the argument errors of `celltrial calibrate` and `fit`."""
 
+import io
 import json
 
 import pytest
+from rich.console import Console
 from typer.testing import CliRunner
 
 from celltrial.cli import app
@@ -42,6 +44,50 @@ def test_validate_and_calibrate_name_bad_cases():
     assert result.exit_code == 2 and "did you mean 'eliana'" in result.output
 
 
+def test_calibrate_refuses_too_few_design_points_before_compiling(monkeypatch):
+    """The minimum depends on the case (fitted parameters + 4): said at once, naming the option."""
+    def no_compile():
+        raise AssertionError("compiled before the settings were checked")
+
+    monkeypatch.setattr("celltrial.cli.compiling.ensure_standard_compiled", no_compile)
+    result = runner.invoke(app, ["calibrate", "zuma1", "--design-points", "8"])
+    assert result.exit_code == 2, result.output
+    assert "--design-points" in result.output and "at least 9" in result.output
+
+
+def test_fit_reads_its_data_before_compiling(monkeypatch, tmp_path):
+    """A malformed data file is refused at once (exit 2, naming the row), not after the model's compile."""
+    def no_compile():
+        raise AssertionError("compiled before the data file was read")
+
+    monkeypatch.setattr("celltrial.cli.compiling.ensure_standard_compiled", no_compile)
+    bad = tmp_path / "bad.csv"
+    bad.write_text("ID,TIME,DV,OBS,AMT,EVID,MDV\n1,0,.,.,1e8,1,1\n1,7,2400,car_copy,.,0,0\n")
+    result = runner.invoke(app, ["fit", str(bad), "--disease", "b-all", "--product", "tisa-cel-like", "--fit", "d_EFF"])
+    assert result.exit_code == 2, result.output
+    assert "row 3, column OBS" in result.output and "Traceback" not in result.output
+
+
+def test_validate_table_shows_the_predictive_p_and_the_overlap():
+    """The terminal table has the suite's columns (as the HTML report), the verdict coloured."""
+    from celltrial.calibration.suite import COLUMNS
+    from celltrial.calibration.validation import CaseResult, Row
+    from celltrial.cli.calibration import _print_validation
+    from celltrial.report.validation import render_validation
+
+    case = CaseResult("x", "A [case]", [Row("cr", "58% (n=101)", "47% (39–55%)", False, "why", 0.049,
+                                            "trials of 101: 37–57%", True),
+                                        Row("f_neg", "0.04", "0.05", True, "recovered")])
+    out = io.StringIO()
+    _print_validation(Console(file=out, width=200), case)
+    text = out.getvalue()
+    assert all(col in text for col in COLUMNS) and "A [case]" in text
+    assert "0.049" in text and "trials of 101: 37–57%" in text and "FAIL" in text and "pass" in text
+    html = render_validation([case], quick=True)
+    assert "replicate virtual trials of the published size" in html and "mid-p" in html
+    assert "<th>p</th>" in html and "<td>0.049</td>" in html and "<th>overlap</th>" in html
+
+
 def test_calibrate_writes_its_evidence(tmp_path, standard):
     out = tmp_path / "fit"
     result = runner.invoke(app, ["calibrate", "zuma1", "--patients", "20", "--design-points", "12", "--waves", "1",
@@ -57,5 +103,8 @@ def test_calibrate_writes_its_evidence(tmp_path, standard):
     assert (out / "posterior.csv").read_text().splitlines()[0].split(",") == labels
     report = (tmp_path / "fit.html").read_text()
     assert "Posterior correlations" in report and "data:image/png;base64" in report
+    # the targets are judged and shown as `celltrial validate` judges and shows them: with the predictive p
+    assert all({"target", "p_value", "predictive", "overlap"} <= set(t) for t in summary["targets"])
+    assert "<th>p</th>" in report and "<th>overlap</th>" in report
     command = "celltrial calibrate zuma1 --seed 1 --patients 20 --design-points 12 --waves 1"
     assert summary["settings"]["command"] == command

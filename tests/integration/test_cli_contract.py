@@ -175,6 +175,36 @@ def test_the_summary_speaks_clinical_words():
     assert "11 patients per arm x 2,000 replicate trials" in out.getvalue()
 
 
+def test_medians_not_reached_are_said_in_words():
+    """The terminal says medians as the report does: no "NR-NR" shorthand, one implementation."""
+    from celltrial.report import fmt
+
+    assert runs_display.fmt_median is fmt.fmt_median and runs_display.plural is fmt.plural
+    assert runs_display.landmark_label is fmt.landmark_label
+    run = _run()
+    run.summary["arms"]["A"] = {**run.summary["arms"]["A"],
+                                "median_pfs_days": {"estimate": None, "low": None, "high": None},
+                                "median_os_days": {"estimate": None, "low": 215.0, "high": None}}
+    out = io.StringIO()
+    runs_display.print_summary(run, Console(file=out, width=200))
+    text = out.getvalue()
+    assert "NR" not in text and "not reached (95% CI 215 d – not reached)" in text
+
+
+def test_stored_arms_and_rules_are_in_words():
+    """What ``run`` stores for the report: scan days, doses as a reader writes them, policies named."""
+    from celltrial.cli.runs import run_meta
+    from celltrial.scenarios import load_scenario
+    from celltrial.trials.design import TrialPlan
+
+    meta, arms = run_meta(TrialPlan(load_scenario(QUICK)[0]), "")
+    assert meta["endpoint_rules"]["imaging_days"] == [28.0, 90.0, 180.0, 270.0, 365.0]
+    assert arms[0]["dose"] == "2×10⁶ cells/kg (max 2×10⁸)" and "e+" not in arms[0]["dose"]
+    _, arms = run_meta(TrialPlan(load_scenario("scenarios/adaptive_vs_maintenance.yaml")[0]), "")
+    regimens = " ".join(a["regimen"] for a in arms)
+    assert "ctDNA-triggered doses" in regimens and "ctdna_trigger" not in regimens
+
+
 def test_the_first_compile_is_announced(monkeypatch):
     from celltrial.cli.compiling import ensure_compiled
     from celltrial.model.library import exponential_model

@@ -13,6 +13,8 @@ from celltrial.biology import standard_model
 from celltrial.cli import app, main
 from celltrial.model.docs import model_markdown
 from celltrial.presets import load_product, preset_names
+from celltrial.presets.docs import find_preset
+from celltrial.presets.references import display_source, lines_for_preset
 
 ALL_PRESETS = preset_names("disease") + preset_names("product")
 
@@ -55,11 +57,23 @@ def test_one_preset_in_detail_shows_sources_and_parameter_sources():
     out = " ".join(CliRunner(env={"COLUMNS": "250"}).invoke(app, ["presets", "tisa-cel-like"]).output.split())
     assert preset.title in out
     for source in preset.sources:
-        assert " ".join(source.split()) in out
+        assert " ".join(display_source(source).split()) in out
     for name, value in preset.parameters.items():
-        assert name in out and " ".join(value.source.split()) in out
+        assert name in out and " ".join(display_source(value.source).split()) in out
     assert "composition" in out and "dose" in out and "autologous" in out
     assert "1/day" in out  # units come from the model declaration
+
+
+@pytest.mark.parametrize("name", ["lbcl", "tisa-cel-like"])
+def test_one_preset_in_detail_cites_its_works_in_full(name):
+    """The works the sources cite, with DOIs, and a references column naming them per parameter."""
+    out = " ".join(CliRunner(env={"COLUMNS": "400"}).invoke(app, ["presets", name]).output.split())
+    lines = lines_for_preset(find_preset(name))
+    assert lines and "references" in out and "science.md" not in out
+    for line in lines:
+        assert " ".join(line.split()) in out
+    assert "doi:" in out
+    assert "│ references" in out or "┃ references" in out  # the parameter table's column
 
 
 def test_one_preset_as_json():
@@ -87,6 +101,16 @@ def test_model_parameters_lists_every_parameter():
     wide = CliRunner(env={"COLUMNS": "250"}).invoke(app, ["model", "--parameters"]).output
     for p in model.parameters:
         assert p.name in wide
+
+
+def test_model_parameters_never_show_the_internal_notes():
+    """Sources citing the project's internal notes are shown as the works they stand for."""
+    cited = [p for p in standard_model().parameters if "science.md" in p.source]
+    assert cited  # otherwise this test checks nothing
+    for columns in ("100", "250"):  # the indented blocks and the table
+        out = CliRunner(env={"COLUMNS": columns}).invoke(app, ["model", "--parameters"]).output
+        assert "science.md" not in out
+        assert all(display_source(p.source).split()[1] in out for p in cited)
 
 
 def test_model_default_shows_modules_equations_and_parameters():

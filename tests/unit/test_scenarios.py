@@ -111,9 +111,13 @@ PRODUCTS, DISEASES = preset_names("product"), preset_names("disease")
 TEXT = st.text(alphabet=string.ascii_letters + string.digits + " -_,.:;()'#&?!%", min_size=1, max_size=40)
 
 
+def _day(low, high):
+    """A day in [low, high]; times finer than 0.01 day (about 15 minutes) are implausible, so they become 0."""
+    return st.floats(low, high, allow_nan=False, allow_infinity=False).map(lambda d: 0.0 if d < 0.01 else d)
+
+
 def _days(low, high, min_size, max_size):
-    floats = st.floats(low, high, allow_nan=False, allow_infinity=False)
-    return st.lists(floats, min_size=min_size, max_size=max_size, unique=True).map(sorted)
+    return st.lists(_day(low, high), min_size=min_size, max_size=max_size, unique=True).map(sorted)
 
 
 def _maybe(strategy):
@@ -177,7 +181,7 @@ def scenarios(draw):
                       "success": draw(st.lists(_success(names, patients), max_size=2))},
         "costs": {"currency": draw(st.sampled_from(["USD", "EUR", "GBP", "CHF"])),
                   "hospital_day": draw(st.floats(0, 1e4)),
-                  "crs_days_by_grade": draw(st.lists(st.floats(0, 30), min_size=5, max_size=5))},
+                  "crs_days_by_grade": draw(st.lists(_day(0, 30), min_size=5, max_size=5))},
         "seed": draw(st.integers(0, 2**63 - 1)),
         "simulation": {"rtol": draw(st.floats(1e-8, 1e-2)), "chunk_size": draw(st.integers(1, 10_000))},
     }
@@ -337,6 +341,31 @@ GAPS = [
      ["arms.0.regimen.radiotherapy.days"]),
     ("compare an arm with itself", _set("endpoints.success", [{"compare": "pfs", "arms": ["std", "std"]}]),
      ["endpoints.success.0"]),
+]
+
+
+# Issue 14: silent coercions, missing bounds and unhelpful hints found by the fuzz corpus (tests/property).
+GAPS += [
+    ("yes/no in a number", _set("cohort.weight_kg", {"distribution": "normal", "mean": True, "sd": 10}),
+     ["cohort.weight_kg.mean", "true/false", "not a number"]),
+    ("true as an imaging day", _set("assessments.imaging_days", [True, 28]), ["assessments.imaging_days.0", "true"]),
+    ("yes/no in another module's number", _set("arms.1.policy", {"kind": "maintenance", "every_days": True}),
+     ["arms.1.policy.every_days", "true/false"]),
+    ("a dose of 0.001 cells", _arm0(dose={"cells": 0.001}),
+     ["arms.0.changes.dose.cells", "0.001 cells is below the plausible minimum", "10000"]),
+    ("negative weight truncation", _set("cohort.weight_kg", {"distribution": "normal", "mean": 70, "sd": 10,
+                                                            "low": -10, "high": 150}),
+     ["cohort.weight_kg", "low = -10", "[0.5, 300] kg"]),
+    ("a day beyond the horizon", _set("arms.1.policy", {"kind": "maintenance", "every_days": 50_000}),
+     ["arms.1.policy.every_days", "50000 day is implausible", "0.01 to 3650 day"]),
+    ("a bound error states the range", _set("follow_up_days", 5000), ["follow_up_days", "allowed: > 0, <= 3650"]),
+    ("typo in a tagged union", _set("arms.1.policy", {"kind": "maintenance", "every_days": 30, "time": 3}),
+     ["arms.1.policy.time: unknown field", "allowed here: kind, max_doses"]),
+    ("case-only misspelling", _set("cohort.variability", {"d_k": 0.1}), ["did you mean 'd_K'"]),
+    ("a list as a key", "? [a, b]\n: 1\n", ["demo.yaml: line 1", "a key must be a plain name"]),
+    ("a 5000-digit seed", "seed: " + "9" * 5000 + "\n", ["demo.yaml: line 1", "seed", "at most 20 digits"]),
+    ("deep nesting", "zz: " + "[" * 100 + "]" * 100 + "\n", ["demo.yaml", "zz.0.0", "nested more than 40 levels"]),
+    ("very deep nesting", "zz: " + "[" * 5000 + "\n", ["demo.yaml", "nest"]),
 ]
 
 

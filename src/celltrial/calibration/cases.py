@@ -18,14 +18,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from ..errors import InputError, did_you_mean
-from ..scenarios.loader import UniqueKeyLoader, parse_scenario
+from ..inputs import MAX_YAML_BYTES, Integer, Number, format_validation, load_yaml, read_text
+from ..presets import preset_names
+from ..scenarios.loader import scenario_from
 from .population import FitParameter, PopulationProblem
 from .summaries import AT_DAY, RATE, quantity
-from .targets import TargetSet, parse_targets
+from .targets import TargetSet, targets_from
 
 DATA = Path(__file__).parent / "data"
 
@@ -34,14 +35,34 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class FitParameterSpec(_Strict):
-    """One value to fit and its uniform prior box (typical: natural units, log-uniform; omega: SD)."""
+#: Largest prior-box end of a typical value (model parameters are far below; 1e15 is a typo).
+MAX_TYPICAL = 1e15
+#: Largest omega (log-normal SD), as for preset variability.
+MAX_OMEGA = 3.0
 
-    name: str
+
+class FitParameterSpec(_Strict):
+    """One value to fit and its uniform prior box (typical: natural units, log-uniform; omega: SD).
+
+    ``preset`` names the shipped preset whose file records the fitted value: a preset name such as
+    ``lbcl``, never a path (``celltrial calibrate --write-presets`` writes that file).
+    """
+
+    name: str = Field(max_length=60)
     kind: str = Field(pattern="^(typical|omega)$")
-    low: float
-    high: float
-    preset: str | None = None
+    low: Number = Field(ge=0, le=MAX_TYPICAL)
+    high: Number = Field(ge=0, le=MAX_TYPICAL)
+    preset: str | None = Field(None, pattern=r"^[a-z0-9][a-z0-9_\-]*$", max_length=60)
+
+    @model_validator(mode="after")
+    def _box(self):
+        if not self.low < self.high:
+            raise ValueError(f"low ({self.low:g}) must be below high ({self.high:g})")
+        if self.kind == "typical" and not self.low > 0:
+            raise ValueError("a typical value has a log-uniform prior: low must be > 0")
+        if self.kind == "omega" and self.high > MAX_OMEGA:
+            raise ValueError(f"an omega is a log-normal SD in [0, {MAX_OMEGA:g}]; high = {self.high:g}")
+        return self
 
     def build(self) -> FitParameter:
         return FitParameter(self.name, self.kind, self.low, self.high, self.preset)
@@ -51,8 +72,8 @@ class FitSpec(_Strict):
     """How to fit: parameters, space-filling design points per wave, number of waves."""
 
     parameters: list[FitParameterSpec] = Field(min_length=1)
-    design_points: int = Field(40, ge=8, le=2000)
-    waves: int = Field(2, ge=1, le=6)
+    design_points: Integer = Field(40, ge=8, le=2000)
+    waves: Integer = Field(2, ge=1, le=6)
 
 
 @dataclass(frozen=True)
@@ -99,31 +120,37 @@ def case_path(name_or_path: str | Path) -> Path:
 def load_case(name_or_path: str | Path) -> CalibrationCase:
     """Load and validate a calibration case; errors name the section and field."""
     path = case_path(name_or_path)
-    try:
-        data = yaml.load(path.read_text(), Loader=UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
-    except yaml.YAMLError as exc:
-        raise InputError(f"{path}: not valid YAML: {exc}") from None
+    data = load_yaml(read_text(path, "calibration case file", MAX_YAML_BYTES, InputError), str(path), InputError)
     if not isinstance(data, dict):
         raise InputError(f"{path}: expected a mapping with name, title, sources, scenario, fit and targets")
     missing = [k for k in ("scenario", "fit") if k not in data]
     if missing:
         raise InputError(f"{path}: a calibration case needs sections {missing} besides the targets")
     scenario_data, fit_data = data.pop("scenario"), data.pop("fit")
-    targets = parse_targets(yaml.safe_dump(data, sort_keys=False), where=str(path))
-    scenario = parse_scenario(yaml.safe_dump(scenario_data, sort_keys=False), where=f"{path}: scenario")
-    try:
-        fit = FitSpec.model_validate(fit_data)
-    except ValidationError as exc:
-        fields = "; ".join(f"fit.{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
-        raise InputError(f"{path}: {fields}") from None
-    known = set(scenario_model_parameters())
-    for p in fit.parameters:
-        if p.name not in known:
-            raise InputError(f"{path}: fit.parameters: unknown model parameter {p.name!r}{did_you_mean(p.name, known)}")
+    targets = targets_from(data, str(path))
+    scenario = scenario_from(scenario_data, where=f"{path}: scenario")  # a ScenarioError names the section
+    fit = _fit_spec(fit_data, path)
     problems = [m for i, t in enumerate(targets.targets) for m in target_problems(i, t, scenario.follow_up_days)]
     if problems:
         raise InputError(f"{path} is not a valid calibration case:\n" + "\n".join(f"  - {m}" for m in problems))
     return CalibrationCase(targets.name, targets, scenario, fit, path)
+
+
+def _fit_spec(data, path) -> FitSpec:
+    """The ``fit`` section: schema, model parameter names and shipped preset names (never paths)."""
+    try:
+        fit = FitSpec.model_validate(data)
+    except ValidationError as exc:
+        raise InputError(format_validation(exc, str(path), "calibration case", FitSpec, prefix=("fit",))) from None
+    known, presets = set(scenario_model_parameters()), preset_names("disease") + preset_names("product")
+    for i, p in enumerate(fit.parameters):
+        if p.name not in known:
+            raise InputError(f"{path}: fit.parameters.{i}.name: unknown model parameter {p.name!r}"
+                             f"{did_you_mean(p.name, known)}")
+        if p.preset is not None and p.preset not in presets:
+            raise InputError(f"{path}: fit.parameters.{i}.preset: no shipped preset {p.preset!r}"
+                             f"{did_you_mean(p.preset, presets)}; give a preset name: {', '.join(presets)}")
+    return fit
 
 
 def target_problems(index: int, target, follow_up: float) -> list:

@@ -4,9 +4,10 @@ Steps (:func:`calibrate`): a space-filling design over the prior box -> the batc
 with common random numbers -> quadratic emulators of every summary on its link scale (logit
 for rates, log for positive values) -> the posterior of the emulated likelihood (emcee) ->
 a refocused design around it (next wave) -> finally the **real simulator** at the posterior
-median and at posterior draws, which gives each target's achieved value with an interval
-(:func:`check_targets`). The likelihood adds the emulator's variance and the simulation's
-Monte-Carlo variance to each target's own uncertainty (:func:`emulated_log_likelihood`).
+median and at posterior draws, which gives each target's achieved value with an interval and
+the validation's predictive verdict (:func:`check_targets`). The likelihood adds the emulator's
+variance and the simulation's Monte-Carlo variance to each target's own uncertainty
+(:func:`emulated_log_likelihood`).
 
 Example:
     >>> link_values(np.array([[0.5, 2.0]]), ["rate", "positive"], n_sim=100).round(3).tolist()
@@ -21,9 +22,9 @@ import numpy as np
 from scipy.special import expit, logit
 
 from .design import check_calibration_settings
-from .likelihood import format_estimate, normal_log_likelihood, rate_log_likelihood, verdict
+from .likelihood import format_estimate, normal_log_likelihood, rate_log_likelihood
 from .sampler import wave_loop
-from .summaries import RATE, mc_interval, quantity
+from .summaries import RATE, mc_interval, quantity, summarise_cohort
 from .targets import LandmarkTarget, RateTarget, ValueTarget
 
 #: Posterior SD above this share of the prior (uniform box) SD: the targets do not identify the value.
@@ -76,7 +77,11 @@ def emulated_log_likelihood(targets, scales, n_sim: int, mc_sd):
 
 @dataclass
 class TargetCheck:
-    """A target against the real simulator: central value, interval, verdict and a table row."""
+    """A target against the real simulator: central value, interval, verdict and a table row.
+
+    ``passed`` is the validation's verdict (predictive p-value of the published value >= 0.05);
+    ``p_value``, ``predictive`` and ``overlap`` are as in :class:`~celltrial.calibration.validation.Row`.
+    """
 
     name: str
     observed: str
@@ -85,6 +90,9 @@ class TargetCheck:
     passed: bool
     reason: str
     text: str
+    p_value: float | None = None
+    predictive: str = ""
+    overlap: bool | None = None
 
 
 @dataclass
@@ -102,24 +110,29 @@ class PopulationFit:
 
 
 def check_targets(problem, targets, thetas, median_theta) -> list:
-    """Each target at ``median_theta`` with its Monte-Carlo interval (the verdict), plus the range over ``thetas``.
+    """Each target at ``median_theta``, judged as ``celltrial validate`` does, plus the range over ``thetas``.
 
-    The verdict is the validation's: the posterior-median preset, judged with the simulation's own
-    error only. The spread over posterior draws is reported beside it, never used to pass a target.
+    The verdict is the validation's (:func:`~celltrial.calibration.validation.target_row`): the
+    published value's predictive p-value among replicate trials of the published size drawn from
+    the cohort simulated at the posterior median, seeded as the validation seeds them. The spread
+    over posterior draws is reported beside it, never used to pass a target.
     """
-    values, se, n = problem.simulate(np.vstack([median_theta[None, :], thetas]))
+    from .validation import target_row  # validation imports this module (observed_text): import here
+
+    median = problem.cohort(median_theta)
+    values, se, n = summarise_cohort(median, problem.wanted)
+    draws = problem.simulate(thetas)[0] if len(thetas) else np.empty((0, len(targets)))
+    seed = int(problem.scenario.seed or 0)
     out = []
     for j, t in enumerate(targets):
-        kind = quantity(t.quantity)[1]
-        centre = float(values[0, j])
-        interval = mc_interval(t.quantity, centre, float(se[0, j]), int(n[0, j]))
-        v = verdict(t, centre, interval if np.isfinite(centre) else None)
-        unit = getattr(t, "unit", "") or ""
-        spread = values[1:, j][np.isfinite(values[1:, j])]
-        draws = (f"; posterior draws {format_estimate(spread.min(), percent=kind == RATE)}–"
-                 f"{format_estimate(spread.max(), percent=kind == RATE, unit=unit)}") if spread.size else ""
-        out.append(TargetCheck(t.name, observed_text(t), centre, interval, bool(v.passed), v.reason + draws,
-                               format_estimate(centre, interval, percent=kind == RATE, unit=unit)))
+        centre, unit, percent = float(values[j]), getattr(t, "unit", "") or "", quantity(t.quantity)[1] == RATE
+        row = target_row(t, median, centre, float(se[j]), int(n[j]), seed=(seed, j))
+        spread = draws[:, j][np.isfinite(draws[:, j])]
+        extra = (f"; posterior draws {format_estimate(spread.min(), percent=percent)}–"
+                 f"{format_estimate(spread.max(), percent=percent, unit=unit)}") if spread.size else ""
+        out.append(TargetCheck(t.name, row.observed, centre, mc_interval(t.quantity, centre, float(se[j]), int(n[j])),
+                               row.passed, row.reason + extra, row.simulated, row.p_value, row.predictive,
+                               row.overlap))
     return out
 
 

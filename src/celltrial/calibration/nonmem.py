@@ -13,7 +13,15 @@ Columns (headers case-insensitive, '.' or empty = missing, any order):
 - ``LLOQ`` lower limit of quantification (unit of DV) and/or ``BLQ`` (1 = below the limit). A
   below-limit row may carry DV '.' or DV = LLOQ. Without a BLQ column, DV '.' or DV < LLOQ
   marks the row below the limit.
-- any other column (e.g. ``WT`` in kg) is kept as a per-patient covariate (first value given).
+- any other column (e.g. ``WT`` in kg) is kept as a per-patient covariate (first value given);
+  ``WT`` (used as the body weight of per-kg doses) must be a number in (0, 300] kg.
+
+Limits, checked before the values are used: the file is at most 50 MB of UTF-8 text
+(:data:`~celltrial.inputs.MAX_CSV_BYTES`), a cell at most 1,000 characters
+(:data:`~celltrial.inputs.tables.MAX_CELL_CHARS`);
+every number is finite and at most :data:`MAX_VALUE` in magnitude, ``TIME`` at most
+:data:`MAX_TIME_DAYS`, ``LLOQ`` in [0, :data:`MAX_VALUE`); the file needs at least one
+observation row.
 
 Blank lines and lines starting with '#' are skipped. Every problem is reported as
 :class:`~celltrial.errors.InputError` naming the file, the row (the 1-based line number in the
@@ -38,11 +46,18 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import InputError, did_you_mean
+from ..inputs.tables import read_rows
 
 REQUIRED = ("ID", "TIME", "DV")
 OBS_COLUMNS = ("OBS", "OBSERVABLE", "CMT")
 NUMERIC = ("TIME", "DV", "AMT", "EVID", "MDV", "LLOQ", "BLQ")
 KNOWN = REQUIRED + OBS_COLUMNS + ("AMT", "EVID", "MDV", "LLOQ", "BLQ")
+#: Largest magnitude of any number (DV, AMT, LLOQ, covariates): 1e15 cells or copies is absurd.
+MAX_VALUE = 1e15
+#: Latest observation or dose time (days): a hundred years.
+MAX_TIME_DAYS = 36_525.0
+#: Body weights (kg) of the WT column, as the disease presets allow.
+WT_RANGE = (0.0, 300.0)
 
 
 @dataclass(frozen=True)
@@ -102,10 +117,7 @@ def _read_table(path: Path, where: _Where):
     """Header (upper-case names) and [(row number, cells)] with blank and '#' lines skipped."""
     if not path.is_file():
         raise InputError(f"{path}: no such data file")
-    with open(path, newline="", encoding="utf-8-sig") as fh:
-        reader = csv.reader(fh)
-        lines = [(reader.line_num, cells) for cells in reader
-                 if any(c.strip() for c in cells) and not cells[0].lstrip().startswith("#")]
+    lines = read_rows(path, "data file", InputError)
     if not lines:
         raise InputError(f"{where()}the file is empty; expected a header row such as ID,TIME,DV,OBS,AMT,EVID,MDV,BLQ")
     header = [c.strip().upper() for c in lines[0][1]]
@@ -144,7 +156,22 @@ def _number(cells, cols, name, where, row):
         raise InputError(f"{where(row, name)}{text!r} is not a number; write a number, or '.' for missing") from None
     if not math.isfinite(value):
         raise InputError(f"{where(row, name)}{text!r} is not a finite number; write a number, or '.' for missing")
+    if abs(value) > MAX_VALUE:
+        raise InputError(f"{where(row, name)}{value:g} is implausible; allowed: -{MAX_VALUE:g} to {MAX_VALUE:g} "
+                         "(check the unit or the exponent)")
     return value
+
+
+def _check_ranges(v, row, where) -> None:
+    """TIME, AMT and LLOQ within their ranges (DV is checked where it is used)."""
+    if v["TIME"] > MAX_TIME_DAYS:
+        raise InputError(f"{where(row, 'TIME')}TIME = {v['TIME']:g} days is beyond {MAX_TIME_DAYS:g} days (100 "
+                         "years); times are in days")
+    if v["AMT"] < 0:
+        raise InputError(f"{where(row, 'AMT')}AMT = {v['AMT']:g} is negative; AMT is the number of cells infused")
+    if v["LLOQ"] < 0:
+        raise InputError(f"{where(row, 'LLOQ')}LLOQ = {v['LLOQ']:g} is negative; allowed: 0 to {MAX_VALUE:g} "
+                         "(unit of DV), or '.' for none")
 
 
 def _text(cells, j):
@@ -244,7 +271,11 @@ def read_nonmem(path, *, observable: str | None = None, observables=None) -> lis
         if pid not in order:
             order.append(pid)
         _add_row(rec, cells, cols, row, where, observable, known, extra)
-    return [_patient(pid, patients[pid]) for pid in order]
+    records = [_patient(pid, patients[pid]) for pid in order]
+    if not any(r.n_obs for r in records):
+        raise InputError(f"{where()}no usable observations: every row is a dose (EVID=1), skipped (MDV=1) or another "
+                         "event (EVID=2); a fit needs observation rows (EVID=0, MDV=0) with DV")
+    return records
 
 
 def _add_row(rec, cells, cols, row, where, default, known, extra):
@@ -257,11 +288,13 @@ def _add_row(rec, cells, cols, row, where, default, known, extra):
     if v["TIME"] < rec["t"]:
         raise InputError(f"{where(row, 'TIME')}TIME goes backwards ({v['TIME']:g} after {rec['t']:g}) within "
                          "this ID; sort each patient's rows by TIME")
+    _check_ranges(v, row, where)
     rec["t"] = v["TIME"]
     for name in extra:
         text = _text(cells, cols[name])
-        if text not in ("", ".") and name not in rec["cov"]:
-            rec["cov"][name] = _maybe_number(text)
+        if text not in ("", "."):
+            value = _covariate(name, text, row, where)  # every cell is checked; the first one is kept
+            rec["cov"].setdefault(name, value)
     evid, mdv = _event(v, row, where)
     if evid == 1:
         rec["doses"].append((v["TIME"], v["AMT"]))
@@ -270,11 +303,21 @@ def _add_row(rec, cells, cols, row, where, default, known, extra):
         rec["rows"].append((v["TIME"], dv, _observable(cells, cols, default, known, row, where), lloq, blq))
 
 
-def _maybe_number(text):
+def _covariate(name, text, row, where):
+    """A covariate value: a number where numeric (finite, within range; WT a body weight), else text."""
     try:
-        return float(text)
+        value = float(text)
     except ValueError:
+        if name == "WT":
+            raise InputError(f"{where(row, name)}{text!r} is not a body weight; write kg, or '.' for missing") from None
         return text
+    if not math.isfinite(value) or abs(value) > MAX_VALUE:
+        raise InputError(f"{where(row, name)}{text!r} is not a finite number of plausible size; write a number, "
+                         "or '.' for missing")
+    if name == "WT" and not WT_RANGE[0] < value <= WT_RANGE[1]:
+        raise InputError(f"{where(row, name)}WT = {value:g} kg is implausible; allowed: ({WT_RANGE[0]:g}, "
+                         f"{WT_RANGE[1]:g}] kg")
+    return value
 
 
 def _patient(pid, rec) -> PatientData:

@@ -23,18 +23,28 @@ import yaml
 
 from ..errors import InputError
 from .summaries import RATE, quantity
+from .validation import Row, row_json
 
-__all__ = ["preset_file", "update_presets", "write_fit", "fit_summary"]
+__all__ = ["preset_file", "update_presets", "write_fit", "fit_summary", "target_json"]
+
+#: Added to the achieved value of a target that fails validation's rule (predictive p-value < 0.05).
+FAILED_NOTE = " (published value outside the range of replicate trials of its size, p < 0.05)"
 
 
 def preset_file(name: str) -> Path:
-    """The YAML file of disease or product preset ``name``."""
-    root = Path(__file__).resolve().parents[1] / "presets" / "data"
+    """The YAML file of the shipped disease or product preset ``name``.
+
+    ``name`` comes from a case file and the file is rewritten by ``--write-presets``, so it must be
+    the name of a shipped preset, matched against the folder's listing: never a path, never ``..``.
+    """
+    root = (Path(__file__).resolve().parents[1] / "presets" / "data").resolve()
     for kind in ("diseases", "products"):
-        path = root / kind / f"{name}.yaml"
-        if path.is_file():
+        names = {p.stem: p for p in (root / kind).glob("*.yaml") if p.is_file()}
+        path = names.get(str(name))
+        if path is not None and path.resolve().parent == root / kind:  # no symlink out of the folder either
             return path
-    raise InputError(f"no preset file for {name!r} under {root}")
+    raise InputError(f"no shipped preset named {name!r}: a case's fit.parameters[].preset must be a preset name "
+                     f"(e.g. lbcl), not a path")
 
 
 def fit_summary(case, fit, seconds: float, settings: dict | None = None) -> dict:
@@ -57,9 +67,22 @@ def fit_summary(case, fit, seconds: float, settings: dict | None = None) -> dict
         "posterior": fit.values,
         "correlations": {"labels": fit.labels, "matrix": np.round(fit.correlations, 3).tolist()},
         "waves": waves, "warnings": fit.warnings,
-        "targets": [{"name": c.name, "observed": c.observed, "simulated": c.text, "passed": c.passed,
-                     "reason": c.reason} for c in fit.checks],
+        "targets": [target_json(c) for c in fit.checks],
     }
+
+
+def target_json(check) -> dict:
+    """A :class:`~celltrial.calibration.fit.TargetCheck` as ``celltrial validate --json`` writes a row.
+
+    Example:
+        >>> from celltrial.calibration.fit import TargetCheck
+        >>> row = target_json(TargetCheck("cr", "58% (n=101)", 0.47, (0.39, 0.55), False, "why", "47%", 0.04321,
+        ...                               "trials of 101: 37–57%", True))
+        >>> row["target"], row["p_value"], row["overlap"]
+        ('cr', 0.0432, True)
+    """
+    return row_json(Row(check.name, check.observed, check.text, check.passed, check.reason, check.p_value,
+                        check.predictive, check.overlap))
 
 
 def write_fit(folder: str | Path, case, problem, fit, seconds: float, settings: dict | None = None) -> Path:
@@ -125,7 +148,7 @@ def update_presets(case, problem, fit, command: str) -> list:
         data["calibration"] = {
             "command": command,
             "targets": {c.name: c.observed for c in fit.checks},
-            "achieved": {c.name: c.text + ("" if c.passed else " (outside the band)") for c in fit.checks},
+            "achieved": {c.name: c.text + ("" if c.passed else FAILED_NOTE) for c in fit.checks},
             "moved": moved,
         }
         path.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=110))

@@ -11,7 +11,7 @@ from ..errors import InputError, did_you_mean
 from .individual_validation import run_individual_recovery
 from .levers import levers_case
 from .recovery import population_recovery
-from .validation import calibration_case, seed_trial
+from .validation import calibration_case, row_json, seed_trial
 
 #: (patients per calibration case, seed-trial replicates, paired twins per levers arm) for quick and full runs.
 SIZES = {True: (150, 300, 120), False: (500, 2000, 500)}
@@ -52,13 +52,9 @@ def run_suite(*, quick: bool, only=None, progress=None) -> list:
 
 
 def suite_json(results) -> list:
-    """JSON-ready results; each row has its predictive ``p_value`` (null where none) and ``overlap`` verdict."""
+    """JSON-ready results; each row as :func:`~celltrial.calibration.validation.row_json` writes it."""
     return [{"case": c.name, "title": c.title, "seconds": round(c.seconds, 1), "passed": bool(c.passed),
-             "notes": c.notes,
-             "rows": [{"target": r.target, "observed": r.observed, "simulated": r.simulated, "passed": bool(r.passed),
-                       "p_value": None if r.p_value is None else round(float(r.p_value), 4),
-                       "predictive": r.predictive, "overlap": r.overlap, "reason": r.reason}
-                      for r in c.rows]} for c in results]
+             "notes": c.notes, "rows": [row_json(r) for r in c.rows]} for c in results]
 
 
 #: Column headings of a validation table (terminal, HTML and docs), in order; see :func:`row_cells`.

@@ -27,12 +27,20 @@ from pathlib import Path
 from typing import Annotated, Literal
 
 import numpy as np
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from scipy.stats import norm
 
 from ..errors import InputError, did_you_mean
-from ..scenarios.loader import UniqueKeyLoader
+from ..inputs import MAX_YAML_BYTES, Integer, Number, format_validation, load_yaml, read_text
+
+#: Latest day of a target (ten years, the longest scenario follow-up).
+MAX_TARGET_DAY = 3650.0
+#: Most patients behind a published rate.
+MAX_PATIENTS = 10_000_000
+#: Relative SD of a value target: a CV below 0.1% is no published precision, above 1000% carries no information.
+MIN_REL_SD, MAX_REL_SD = 1e-3, 10.0
+#: Largest magnitude of a published value or band end.
+MAX_VALUE = 1e15
 
 _TAGS = ("[R]", "[K]", "[E]", "[X]", "[F]")
 
@@ -54,8 +62,8 @@ class _Strict(BaseModel):
 class Band(_Strict):
     """A pass/fail band: the simulated value (or its CI) must overlap [lower, upper]."""
 
-    lower: float
-    upper: float
+    lower: Number = Field(ge=-MAX_VALUE, le=MAX_VALUE)
+    upper: Number = Field(ge=-MAX_VALUE, le=MAX_VALUE)
 
     @model_validator(mode="after")
     def _ordered(self):
@@ -65,18 +73,19 @@ class Band(_Strict):
 
 
 class Interval(Band):
-    """A confidence interval [lower, upper] at ``level`` in (0, 1), e.g. 0.95."""
+    """A confidence interval [lower, upper] at ``level`` in [0.5, 1), e.g. 0.95."""
 
-    level: float = Field(0.95, gt=0.0, lt=1.0, description="write 0.95 for a 95% CI")
+    level: Number = Field(0.95, ge=0.5, lt=1.0, description="write 0.95 for a 95% CI")
 
 
 class _Target(_Strict):
-    name: str = Field(pattern=r"^[a-z0-9][a-z0-9_\-]*$")
-    quantity: str = Field(pattern=r"^[a-z][a-z0-9_]*$", description="simulator summary key, e.g. cr_rate")
-    at_day: float | None = Field(None, ge=0.0)
+    name: str = Field(pattern=r"^[a-z0-9][a-z0-9_\-]*$", max_length=60)
+    quantity: str = Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=60, description="simulator summary key, e.g. "
+                                                                                   "cr_rate")
+    at_day: Number | None = Field(None, ge=0.0, le=MAX_TARGET_DAY)
     source: str = Field(min_length=3)
     band: Band | None = None
-    weight: float = Field(1.0, ge=0.0)
+    weight: Number = Field(1.0, ge=0.0, le=1e3)
     note: str | None = None
 
     @field_validator("source")
@@ -112,9 +121,9 @@ class RateTarget(_Proportion):
     """
 
     kind: Literal["rate"] = "rate"
-    n: int = Field(gt=0, description="patients evaluated")
-    events: int | None = Field(None, ge=0)
-    percent: float | None = None
+    n: Integer = Field(gt=0, le=MAX_PATIENTS, description="patients evaluated")
+    events: Integer | None = Field(None, ge=0, le=MAX_PATIENTS)
+    percent: Number | None = None
 
     @model_validator(mode="after")
     def _one_count(self):
@@ -146,11 +155,11 @@ class ValueTarget(_Target):
     """
 
     kind: Literal["value"] = "value"
-    value: float | None = None
+    value: Number | None = Field(None, ge=-MAX_VALUE, le=MAX_VALUE)
     unit: str = ""
     scale: Literal["log", "linear"] = "log"
     ci: Interval | None = None
-    rel_sd: float | None = Field(None, gt=0.0)
+    rel_sd: Number | None = Field(None, ge=MIN_REL_SD, le=MAX_REL_SD)
 
     @model_validator(mode="after")
     def _uncertainty(self):
@@ -206,10 +215,10 @@ class LandmarkTarget(_Proportion):
     """
 
     kind: Literal["landmark"] = "landmark"
-    at_day: float = Field(ge=0.0)
-    percent: float = Field(gt=0.0, lt=100.0)
+    at_day: Number = Field(ge=0.0, le=MAX_TARGET_DAY)
+    percent: Number = Field(gt=0.0, lt=100.0)
     ci: Interval | None = None
-    n_at_risk: int | None = Field(None, gt=0)
+    n_at_risk: Integer | None = Field(None, gt=0, le=MAX_PATIENTS)
 
     @model_validator(mode="after")
     def _uncertainty(self):
@@ -248,7 +257,7 @@ _KINDS = {"rate": RateTarget, "value": ValueTarget, "landmark": LandmarkTarget}
 class TargetSet(_Strict):
     """A named set of calibration targets from a file, with its literature sources."""
 
-    name: str = Field(pattern=r"^[a-z0-9][a-z0-9_\-]*$")
+    name: str = Field(pattern=r"^[a-z0-9][a-z0-9_\-]*$", max_length=60)
     title: str
     description: str = ""
     sources: list[str] = Field(min_length=1)
@@ -278,58 +287,20 @@ def load_targets(path: str | Path) -> TargetSet:
         Traceback (most recent call last):
         celltrial.errors.InputError: targets file 'no-such.yaml' not found
     """
-    path = Path(path)
-    if not path.is_file():
-        raise InputError(f"targets file {str(path)!r} not found")
-    return parse_targets(path.read_text(), where=str(path))
+    return parse_targets(read_text(path, "targets file", MAX_YAML_BYTES, InputError), where=str(path))
 
 
 def parse_targets(text: str, where: str = "targets") -> TargetSet:
     """Validate YAML ``text`` as a :class:`TargetSet` (see :func:`load_targets`)."""
-    try:
-        data = yaml.load(text, Loader=UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
-    except yaml.YAMLError as exc:
-        raise InputError(f"{where}: not valid YAML: {exc}") from None
+    return targets_from(load_yaml(text, where, InputError), where)
+
+
+def targets_from(data, where: str) -> TargetSet:
+    """Validate parsed YAML ``data`` (a mapping) as a :class:`TargetSet`."""
     if not isinstance(data, dict):
         raise InputError(f"{where}: expected a mapping of fields (name, title, sources, targets) at the top level")
     try:
         return TargetSet.model_validate(data)
     except ValidationError as exc:
-        raise InputError(_format_errors(exc, where)) from None
-
-
-def _format_errors(err: ValidationError, where: str) -> str:
-    lines = [f"{where} is not a valid targets file:"]
-    for e in err.errors():
-        raw = list(e["loc"])
-        path = ".".join(str(x) for x in raw if x not in _KINDS) or "(top level)"
-        message = e["msg"].removeprefix("Value error, ")
-        if e["type"] == "extra_forbidden":
-            allowed = _fields_at(raw[:-1])
-            lines.append(f"  - {path}: unknown field{did_you_mean(str(raw[-1]), allowed)}; "
-                         f"allowed here: {', '.join(allowed)}")
-        elif e["type"] == "missing":
-            lines.append(f"  - {path}: missing (required)")
-        elif e["type"] == "union_tag_invalid" or e["type"] == "union_tag_not_found":
-            lines.append(f"  - {path}: give `kind`, one of {', '.join(_KINDS)}")
-        elif isinstance(e.get("input"), (dict, list)):
-            lines.append(f"  - {path}: {message}")
-        else:
-            lines.append(f"  - {path}: {message} (got {e.get('input')!r:.80})")
-    return "\n".join(lines)
-
-
-def _fields_at(loc) -> list:
-    """Field names allowed at ``loc`` (a pydantic error location without its last item)."""
-    model = TargetSet
-    for part in loc:
-        if isinstance(part, int) or part == "targets":
-            continue  # the member class is named by the union tag that follows the index
-        if part in _KINDS:
-            model = _KINDS[part]
-            continue
-        inner = {"band": Band, "ci": Interval}.get(part)
-        if inner is None:
-            return []
-        model = inner
-    return list(model.model_fields)
+        raise InputError(format_validation(exc, where, "targets file", TargetSet,
+                                           tag_hint=f"give `kind`, one of {', '.join(_KINDS)}")) from None

@@ -50,6 +50,20 @@ class Row:
     overlap: bool | None = None
 
 
+def row_json(row) -> dict:
+    """A validated row as JSON: its predictive ``p_value`` (null where none) and ``overlap`` verdict included.
+
+    ``Row(**row_json(row))`` gives the row back (``celltrial calibrate`` prints its summary that way).
+
+    Example:
+        >>> row_json(Row("cr", "58% (n=101)", "47%", False, "why", 0.04321, "trials of 101: 37–57%", True))["p_value"]
+        0.0432
+    """
+    return {"target": row.target, "observed": row.observed, "simulated": row.simulated, "passed": bool(row.passed),
+            "p_value": None if row.p_value is None else round(float(row.p_value), 4),
+            "predictive": row.predictive, "overlap": row.overlap, "reason": row.reason}
+
+
 @dataclass
 class CaseResult:
     """A validation case's rows, wall time and notes (what is in-sample, what is extrapolation)."""

@@ -23,8 +23,9 @@ def calibrate(
     case: str = typer.Argument(..., metavar="CASE", help="A shipped case (zuma1, eliana) or a case YAML file."),
     patients: int = typer.Option(None, "--patients", min=10,
                                  help="Virtual patients per simulation (default: the case's)."),
-    design_points: int = typer.Option(None, "--design-points", min=8,
-                                      help="Design points per wave (default: the case's)."),
+    design_points: int = typer.Option(None, "--design-points",
+                                      help="Design points per wave, at least (fitted parameters + 4) "
+                                           "(default: the case's)."),
     waves: int = typer.Option(None, "--waves", min=1, max=6, help="Emulation waves (default: the case's)."),
     seed: int = seed_option(1, "Seed of the designs and the posterior sampler"),
     out: str = typer.Option(None, "--out", help="Folder for summary.json, posterior.csv, design.csv "
@@ -36,14 +37,18 @@ def calibrate(
 ):
     """Refit a calibration case by Bayesian emulation and print the posterior and the target checks."""
     from ..calibration.cases import load_case
+    from ..calibration.design import check_calibration_settings
     from ..calibration.fit import calibrate as fit_case
     from ..calibration.record import fit_summary, update_presets, write_fit
     from .compiling import ensure_standard_compiled
 
     spec = load_case(case)
     problem = spec.problem(patients=patients)
+    points = spec.fit.design_points if design_points is None else design_points
+    n_waves = waves or spec.fit.waves
+    # the minimum depends on the case (k + 4 design points): checked here, before the compile
+    check_calibration_settings(len(problem.parameters), design_points=points, waves=n_waves)
     ensure_standard_compiled()  # after the case is read: a typo fails at once, not after the compile
-    points, n_waves = design_points or spec.fit.design_points, waves or spec.fit.waves
     start = time.perf_counter()
     fit = fit_case(problem, spec.targets.targets, design_points=points, waves=n_waves, seed=seed,
                    progress=None if as_json else lambda m: typer.echo(f"  {m}", err=True))
@@ -72,6 +77,8 @@ def _print_fit(summary: dict) -> None:
     from rich.console import Console
     from rich.table import Table
 
+    from ..calibration.validation import Row
+
     console = Console()
     t = Table(title=f"{summary['title']}: posterior ({summary['seconds']:.0f} s)")
     for col in ("value", "median", "95% credible interval"):
@@ -83,22 +90,32 @@ def _print_fit(summary: dict) -> None:
     strong = [f"{labels[i]} ~ {labels[j]}: {matrix[i][j]:+.2f}" for i in range(len(labels))
               for j in range(i + 1, len(labels)) if abs(matrix[i][j]) >= 0.5]
     console.print("posterior correlations |r| >= 0.5: " + ("; ".join(strong) if strong else "none"))
-    _print_rows(console, "targets on the simulator at the posterior median", summary["targets"])
+    _print_rows(console, "targets on the simulator at the posterior median", [Row(**t) for t in summary["targets"]])
     for w in summary["warnings"]:
         console.print(f"[yellow]warning:[/] {w}")
     for p in summary.get("presets_written", []):
         console.print(f"preset updated: {p}")
 
 
-def _print_rows(console, title, rows) -> None:
+def _print_rows(console, title: str, rows) -> None:
+    """Validated rows under the suite's columns (as the HTML reports and the docs), the result coloured."""
+    from rich.markup import escape
     from rich.table import Table
 
-    t = Table(title=title)
-    for col in ("target", "published", "simulated", "result"):
+    from ..calibration.suite import COLUMNS, row_cells
+
+    t = Table(title=escape(title))
+    for col in COLUMNS:
         t.add_column(col)
     for r in rows:
-        t.add_row(r["name"], r["observed"], r["simulated"], "[green]pass[/]" if r["passed"] else "[red]FAIL[/]")
+        *cells, result = row_cells(r)
+        t.add_row(*map(escape, cells), f"[green]{result}[/]" if r.passed else f"[red]{result}[/]")
     console.print(t)
+
+
+def _print_validation(console, case) -> None:
+    """One case's rows, titled with the case and its wall time."""
+    _print_rows(console, f"{case.title} ({case.seconds:.0f} s)", case.rows)
 
 
 @app.command()
@@ -110,7 +127,7 @@ def validate(
     as_json: bool = typer.Option(False, "--json", help="Print the results as JSON."),
     strict: bool = typer.Option(False, "--strict", help=f"Exit {VALIDATION_FAILED} when any validation row fails."),
 ):
-    """Run every shipped validation case; print target vs simulated (with CI) and pass/fail."""
+    """Run every shipped validation case; print target vs simulated, the predictive p-value and pass/fail."""
     from ..calibration.suite import CASE_NAMES, run_suite, suite_json
     from ..errors import InputError, did_you_mean
     from .compiling import ensure_standard_compiled
@@ -134,9 +151,7 @@ def validate(
 
         console = Console()
         for case in results:
-            rows = [{"name": r.target, "observed": r.observed, "simulated": r.simulated, "passed": r.passed}
-                    for r in case.rows]
-            _print_rows(console, f"{case.title} ({case.seconds:.0f} s)", rows)
+            _print_validation(console, case)
             for note in case.notes:
                 console.print(f"  [dim]{note}[/]")
         failed = sum(not r.passed for c in results for r in c.rows)

@@ -74,14 +74,18 @@ def fit_command(
     """MAP fit of each patient's parameters to time series, with the preset population as prior."""
     from ..calibration.individual import IdentifiabilityWarning, fit_individuals
     from ..calibration.individual_report import observation_table, parameter_table, render_table, summary_dict
+    from ..calibration.nonmem import read_nonmem
     from .compiling import ensure_standard_compiled
 
-    if not Path(data).is_file():  # before the compile: a wrong path fails at once
+    if not Path(data).is_file():
         raise InputError(f"data file {data!r} not found (make one with `celltrial simdata --out {data} ...`)")
+    # the whole file is read and checked before the compile: a malformed row fails at once, not minutes later
+    records = read_nonmem(data, observable=observable)
+    names, omegas = _names(fit), _omegas(omega)
     ensure_standard_compiled()
     with warnings.catch_warnings():  # printed below from result.warnings, not as a Python warning
         warnings.simplefilter("ignore", IdentifiabilityWarning)
-        result = fit_individuals(data, disease, product, _names(fit), omega=_omegas(omega), sigma=sigma,
+        result = fit_individuals(records, disease, product, names, omega=omegas, sigma=sigma,
                                  estimate_sigma=estimate_sigma, observable=observable)
     summary = summary_dict(result)
     if vpc_path is not None:

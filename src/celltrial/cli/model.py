@@ -154,6 +154,7 @@ def _model_parameters(console, m, module) -> None:
     from rich.table import Table
 
     from ..model import docs
+    from ..presets.references import display_source  # users have no internal notes: cite the works instead
 
     params = docs.module_parameters(m, module)
     console.print()
@@ -167,7 +168,7 @@ def _model_parameters(console, m, module) -> None:
                 f" = {fmt(p.value)} {p.unit}  [{p.bounds[0]:g}, {p.bounds[1]:g}]  ({m.owner[p.name]})")
             console.print(head, highlight=False, soft_wrap=True)
             console.print(block(p.description), highlight=False, soft_wrap=True)
-            console.print(block(f"source: {p.source}"), highlight=False, soft_wrap=True)
+            console.print(block(f"source: {display_source(p.source)}"), highlight=False, soft_wrap=True)
         return
     table = Table(title="parameters")
     table.add_column("parameter", no_wrap=True)
@@ -179,5 +180,5 @@ def _model_parameters(console, m, module) -> None:
     table.add_column("module")
     for p in params:
         table.add_row(p.name, fmt(p.value), escape(p.unit), f"[{p.bounds[0]:g}, {p.bounds[1]:g}]",
-                      escape(p.description), escape(p.source), m.owner[p.name])
+                      escape(p.description), escape(display_source(p.source)), m.owner[p.name])
     console.print(table)

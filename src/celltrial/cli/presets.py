@@ -88,6 +88,7 @@ def _show_preset(preset, as_json: bool) -> None:
     from rich.markup import escape
 
     from ..presets.docs import preset_detail, product_facts
+    from ..presets.references import display_source, lines_for_preset
 
     if as_json:
         typer.echo(json.dumps(preset_detail(preset), indent=2))
@@ -102,7 +103,12 @@ def _show_preset(preset, as_json: bool) -> None:
         console.print(f"  [bold]extrapolation[/bold]: {escape(preset.extrapolation)}")
     console.print("\n[bold]sources[/bold]")
     for source in preset.sources:
-        console.print(f"  - {escape(source)}")
+        console.print(f"  - {escape(display_source(source))}")
+    references = lines_for_preset(preset)
+    if references:  # the full citations, with DOIs, of every work the sources above and below cite
+        console.print("\n[bold]references[/bold]")
+        for line in references:
+            console.print(f"  - {escape(line)}", highlight=False)
     _print_parameters(console, preset)
     if preset.calibration:
         c = preset.calibration
@@ -121,6 +127,7 @@ def _print_parameters(console, preset) -> None:
     from rich.table import Table
 
     from ..presets.docs import preset_parameters
+    from ..presets.references import display_source
 
     console.print("\n[bold]parameters set[/bold] (unit and default from the standard model)")
     table = Table()
@@ -129,8 +136,10 @@ def _print_parameters(console, preset) -> None:
     table.add_column("default", justify="right", no_wrap=True)
     table.add_column("unit")
     table.add_column("source")
+    table.add_column("references")
     for row in preset_parameters(preset):
-        table.add_row(row["name"], fmt(row["value"]), fmt(row["default"]), escape(row["unit"]), escape(row["source"]))
+        table.add_row(row["name"], fmt(row["value"]), fmt(row["default"]), escape(row["unit"]),
+                      escape(display_source(row["source"])), escape(", ".join(row["references"])))
     console.print(table)
     if preset.variability:
         console.print("[bold]between-patient variability[/bold] (log-normal SD)")

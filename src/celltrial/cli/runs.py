@@ -95,10 +95,12 @@ def _calibration_case(case: str) -> tuple:
 
 
 def run_meta(plan: TrialPlan, text: str) -> tuple[dict, list]:
+    """The run's metadata (rules, provenance, notes) and its arms, as the store keeps them."""
     s = plan.scenario
     rules = s.endpoints.model_dump(exclude={"success"})
     rules["currency"] = s.costs.currency
     rules["landmarks_days"] = s.endpoints.landmarks(s.follow_up_days)
+    rules["imaging_days"] = list(s.assessments.imaging_days)  # the report's waterfall marks the scan days
     if rules["ctdna_lod_hge_ml"] is None:  # what the assay detects 95% of the time, not a round number
         rules["ctdna_lod_hge_ml"] = s.assessments.ctdna_assay.lod_hge_ml(0.95)
     meta = {
@@ -109,18 +111,25 @@ def run_meta(plan: TrialPlan, text: str) -> tuple[dict, list]:
         "finished": "", "status": "running", "endpoint_rules": rules,
         "parameter_changes": plan.parameter_changes, "extrapolation": extrapolation_notes(plan), "chunks": 0,
     }
-    arms = []
-    for arm, spec in zip(plan.arms, s.arms, strict=True):
-        dose = arm.product.dose
-        dose_text = (f"{dose.cells:.3g} cells" if dose.cells else f"{dose.per_kg:.3g} cells/kg") + (
-            f" (max {dose.max_cells:.3g})" if dose.max_cells else "")
-        regimen = ", ".join(f"day {d:g}" + (f" x{m:g}" if m != 1 else "") + (" after Flu/Cy" if ld else "")
-                            for d, ld, m in plan.infusion_plan(arm))
-        if spec.policy is not None:
-            regimen += f"; then policy {spec.policy.kind}"
-        arms.append({"name": arm.name, "product": arm.product.name, "description": spec.description or
-                     arm.product.title, "dose": dose_text, "regimen": regimen})
+    arms = [_arm_meta(plan, arm, spec) for arm, spec in zip(plan.arms, s.arms, strict=True)]
     return meta, arms
+
+
+def _arm_meta(plan: TrialPlan, arm, spec) -> dict:
+    """An arm as stored: dose and regimen in the words the report and ``celltrial runs`` show.
+
+    Example (stored): dose "2×10⁶ cells/kg (max 2×10⁸)", regimen "day 0 after Flu/Cy; then policy:
+    ctDNA-triggered doses".
+    """
+    from ..presets.docs import dose_amount
+    from ..report.labels import regimen_text
+
+    regimen = ", ".join(f"day {d:g}" + (f" x{m:g}" if m != 1 else "") + (" after Flu/Cy" if ld else "")
+                        for d, ld, m in plan.infusion_plan(arm))
+    if spec.policy is not None:  # the report's wording of policy kinds (ctdna_trigger -> ctDNA-triggered doses)
+        regimen = regimen_text(f"{regimen}; then policy {spec.policy.kind}")
+    return {"name": arm.name, "product": arm.product.name, "description": spec.description or arm.product.title,
+            "dose": dose_amount(arm.product.dose), "regimen": regimen}
 
 
 def execute(scenario_path, *, patients=None, replicates=None, seed=None, store_path=None, chunk_size=None,

@@ -3,10 +3,9 @@
 Example:
     >>> fmt_rate({"estimate": 0.5, "low": 0.3, "high": 0.7})
     '50.0% (30.0-70.0)'
-    >>> landmark_label(182.5), landmark_label(365), landmark_label(100)
-    ('6 months', '12 months', 'day 100')
-    >>> plural(1, "replicate trial"), plural(2000, "replicate trial")
-    ('1 replicate trial', '2,000 replicate trials')
+    >>> summary = {"arms": {"a": {"median_pfs_days": {"estimate": None, "low": 215.0, "high": None}}}}
+    >>> summary_rows(RunData("r", {}, [{"name": "a"}], {}, summary))[3]
+    ('median PFS', ['not reached (95% CI 215 d – not reached)'])
 """
 
 from __future__ import annotations
@@ -16,6 +15,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from ..report.fmt import fmt_median, landmark_label, plural  # one wording for the terminal and the report
 from ..trials.rundata import RunData
 
 
@@ -30,39 +30,12 @@ def fmt_rate(r) -> str:
     return f"{100 * r['estimate']:.1f}%{ci}"
 
 
-def fmt_median(m, unit="d") -> str:
-    if not m:
-        return "n/a"
-    est = "not reached" if m.get("estimate") is None else f"{m['estimate']:.0f} {unit}"
-    # a missing bound was not reached within follow-up, like the median itself ("NR" in trial reports)
-    lo = "NR" if m.get("low") is None else f"{m['low']:.0f}"
-    hi = "NR" if m.get("high") is None else f"{m['high']:.0f}"
-    return f"{est} ({lo}-{hi})"
-
-
 def fmt_number(x, digits=3) -> str:
     return "n/a" if x is None or (isinstance(x, float) and not np.isfinite(x)) else f"{x:,.{digits}g}"
 
 
 def fmt_money(x, currency="USD") -> str:
     return "n/a" if x is None else f"{x:,.0f} {currency}"
-
-
-def plural(n, word: str) -> str:
-    """``1 replicate trial``, ``2,000 replicate trials``: the count with the word in the right number."""
-    return f"{n:,} {word}" + ("" if n == 1 else "s") if isinstance(n, int) else f"{n} {word}s"
-
-
-#: Average days per month (365.25 / 12), as clinical papers count landmark months.
-DAYS_PER_MONTH = 30.4375
-
-
-def landmark_label(day: float) -> str:
-    """A landmark in the words of trial reports: whole months when the day is one, else the day."""
-    months = day / DAYS_PER_MONTH
-    if round(months) >= 1 and abs(months - round(months)) <= 0.05:
-        return plural(int(round(months)), "month")
-    return f"day {day:g}"
 
 
 def summary_rows(run: RunData) -> list:
@@ -79,8 +52,8 @@ def summary_rows(run: RunData) -> list:
         row("patients simulated / enrolled", lambda s: f"{s.get('status', {}).get('OK', 0)} / {s.get('n', 0)}"),
         row("CR rate (95% CI)", lambda s: fmt_rate(s.get("cr_rate"))),
         row("ORR (95% CI)", lambda s: fmt_rate(s.get("orr_rate"))),
-        row("median PFS (95% CI)", lambda s: fmt_median(s.get("median_pfs_days"))),
-        row("median OS (95% CI)", lambda s: fmt_median(s.get("median_os_days"))),
+        row("median PFS", lambda s: fmt_median(s.get("median_pfs_days"))),
+        row("median OS", lambda s: fmt_median(s.get("median_os_days"))),
     ]
     for day in run.meta.get("endpoint_rules", {}).get("landmarks_days", []):
         key, when = f"{day:g}", landmark_label(day)

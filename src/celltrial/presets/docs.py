@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from ..biology import standard_model
 from ..errors import PresetError, did_you_mean
+from ..fmt import fmt_sig
 from .loader import load_disease, load_product, preset_names
 from .references import format_reference, lines_for_preset, references_for, short_links
 from .schema import FIELD_PARAMETERS
@@ -74,12 +75,22 @@ def preset_parameters(preset) -> list:
     return rows
 
 
+def dose_amount(dose) -> str:
+    """How much is given, numbers as the report writes them (stored with each run as the arm's dose).
+
+    Example:
+        >>> from celltrial.presets.schema import Dose
+        >>> dose_amount(Dose(per_kg=2e6, max_cells=2e8)), dose_amount(Dose(cells=1.5e8))
+        ('2×10⁶ cells/kg (max 2×10⁸)', '1.5×10⁸ cells')
+    """
+    amount = f"{fmt_sig(dose.cells)} cells" if dose.cells is not None else f"{fmt_sig(dose.per_kg)} cells/kg"
+    return amount + (f" (max {fmt_sig(dose.max_cells)})" if dose.max_cells else "")
+
+
 def describe_dose(dose) -> str:
-    """A dose in words, e.g. ``3.1e+06 cells/kg (at most 2.5e+08), counting CAR+ cells``."""
-    amount = f"{dose.cells:g} cells" if dose.cells is not None else f"{dose.per_kg:g} cells/kg"
-    cap = f" (at most {dose.max_cells:g})" if dose.max_cells else ""
+    """A dose in words, e.g. ``3.1×10⁶ cells/kg (max 2.5×10⁸), counting CAR+ cells``."""
     counts = "CAR+ cells" if dose.counts == "car_positive" else "all cells"
-    return f"{amount}{cap}, counting {counts}"
+    return f"{dose_amount(dose)}, counting {counts}"
 
 
 def preset_detail(preset) -> dict:

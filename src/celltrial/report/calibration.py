@@ -1,7 +1,8 @@
 """HTML report of a population fit (``celltrial calibrate CASE --html FILE``).
 
 Sections: the posterior (medians, 95% credible intervals, marginal histograms), the posterior
-correlations (heat map), the targets on the simulator at the posterior median, the emulator's
+correlations (heat map), the targets on the simulator at the posterior median (the validation report's
+columns: replicate-trial range, predictive p-value, overlap), the emulator's
 leave-one-out diagnostics per wave, and the warnings.
 
 Example:
@@ -17,10 +18,12 @@ from pathlib import Path
 
 import numpy as np
 
+from ..calibration.validation import Row
 from .fmt import esc
 from .style import new_figure
 from .tables import table
 from .template import embedded_png, page
+from .validation import rows_table
 
 
 def _posterior_figure(labels, samples) -> str:
@@ -61,10 +64,8 @@ def render_fit(summary: dict, samples) -> str:
     if len(corr["labels"]) > 1:
         parts.append(f"<section><h2>Posterior correlations</h2>{_correlation_figure(corr['labels'], corr['matrix'])}"
                      "</section>")
-    targets = [[esc(t["name"]), esc(t["observed"]), esc(t["simulated"]), "pass" if t["passed"] else "FAIL",
-                esc(t["reason"])] for t in summary["targets"]]
     parts.append("<section><h2>Targets on the simulator at the posterior median</h2>"
-                 + table(["target", "published", "simulated", "result", "why"], targets) + "</section>")
+                 + rows_table([Row(**t) for t in summary["targets"]]) + "</section>")
     waves = [[str(w["wave"]), str(w["design_points"]), str(w["emulator_training_points"]),
               esc(", ".join(f"{k} {v:.2f}" for k, v in w["loo_q2"].items())), f"{w['acceptance']:.2f}"]
              for w in summary["waves"]]

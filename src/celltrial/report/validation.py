@@ -1,4 +1,4 @@
-"""HTML report of ``celltrial validate``: one section per case, target vs simulated with pass/fail.
+"""HTML report of ``celltrial validate``: one section per case, target vs simulated, predictive p and pass/fail.
 
 Example:
     >>> from celltrial.calibration.validation import CaseResult, Row
@@ -13,6 +13,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from .._version import __version__
+from ..calibration.suite import COLUMNS, row_cells
 from .fmt import esc
 from .style import new_figure
 from .tables import table
@@ -21,9 +22,13 @@ from .template import embedded_png, page
 INTRO = (
     "Every shipped validation case, simulated at the presets as shipped. Calibration cases are "
     "in-sample (their targets were used to fit the values listed in each note); the recovery cases "
-    "simulate data from known values and fit them back; the seed trial is out-of-sample. A row passes "
-    "when the simulated value or its interval overlaps the target's band (its 95% CI when no band is "
-    "published). Rerun with <code>celltrial validate --html FILE</code>; refit a case with "
+    "simulate data from known values and fit them back; the seed trial is out-of-sample. Each published "
+    "result is judged by where it falls among replicate virtual trials of the published size, drawn from "
+    "the simulated cohort: the row passes when its two-sided predictive mid-p is at least 0.05. The range "
+    "that 95% of those replicate trials report is shown beside it, and so is whether the simulated interval "
+    "overlaps the target's band (the older rule), for information only: it does not decide the row. Rows "
+    "without a p-value (parameter recovery, the paired CRS comparison) say in their last column how they "
+    "are judged. Rerun with <code>celltrial validate --html FILE</code>; refit a case with "
     "<code>celltrial calibrate CASE</code>."
 )
 
@@ -55,13 +60,25 @@ def _vpc_figure(vpc) -> str:
             "percentiles with the published values.</figcaption></figure>")
 
 
+def rows_table(rows) -> str:
+    """Validated rows as an HTML table: the suite's columns, as the terminal shows them, and the reason.
+
+    Example:
+        >>> from celltrial.calibration.validation import Row
+        >>> "<td>0.043</td>" in rows_table([Row("cr", "58%", "47%", False, "why", 0.0432, "37–57%", True)])
+        True
+    """
+    # the result cell becomes a badge
+    cells = [[*map(esc, row_cells(r)[:-1]), _badge(r.passed), esc(r.reason)] for r in rows]
+    return table([*map(esc, COLUMNS), "why"], cells)
+
+
 def _section(case) -> str:
-    rows = [[esc(r.target), esc(r.observed), esc(r.simulated), _badge(r.passed), esc(r.reason)] for r in case.rows]
     notes = "".join(f"<li>{esc(n)}</li>" for n in case.notes)
     passed = sum(r.passed for r in case.rows)
     return (f'<section id="{esc(case.name)}"><h2>{esc(case.title)}</h2>'
             f"<p>{passed} of {len(case.rows)} rows pass; {case.seconds:.0f} s.</p>"
-            + table(["target", "published", "simulated", "result", "why"], rows)
+            + rows_table(case.rows)
             + (_vpc_figure(case.vpc) if getattr(case, "vpc", None) and case.vpc.get("bands") is not None else "")
             + (f"<ul>{notes}</ul>" if notes else "") + "</section>")
 

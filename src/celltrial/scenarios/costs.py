@@ -13,9 +13,9 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-
-def _money(default: float, source: str):
-    return Field(default, ge=0, description=source, json_schema_extra={"unit": "currency"})
+from ..inputs import Number
+from .limits import MAX_STAY_DAYS, StayDays
+from .limits import money as _money
 
 
 class Costs(BaseModel):
@@ -24,28 +24,28 @@ class Costs(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     currency: str = Field("USD", min_length=1, max_length=8, description="currency of every amount")
-    autologous_dose: float = _money(
+    autologous_dose: Number = _money(
         420_000.0, "[K] US list prices of CD19 CAR-T products, 2017-2024: about 373,000-475,000 USD per infusion")
-    allogeneic_dose: float = _money(
+    allogeneic_dose: Number = _money(
         60_000.0, "[E] off-the-shelf (iPSC/donor) dose: no approved price yet; cost-of-goods estimate")
-    manufacturing_autologous: float = _money(
+    manufacturing_autologous: Number = _money(
         25_000.0, "[E] apheresis, shipping and bridging therapy per manufactured autologous product")
-    lymphodepletion: float = _money(6_000.0, "[E] Flu/Cy course including administration")
-    hospital_day: float = _money(4_500.0, "[E] US inpatient day on a haematology ward")
-    infusion_stay_days: dict[str, float] = Field(
+    lymphodepletion: Number = _money(6_000.0, "[E] Flu/Cy course including administration")
+    hospital_day: Number = _money(4_500.0, "[E] US inpatient day on a haematology ward")
+    infusion_stay_days: dict[str, StayDays] = Field(
         {"t_cell": 7.0, "nk_cell": 1.0},
         description="[E] inpatient days per infusion by product kind (CAR-T: about a week of monitoring; "
                     "NK products: mostly outpatient)", json_schema_extra={"unit": "day"})
-    crs_days_by_grade: list[float] = Field(
+    crs_days_by_grade: list[StayDays] = Field(
         [0.0, 2.0, 5.0, 10.0, 21.0], min_length=5, max_length=5,
         description="[E] extra inpatient days for a maximum CRS grade of 0, 1, 2, 3, 4",
         json_schema_extra={"unit": "day"})
-    imaging_test: float = _money(1_500.0, "[E] PET-CT")
-    ctdna_test: float = _money(1_000.0, "[E] tumour-informed ctDNA assay per draw")
+    imaging_test: Number = _money(1_500.0, "[E] PET-CT")
+    ctdna_test: Number = _money(1_000.0, "[E] tumour-informed ctDNA assay per draw")
 
     @field_validator("infusion_stay_days")
     @classmethod
     def _kinds(cls, v):
-        if set(v) != {"t_cell", "nk_cell"} or any(d < 0 for d in v.values()):
-            raise ValueError("give non-negative days for exactly the kinds t_cell and nk_cell")
+        if set(v) != {"t_cell", "nk_cell"}:
+            raise ValueError(f"give days (0 to {MAX_STAY_DAYS:g}) for exactly the kinds t_cell and nk_cell")
         return v

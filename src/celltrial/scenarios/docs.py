@@ -24,6 +24,8 @@ from pathlib import Path
 import annotated_types as at
 from pydantic import BaseModel
 
+from ..inputs import MAX_INT_DIGITS, MAX_YAML_BYTES, MAX_YAML_DEPTH, MAX_YAML_NODES
+from ..inputs.messages import unwrap
 from ..policies.library import BridgeToTransplant, CtDNATrigger, Maintenance, MRDTrigger, RelapseTrigger
 from ..policies.safety import SafetyRules
 from ..presets.schema import FIELD_PARAMETERS, Dose, Edits
@@ -35,6 +37,7 @@ from ..protocols.schedules import Piece, Schedule
 from ..trials.columns import COLUMNS
 from . import schema as sc
 from .costs import Costs
+from .limits import MAX_MAGNITUDE, MIN_DOSE_CELLS, MIN_DOSE_PER_KG, SMALLEST, UNIT_LIMITS
 from .rules import CompareCriterion, CountCriterion, Endpoints
 
 #: (class, where it appears in a scenario file), in reading order.
@@ -234,7 +237,19 @@ def _constraints(field) -> list:
     lo = next((m.min_length for m in field.metadata if isinstance(m, at.MinLen)), None)
     hi = next((m.max_length for m in field.metadata if isinstance(m, at.MaxLen)), None)
     lengths = [("exactly", lo)] if lo is not None and lo == hi else [("at least", lo), ("at most", hi)]
-    return out + [f"{word} {n} {what}{'s' * (n != 1)}" for word, n in lengths if n is not None]
+    return out + [f"{word} {n} {what}{'s' * (n != 1)}" for word, n in lengths if n is not None] + _item_bounds(field)
+
+
+def _item_bounds(field) -> list:
+    """Bounds on each item of a list field or each value of a mapping field (``each >= 0, <= 3650``)."""
+    for _, member in unwrap(field.annotation)[0]:
+        origin, args = typing.get_origin(member), typing.get_args(member)
+        if origin in (list, dict) and args:
+            words = [f"{sign} {value_text(getattr(m, attr))}" for m in unwrap(args[-1])[1]
+                     for kind, attr, sign in _BOUNDS if isinstance(m, kind)]
+            if words:
+                return [f"each {'item' if origin is list else 'value'} {', '.join(words)}"]
+    return []
 
 
 def _sets(model, name) -> list:
@@ -303,11 +318,25 @@ def examples_section(folder: Path = SCENARIOS) -> str:
     return "## Examples\n\n" + "\n\n".join(blocks)
 
 
+def limits_section() -> str:
+    """The plausibility limits by unit and the file limits (from :mod:`.limits` and :mod:`celltrial.inputs`)."""
+    rows = [[f"`{unit}`", value_text(lo), value_text(hi), value_text(SMALLEST[unit]) if unit in SMALLEST else ""]
+            for unit, (lo, hi) in UNIT_LIMITS.items()]
+    return ("## Plausibility limits\n\nBesides the bounds in the tables above, every number of a scenario must lie "
+            "within the limits of the unit its field declares (fields without a unit: magnitude at most "
+            f"{value_text(MAX_MAGNITUDE)}); a value outside them is an error naming the field and the range. A dose "
+            f"is at least {value_text(MIN_DOSE_CELLS)} cells (`cells`, `max_cells`) or "
+            f"{value_text(MIN_DOSE_PER_KG)} cells/kg (`per_kg`). True/false (also yes/no, on/off) is never a number. "
+            f"A scenario file is at most {MAX_YAML_BYTES:,} bytes of UTF-8 text, nested at most {MAX_YAML_DEPTH} "
+            f"levels, with at most {MAX_YAML_NODES:,} keys and values (aliases expanded) and integers of at most "
+            f"{MAX_INT_DIGITS} digits.\n\n" + _table(["unit", "lowest", "highest", "smallest non-zero"], rows))
+
+
 def scenarios_markdown() -> str:
     """The whole reference page: introduction, one table per schema class, rules, columns, examples."""
     rules = Endpoints()
     parts = [INTRO.format(version=sc.SCHEMA_VERSION)]
-    parts += [class_section(model, where) for model, where in SECTIONS]
+    parts += [class_section(model, where) for model, where in SECTIONS] + [limits_section()]
     parts += [RULES.format(**{k: value_text(getattr(rules, k)) for k in Endpoints.model_fields}),
               columns_section(), examples_section()]
     return "\n\n".join(p.rstrip() for p in parts if p) + "\n"

@@ -17,17 +17,16 @@ Example:
 
 from __future__ import annotations
 
-import types
-import typing
 from pathlib import Path
 
-import yaml
 from pydantic import BaseModel, ValidationError
 
 from ..errors import PresetError, ScenarioError, did_you_mean
+from ..inputs import MAX_YAML_BYTES, coerced_booleans, format_validation, load_yaml, read_text
 from ..presets import load_disease, load_product, preset_names
 from ..presets.loader import check_parameters
 from ..presets.schema import Product
+from .limits import MIN_DOSE_CELLS, MIN_DOSE_PER_KG, implausible
 from .schema import Scenario
 
 #: Above this many simulated patients a scenario is almost surely a typo (1e8 patient-arms).
@@ -42,16 +41,19 @@ def load_scenario(path: str | Path) -> tuple[Scenario, str]:
     if not path.is_file():
         hint = did_you_mean(path.name, [p.name for p in path.parent.glob("*.yaml")]) if path.parent.is_dir() else ""
         raise ScenarioError(f"scenario file {str(path)!r} not found{hint}")
-    text = path.read_text()
+    text = read_text(path, "scenario file", MAX_YAML_BYTES, ScenarioError)
     return parse_scenario(text, where=str(path)), text
 
 
 def parse_scenario(text: str, where: str = "scenario") -> Scenario:
     """Validate YAML ``text`` as a scenario (schema, presets, parameter names and bounds)."""
-    try:
-        data = yaml.load(text, Loader=UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
-    except yaml.YAMLError as exc:
-        raise ScenarioError(f"{where}: not valid YAML: {exc}") from None
+    if len(text) > MAX_YAML_BYTES:  # text given directly, not read from a file
+        raise ScenarioError(f"{where}: {len(text):,} characters is above the limit of {MAX_YAML_BYTES:,}")
+    return scenario_from(load_yaml(text, where, ScenarioError), where)
+
+
+def scenario_from(data, where: str = "scenario") -> Scenario:
+    """Validate parsed YAML ``data`` (e.g. the ``scenario`` section of a calibration case) as a scenario."""
     if data is None:
         raise ScenarioError(f"{where}: the file is empty; expected a mapping of fields at the top level")
     if not isinstance(data, dict):
@@ -60,81 +62,17 @@ def parse_scenario(text: str, where: str = "scenario") -> Scenario:
         scenario = Scenario.model_validate(data)
     except ValidationError as exc:
         raise ScenarioError(format_errors(exc, where)) from None
-    problems = semantic_problems(scenario)
+    problems = [f"{p}: true/false (also yes/no, on/off) is not a number; write the number"
+                for p in coerced_booleans(data, scenario)]
+    problems += implausible(scenario) or semantic_problems(scenario)
     if problems:
         raise ScenarioError(f"{where} is not a valid scenario:\n" + "\n".join(f"  - {p}" for p in problems))
     return scenario
 
 
-class UniqueKeyLoader(yaml.SafeLoader):
-    """Safe YAML that refuses a key given twice (the second would silently win)."""
-
-    def construct_mapping(self, node, deep=False):
-        seen = set()
-        for key_node, _ in node.value:
-            key = self.construct_object(key_node, deep=deep)
-            if key in seen:
-                raise yaml.constructor.ConstructorError(None, None, f"field {key!r} is given twice",
-                                                        key_node.start_mark)
-            seen.add(key)
-        return super().construct_mapping(node, deep=deep)
-
-
 def format_errors(err: ValidationError, where: str) -> str:
-    """One line per pydantic error: field path, message, bad value, and a did-you-mean for extra fields."""
-    lines = [f"{where} is not a valid scenario:"]
-    for e in err.errors():
-        raw = list(e["loc"])
-        loc = [x for x in raw if not _is_union_tag(x)]
-        path = ".".join(str(x) for x in loc) or "(top level)"
-        message = e["msg"].removeprefix("Value error, ")
-        value = e.get("input")
-        if e["type"] == "extra_forbidden":
-            allowed = _fields_at(raw[:-1])
-            lines.append(f"  - {path}: unknown field{did_you_mean(str(loc[-1]), allowed)}; "
-                         f"allowed here: {', '.join(allowed)}")
-        elif e["type"] == "missing":
-            lines.append(f"  - {path}: missing (required)")
-        elif isinstance(value, (dict, list)) or repr(value) in message:
-            lines.append(f"  - {path}: {message}")
-        else:
-            lines.append(f"  - {path}: {message} (got {value!r:.80})")
-    return "\n".join(lines)
-
-
-def _is_union_tag(x) -> bool:
-    # the tagged union of success criteria adds the member's class name to error paths
-    return x in ("CountCriterion", "CompareCriterion")
-
-
-def _model_of(annotation):
-    """The BaseModel class inside an annotation like ``X | None`` or ``list[X]`` (first found)."""
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return annotation
-    if isinstance(annotation, types.UnionType) or typing.get_origin(annotation) is not None:
-        for arg in typing.get_args(annotation):
-            found = _model_of(arg)
-            if found is not None:
-                return found
-    return None
-
-
-def _fields_at(loc) -> list:
-    from . import rules
-
-    model = Scenario
-    for part in loc:
-        if isinstance(part, int):
-            continue
-        if _is_union_tag(part):
-            model = getattr(rules, part)
-            continue
-        field = model.model_fields.get(part)
-        inner = _model_of(field.annotation) if field else None
-        if inner is None:
-            return []
-        model = inner
-    return list(model.model_fields)
+    """One line per pydantic error: field path, message, bad value, allowed range or fields (did you mean)."""
+    return format_validation(err, where, "scenario", Scenario)
 
 
 def semantic_problems(s: Scenario) -> list:
@@ -246,10 +184,22 @@ def _arm_problems(arm, where, follow_up) -> list:
     if biggest > MAX_DOSE_CELLS:
         problems.append(f"{where}.changes.dose: up to {biggest:.3g} cells per infusion is implausible (largest "
                         f"allowed {MAX_DOSE_CELLS:.0e}); check the exponent or the cells/per_kg choice")
+    problems += _small_dose(c.dose, f"{where}.changes.dose")
     late = [d for d in arm.regimen.infusion_days if d >= follow_up]
     if late:
         problems.append(f"{where}.regimen.infusion_days: {late} at or after follow_up_days={follow_up:g}")
     return problems
+
+
+def _small_dose(dose, where) -> list:
+    """A dose below the plausible minimum (a unit mistake: 0.001 cells, or cells/kg written as millions)."""
+    if dose is None:
+        return []
+    lows = [("cells", dose.cells, MIN_DOSE_CELLS, "cells"), ("max_cells", dose.max_cells, MIN_DOSE_CELLS, "cells"),
+            ("per_kg", dose.per_kg, MIN_DOSE_PER_KG, "cells/kg")]
+    return [f"{where}.{name}: {value:g} {unit} is below the plausible minimum {low:g} {unit}; allowed: {low:g} to "
+            f"{MAX_DOSE_CELLS:g} cells per infusion" for name, value, low, unit in lows
+            if value is not None and value < low]
 
 
 def arm_product(arm) -> Product:

@@ -11,6 +11,12 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, field_validator, model_validator
 
+from ..inputs import Integer, Number
+from .limits import PositiveDay
+
+#: Most patients a count criterion can name (the cohort's limit of patients per arm).
+MAX_COUNT = 10_000_000
+
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
@@ -21,8 +27,8 @@ class CountCriterion(_Strict):
 
     arm: str = Field(description="arm name")
     count: Literal["cr", "responder", "crs_grade3plus"] = Field(description="patients counted per trial")
-    at_least: int | None = Field(None, ge=0, strict=True, description="success needs at least this many")
-    at_most: int | None = Field(None, ge=0, strict=True, description="success needs at most this many")
+    at_least: Integer | None = Field(None, ge=0, le=MAX_COUNT, description="success needs at least this many")
+    at_most: Integer | None = Field(None, ge=0, le=MAX_COUNT, description="success needs at most this many")
 
     @model_validator(mode="after")
     def _one_bound(self):
@@ -36,7 +42,7 @@ class CompareCriterion(_Strict):
 
     compare: Literal["pfs", "os"] = Field(description="endpoint compared")
     arms: list[str] = Field(min_length=2, max_length=2, description="the two arms compared")
-    logrank_p_below: float = Field(0.05, gt=0, lt=1, description="success needs a log-rank p below this")
+    logrank_p_below: Number = Field(0.05, gt=0, lt=1, description="success needs a log-rank p below this")
 
     @field_validator("arms")
     @classmethod
@@ -61,27 +67,27 @@ Criterion = Annotated[Annotated[CountCriterion, Tag("CountCriterion")] | Annotat
 class Endpoints(_Strict):
     """How endpoints are read from a patient's course."""
 
-    imaging_detection_cells: float = Field(
-        1e9, gt=0, description="[R] smallest burden imaging detects (about 1 cm3); below it: no measurable "
+    imaging_detection_cells: Number = Field(
+        1e9, ge=1, le=1e13, description="[R] smallest burden imaging detects (about 1 cm3); below it: no measurable "
                                "disease (CR)", json_schema_extra={"unit": "cells"})
-    partial_response_fraction: float = Field(
+    partial_response_fraction: Number = Field(
         0.5, gt=0, lt=1, description="[K] Lugano PR: burden at most (1 - this) x baseline")
-    progression_increase: float = Field(
+    progression_increase: Number = Field(
         0.5, gt=0, le=10, description="[K] Lugano PD: burden at least (1 + this) x nadir, or measurable again "
                                       "after CR")
-    lethal_burden_cells: float = Field(
-        1e12, gt=0, description="[E] death when the burden passes this (about 1 kg of tumour)",
+    lethal_burden_cells: Number = Field(
+        1e12, ge=1, le=1e14, description="[E] death when the burden passes this (about 1 kg of tumour)",
         json_schema_extra={"unit": "cells"})
-    gvhd_fatal_fraction: float = Field(
+    gvhd_fatal_fraction: Number = Field(
         0.2, ge=0, le=1, description="[E] share of clinically significant GvHD that is fatal")
-    lloq_cells_uL: float = Field(
-        0.05, gt=0, description="[E] flow cytometry LLOQ of product cells in blood (axi-cel day-90 median "
+    lloq_cells_uL: Number = Field(
+        0.05, gt=0, le=1e6, description="[E] flow cytometry LLOQ of product cells in blood (axi-cel day-90 median "
                                 "0.1 cells/uL was measurable)", json_schema_extra={"unit": "cells/uL"})
-    ctdna_lod_hge_ml: float | None = Field(
-        None, gt=0, description="ctDNA limit of detection drawn in reports (default: the scenario assay's 95% "
+    ctdna_lod_hge_ml: Number | None = Field(
+        None, gt=0, le=1e9, description="ctDNA limit of detection drawn in reports (default: the scenario assay's 95% "
                                 "detection level; 1.09 hGE/mL for a 10 mL draw at 50% efficiency)",
         json_schema_extra={"unit": "hGE/mL"})
-    landmarks_days: list[float] | None = Field(
+    landmarks_days: list[PositiveDay] | None = Field(
         None, description="landmark PFS/OS days (default: half the follow-up and the end of follow-up)",
         json_schema_extra={"unit": "day"})
     reference_arm: str | None = Field(None, description="arm the others are compared with (default: first)")

@@ -12,10 +12,11 @@ Example:
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from ..inputs import Integer, Number
 from ..policies.library import PolicySpec
 from ..policies.safety import SafetyRules
 from ..presets.schema import Dose, Edits, check_omegas
@@ -25,6 +26,7 @@ from ..protocols.monitoring import CtDNAAssay
 from ..protocols.regimens import Item
 from ..protocols.schedules import Schedule
 from .costs import Costs
+from .limits import BURDEN_RANGE, MAX_DAY, MAX_MONEY, MAX_STAY_DAYS, WEIGHT_RANGE, Day
 from .rules import Endpoints
 
 SCHEMA_VERSION = 1
@@ -52,13 +54,14 @@ class Distribution(_Strict):
     uniform (low, high) or categorical (levels: name -> probability)."""
 
     distribution: Literal["lognormal", "normal", "uniform", "categorical"] = Field(description="family")
-    median: float | None = Field(None, gt=0, description="lognormal median, in the covariate's unit")
-    sd_log: float | None = Field(None, gt=0, le=5, description="lognormal SD of log(value)")
-    mean: float | None = Field(None, description="normal mean")
-    sd: float | None = Field(None, gt=0, description="normal SD")
-    low: float | None = Field(None, description="normal truncation / uniform lower end")
-    high: float | None = Field(None, description="normal truncation / uniform upper end")
-    levels: dict[str, float] | None = Field(None, description="categorical: level -> probability (sum 1)")
+    median: Number | None = Field(None, gt=0, description="lognormal median, in the covariate's unit")
+    sd_log: Number | None = Field(None, gt=0, le=5, description="lognormal SD of log(value)")
+    mean: Number | None = Field(None, description="normal mean")
+    sd: Number | None = Field(None, gt=0, description="normal SD")
+    low: Number | None = Field(None, description="normal truncation / uniform lower end")
+    high: Number | None = Field(None, description="normal truncation / uniform upper end")
+    levels: dict[str, Annotated[Number, Field(ge=0, le=1)]] | None = Field(
+        None, description="categorical: level -> probability (sum 1)")
 
     @model_validator(mode="after")
     def _needed(self):
@@ -84,6 +87,22 @@ class Distribution(_Strict):
         out.update({k: getattr(self, k) for k in keep if getattr(self, k) is not None})
         return out
 
+    def check_range(self, lo: float, hi: float, unit: str) -> None:
+        """Every location value (median, mean, low, high) in [lo, hi] and the spread at most hi - lo."""
+        values = {k: getattr(self, k) for k in ("median", "mean", "low", "high") if getattr(self, k) is not None}
+        bad = [f"{k} = {v:g}" for k, v in values.items() if not lo <= v <= hi]
+        if self.sd is not None and self.sd > hi - lo:
+            bad.append(f"sd = {self.sd:g}")
+        if bad:
+            raise ValueError(f"{', '.join(bad)} {unit}: values lie in [{lo:g}, {hi:g}] {unit} and the sd is at "
+                             f"most {hi - lo:g}")
+
+
+#: Largest |exponent| of a power effect and |rate x covariate unit| of an exponential one.
+MAX_EFFECT_COEFFICIENT = 10.0
+#: Largest factor of a categorical effect level.
+MAX_EFFECT_FACTOR = 100.0
+
 
 class Effect(_Strict):
     """A covariate effect on a model parameter (see :mod:`celltrial.cohorts.effects`)."""
@@ -91,30 +110,44 @@ class Effect(_Strict):
     parameter: str = Field(description="standard-model parameter")
     covariate: Literal["weight_kg", "baseline_burden", "prior_lines"] = Field(description="cohort covariate")
     kind: Literal["power", "exponential", "categorical"] = Field(description="form of the effect")
-    coefficient: float | dict[str, float] = Field(description="exponent, rate per unit, or level -> factor")
-    reference: float | str | None = Field(None, description="covariate value with factor 1 (or baseline level)")
+    coefficient: Number | dict[str, Number] = Field(
+        description=f"exponent or rate per unit (|value| <= {MAX_EFFECT_COEFFICIENT:g}), or level -> factor "
+                    f"(> 0, <= {MAX_EFFECT_FACTOR:g})")
+    reference: Number | str | None = Field(None, description="covariate value with factor 1 (or baseline level)")
+
+    @model_validator(mode="after")
+    def _sizes(self):
+        c = self.coefficient
+        if isinstance(c, dict) and any(not 0 < f <= MAX_EFFECT_FACTOR for f in c.values()):
+            raise ValueError(f"categorical factors lie in (0, {MAX_EFFECT_FACTOR:g}]; got {c}")
+        if not isinstance(c, dict) and abs(c) > MAX_EFFECT_COEFFICIENT:
+            raise ValueError(f"coefficient = {c:g} is implausible; allowed: -{MAX_EFFECT_COEFFICIENT:g} to "
+                             f"{MAX_EFFECT_COEFFICIENT:g}")
+        if self.kind == "power" and isinstance(self.reference, float) and not self.reference > 0:
+            raise ValueError(f"a power effect needs a positive reference, got {self.reference:g}")
+        return self
 
 
 class Cohort(_Strict):
     """Who the virtual patients are and how many."""
 
-    patients: int = Field(100, ge=1, le=10_000_000, strict=True,
-                          description="patients per arm (per replicate trial)")
+    patients: Integer = Field(100, ge=1, le=10_000_000, description="patients per arm (per replicate trial)")
     design: Literal["independent", "paired"] = Field(
         "independent", description="independent patients per arm, or the same virtual patients in every arm "
                                    "(paired digital twins)")
-    replicates: int = Field(1, ge=1, le=1_000_000, strict=True,
-                            description="replicate trials (each with `patients` per arm)")
+    replicates: Integer = Field(1, ge=1, le=1_000_000, description="replicate trials (each with `patients` per arm)")
     weight_kg: Distribution | None = Field(
-        None, description="body weight (kg); default: the disease preset's weight for everyone",
+        None, description=f"body weight (kg); default: the disease preset's weight for everyone; median, mean, low "
+                          f"and high in [{WEIGHT_RANGE[0]:g}, {WEIGHT_RANGE[1]:g}] kg",
         json_schema_extra=_unit("kg"))
     baseline_burden: Distribution | None = Field(
-        None, description="tumour cells at day 0 (replaces the disease's B0 and its variability)",
+        None, description=f"tumour cells at day 0 (replaces the disease's B0 and its variability); median, mean, "
+                          f"low and high in [{BURDEN_RANGE[0]:g}, {BURDEN_RANGE[1]:g}] cells",
         json_schema_extra=_unit("cells"))
     prior_lines: Distribution | None = Field(
         None, description="prior lines of therapy (categorical); acts only through `effects`")
     effects: list[Effect] = Field([], description="covariate effects on parameters")
-    variability: dict[str, float] = Field(
+    variability: dict[str, Number] = Field(
         {}, description="log-normal SD per parameter, overriding the presets' (0 removes the variability)")
     out_of_bounds: Literal["resample", "error"] = Field(
         "resample", description="a patient drawn outside a parameter's bounds: redraw, or stop with an error")
@@ -130,9 +163,12 @@ class Cohort(_Strict):
 
     @field_validator("weight_kg", "baseline_burden")
     @classmethod
-    def _numeric(cls, v):
+    def _numeric(cls, v, info):
         if v is not None and v.distribution == "categorical":
             raise ValueError("a numeric covariate needs a lognormal, normal or uniform distribution")
+        if v is not None:
+            lo, hi, unit = (*WEIGHT_RANGE, "kg") if info.field_name == "weight_kg" else (*BURDEN_RANGE, "cells")
+            v.check_range(lo, hi, unit)
         return v
 
 
@@ -140,12 +176,13 @@ class ProductChanges(_Strict):
     """Changes to the product preset for one arm (anything left out keeps the preset's value)."""
 
     dose: Dose | None = Field(None, description="cells (flat) or per_kg (cells/kg), optional max_cells")
-    car_fraction: float | None = Field(None, gt=0, le=1, description="CAR+ fraction of the product")
-    composition: dict[str, float] | None = Field(None, description="T-cell phenotype fractions S, CM, EM, EFF, EX")
-    memory_like_fraction: float | None = Field(None, ge=0, le=1, description="CIML fraction (NK products)")
+    car_fraction: Number | None = Field(None, gt=0, le=1, description="CAR+ fraction of the product")
+    composition: dict[str, Annotated[Number, Field(ge=0, le=1)]] | None = Field(
+        None, description="T-cell phenotype fractions S, CM, EM, EFF, EX")
+    memory_like_fraction: Number | None = Field(None, ge=0, le=1, description="CIML fraction (NK products)")
     edits: Edits | None = Field(None, description="gene edits (all listed flags replace the preset's)")
     lymphodepletion: bool | None = Field(None, description="Flu/Cy before the first infusion")
-    parameters: dict[str, float] = Field({}, description="standard-model parameter values for this arm")
+    parameters: dict[str, Number] = Field({}, description="standard-model parameter values for this arm")
 
 
 def _days(v):
@@ -157,8 +194,8 @@ def _days(v):
 class Radiotherapy(_Strict):
     """Radiotherapy fractions (linear-quadratic kill with the disease's alpha and beta)."""
 
-    days: list[float] = Field(min_length=1, description="fraction days", json_schema_extra=_unit("day"))
-    dose_gy: float = Field(gt=0, le=30, description="dose per fraction", json_schema_extra=_unit("Gy"))
+    days: list[Day] = Field(min_length=1, description="fraction days", json_schema_extra=_unit("day"))
+    dose_gy: Number = Field(gt=0, le=30, description="dose per fraction", json_schema_extra=_unit("Gy"))
 
 
     _sorted = field_validator("days")(_days)
@@ -167,9 +204,9 @@ class Radiotherapy(_Strict):
 class Drug(_Strict):
     """A drug given on fixed days (anti-PD-1: 200 mg; ADCC antibody: 700 mg by default)."""
 
-    days: list[float] = Field(min_length=1, description="administration days", json_schema_extra=_unit("day"))
-    mg: float | None = Field(None, gt=0, description="dose per administration; default: the usual dose",
-                             json_schema_extra=_unit("mg"))
+    days: list[Day] = Field(min_length=1, description="administration days", json_schema_extra=_unit("day"))
+    mg: Number | None = Field(None, gt=0, le=10_000, description="dose per administration; default: the usual dose",
+                              json_schema_extra=_unit("mg"))
 
     _sorted = field_validator("days")(_days)
 
@@ -177,8 +214,8 @@ class Drug(_Strict):
 class Regimen(_Strict):
     """What each patient of the arm receives; days are relative to the first infusion (day 0)."""
 
-    infusion_days: list[float] = Field([0.0], min_length=1, description="product infusion days",
-                                       json_schema_extra=_unit("day"))
+    infusion_days: list[Day] = Field([0.0], min_length=1, description="product infusion days",
+                                     json_schema_extra=_unit("day"))
     lymphodepletion_before: Literal["first", "every", "none", "product"] = Field(
         "product", description="Flu/Cy before the first infusion, before every infusion, never, or as the "
                                "product preset says (`product`: before the first infusion if it needs it)")
@@ -186,10 +223,11 @@ class Regimen(_Strict):
     anti_pd1: Drug | None = Field(None, description="anti-PD-1 checkpoint inhibitor")
     adcc_antibody: Drug | None = Field(None, description="ADCC antibody given with NK products (e.g. rituximab)")
     items: list[Item] | None = Field(
-        None, description="the regimen written in the regimen algebra (give / repeat / cycle / sequence; see "
-                          "celltrial.protocols.regimens); replaces every other field of the regimen")
-    safety_switch_days: list[float] = Field([], description="days the safety switch is triggered",
-                                            json_schema_extra=_unit("day"))
+        None, min_length=1, description="the regimen written in the regimen algebra (give / repeat / cycle / "
+                                        "sequence; see celltrial.protocols.regimens); replaces every other field of "
+                                        "the regimen")
+    safety_switch_days: list[Day] = Field([], description="days the safety switch is triggered",
+                                          json_schema_extra=_unit("day"))
 
     _sorted = field_validator("infusion_days", "safety_switch_days")(_days)
 
@@ -202,9 +240,11 @@ class Arm(_Strict):
     description: str = Field("", description="one line for reports")
     changes: ProductChanges = ProductChanges()
     regimen: Regimen = Regimen()
-    cost_per_dose: float | None = Field(None, ge=0, description="product price per dose; default from `costs`")
-    inpatient_days_per_dose: float | None = Field(
-        None, ge=0, description="hospital days per infusion (0: outpatient); default from `costs` by product kind",
+    cost_per_dose: Number | None = Field(None, ge=0, le=MAX_MONEY, description="product price per dose; default "
+                                         "from `costs`", json_schema_extra=_unit("currency"))
+    inpatient_days_per_dose: Number | None = Field(
+        None, ge=0, le=MAX_STAY_DAYS, description="hospital days per infusion (0: outpatient); default from `costs` "
+                                                  "by product kind",
         json_schema_extra=_unit("day"))
     policy: PolicySpec | None = Field(None, description="adaptive dosing after the regimen: `maintenance` or "
                                                         "`ctdna_trigger` (decides on observed ctDNA only)")
@@ -223,10 +263,10 @@ class Arm(_Strict):
 class Assessments(_Strict):
     """When patients are assessed (days after the first infusion)."""
 
-    imaging_days: list[float] = Field([28.0, 90.0, 180.0, 270.0, 365.0], min_length=1,
-                                      description="imaging (response) assessments", json_schema_extra=_unit("day"))
-    ctdna_days: list[float] = Field([7.0, 28.0, 90.0, 180.0, 365.0], description="ctDNA draws",
-                                    json_schema_extra=_unit("day"))
+    imaging_days: list[Day] = Field([28.0, 90.0, 180.0, 270.0, 365.0], min_length=1,
+                                    description="imaging (response) assessments", json_schema_extra=_unit("day"))
+    ctdna_days: list[Day] = Field([7.0, 28.0, 90.0, 180.0, 365.0], description="ctDNA draws",
+                                  json_schema_extra=_unit("day"))
     ctdna_schedule: Schedule | None = Field(None, description="ctDNA draws as a schedule (e.g. every 28 days in "
                                                               "year 1, then every 91); replaces ctdna_days")
     ctdna_assay: CtDNAAssay = Field(CtDNAAssay(), description="the ctDNA assay policies observe through")
@@ -242,13 +282,12 @@ class Assessments(_Strict):
 class Simulation(_Strict):
     """Numerical settings (defaults are fine for almost every trial)."""
 
-    rtol: float = Field(1e-5, gt=0, le=1e-2, description="relative tolerance of the stiff solver")
-    chunk_size: int = Field(2000, ge=1, le=1_000_000, strict=True,
-                            description="patients simulated (and stored) per chunk")
-    trajectories_per_arm: int = Field(200, ge=0, strict=True, description="patients per arm whose thinned trajectories "
-                                                             "are stored (first replicate)")
-    extinction_threshold: float = Field(100.0, gt=0, le=1e4, description="cells below which a tumour clone "
-                                        "is an integer birth-death process (cure is possible)")
+    rtol: Number = Field(1e-5, gt=0, le=1e-2, description="relative tolerance of the stiff solver")
+    chunk_size: Integer = Field(2000, ge=1, le=1_000_000, description="patients simulated (and stored) per chunk")
+    trajectories_per_arm: Integer = Field(200, ge=0, le=1_000_000, description="patients per arm whose thinned "
+                                          "trajectories are stored (first replicate)")
+    extinction_threshold: Number = Field(100.0, gt=0, le=1e4, description="cells below which a tumour clone "
+                                         "is an integer birth-death process (cure is possible)")
 
 
 class Scenario(_Strict):
@@ -259,14 +298,14 @@ class Scenario(_Strict):
     title: str = Field(min_length=1, description="one-line title for reports")
     description: str = Field("", description="what the trial asks, for reports")
     disease: str = Field(description="disease preset name (see `celltrial presets --kind disease`)")
-    disease_changes: dict[str, float] = Field({}, description="standard-model parameter values for every arm")
+    disease_changes: dict[str, Number] = Field({}, description="standard-model parameter values for every arm")
     cohort: Cohort = Cohort()
     arms: list[Arm] = Field(min_length=1, description="the arms (at least one)")
     assessments: Assessments = Assessments()
-    follow_up_days: float = Field(365.0, gt=0, le=3650, description="follow-up after the first infusion",
-                                  json_schema_extra=_unit("day"))
+    follow_up_days: Number = Field(365.0, gt=0, le=MAX_DAY, description="follow-up after the first infusion",
+                                   json_schema_extra=_unit("day"))
     endpoints: Endpoints = Endpoints()
     costs: Costs = Costs()
-    seed: int = Field(1, ge=0, le=2**63 - 1, strict=True,
+    seed: Integer = Field(1, ge=0, le=2**63 - 1,
                       description="trial seed (each patient's streams spawn from it)")
     simulation: Simulation = Simulation()

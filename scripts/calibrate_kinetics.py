@@ -17,6 +17,7 @@ into the model defaults (biology/tcells.py, tagged [F]) and the product presets.
 
     python scripts/calibrate_kinetics.py            # fit and print
     python scripts/calibrate_kinetics.py --check    # only report the targets at current values
+    python scripts/calibrate_kinetics.py --product liso-cel-like   # one product on its own PK
 """
 
 from __future__ import annotations
@@ -147,5 +148,46 @@ def main(argv):
           ", ".join(f"{k} {m[k]:.4g} ({v})" for k, v in STEIN.items()))
 
 
+#: Published kinetics of products fitted on their own (``--product NAME``): LBCL, label values.
+PRODUCT_TARGETS = {
+    # Breyanzi label: median Cmax 33,766 (responders, n=150) and 11,846 (non-responders, n=45) copies/ug,
+    # geometric mean weighted 150:45 = 26,500 [E]; median Tmax 11 days; transgene up to 2 years.
+    "liso-cel-like": {"disease": "lbcl", "cmax": 26500.0, "tmax": 11.0, "copies_d365": 5.0},
+}
+
+
+def fit_product(name: str, check: bool) -> None:
+    """Fit one product's own kinetic parameters (p_EFF, m_rev, d_CM) to its published LBCL kinetics."""
+    target = PRODUCT_TARGETS[name]
+    compiled = compile(standard_model())
+    case = Case(target["disease"], name)
+    x0 = np.log([case.base[k] for k in PRODUCT])
+
+    def metrics(x):
+        res = case.run(compiled, dict(zip(PRODUCT, np.exp(x), strict=True)))
+        (cmax,), (tmax,) = expansion_peak(DAYS, res["car_copies"])
+        return cmax, tmax, res["car_copies"][0][365]
+
+    def residuals(x):
+        cmax, tmax, late = metrics(x)
+        persist = max(0.0, np.log(target["copies_d365"] / max(late, 1e-30)))
+        return np.array([np.log(cmax / target["cmax"]), 3.0 * np.log(tmax / target["tmax"]), persist,
+                         *(0.05 * (x - x0))])
+
+    x = x0
+    if not check:
+        bounds = (np.log([LOWER[k] for k in PRODUCT]), np.log([UPPER[k] for k in PRODUCT]))
+        x = least_squares(residuals, x0, bounds=bounds, diff_step=1e-3).x
+        print("fitted values:")
+        for k, v in zip(PRODUCT, np.exp(x), strict=True):
+            print(f"  {name}:{k:9s} {v:.4g}")
+    cmax, tmax, late = metrics(x)
+    print(f"{name} / {target['disease']}: Cmax {cmax:.4g} copies/ug ({target['cmax']:g}), Tmax {tmax:.3g} d "
+          f"({target['tmax']:g}), day 365 {late:.3g} copies/ug (>= {target['copies_d365']:g})")
+
+
 if __name__ == "__main__":
-    main(sys.argv[1:])
+    if "--product" in sys.argv:
+        fit_product(sys.argv[sys.argv.index("--product") + 1], "--check" in sys.argv)
+    else:
+        main(sys.argv[1:])

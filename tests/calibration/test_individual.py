@@ -2,7 +2,7 @@
 identifiability warnings, diagnostics tables, VPC bands and the fit/simdata commands.
 
 One simulated data set (four tisa-cel-like B-ALL patients, known etas on f_engraft and d_EFF,
-sampling days 1-90, LLOQ 30 copies/ug) is fitted once per module.
+sampling days 1-90, LLOQ 300 copies/ug) is fitted once per module.
 """
 
 import json
@@ -33,7 +33,7 @@ from celltrial.errors import InputError
 DISEASE, PRODUCT, FIT = "b-all", "tisa-cel-like", ["f_engraft", "d_EFF"]
 TRUE_ETA = np.array([[0.8, -0.2], [-0.9, 0.15], [0.3, 0.3], [-0.4, -0.25]])
 DAYS = np.array([1, 2, 4, 7, 9, 11, 14, 17, 21, 28, 35, 42, 56, 70, 90.0])
-SIGMA, LLOQ = 0.3, 30.0
+SIGMA, LLOQ = 0.3, 300.0  # LLOQ above the slow phase of some patients, so late samples are censored
 
 
 # --- likelihoods by hand -------------------------------------------------------------------------
@@ -81,7 +81,9 @@ def test_true_parameters_lie_within_3_standard_errors(fit):
     for p, eta in zip(fit.patients, TRUE_ETA, strict=True):
         z = (p.eta - eta) / p.se_eta
         assert np.all(np.abs(z) < 3.0), (p.id, p.eta, eta, p.se_eta)
-        assert np.all(p.se_eta < 0.5 * np.asarray(fit.population.omega))  # the data inform both parameters
+        # the data inform both parameters, by the library's own identifiability rule (posterior SD < 0.9 prior SD);
+        # with budget-limited expansion d_EFF shares its information with the contraction, so the margin is smaller
+        assert np.all(p.se_eta < 0.9 * np.asarray(fit.population.omega))
         for k, name in enumerate(FIT):  # delta method: SE on the parameter scale = value x SE of eta
             assert p.values[name] == pytest.approx(fit.population.typical[k] * math.exp(p.eta[k]), rel=1e-12)
             assert p.se[name] == pytest.approx(p.values[name] * p.se_eta[k], rel=1e-12)

@@ -91,8 +91,10 @@ def test_shipped_cases_load_and_apply_values():
     case = load_case("zuma1")
     problem = case.problem(patients=20)
     assert problem.scenario.cohort.patients == 20 and len(problem.wanted) == len(case.targets.targets)
-    s = apply_values(case.scenario, problem.parameters, [1e-3, 2.0, 0.5, 4000.0, 0.3])
+    # f_neg, omega(f_neg), omega(fit_T), omega(gamma_T), il6_max, omega(il6_max), K_nt
+    s = apply_values(case.scenario, problem.parameters, [1e-3, 2.0, 1.1, 0.5, 4000.0, 0.3, 250.0])
     assert s.disease_changes["f_neg"] == 1e-3 and s.disease_changes["il6_max"] == 4000.0
+    assert s.disease_changes["K_nt"] == 250.0 and s.cohort.variability["fit_T"] == 1.1
     assert s.cohort.variability["gamma_T"] == 0.5 and s.cohort.variability["il6_max"] == 0.3
 
 

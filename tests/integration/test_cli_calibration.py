@@ -52,7 +52,7 @@ def test_calibrate_refuses_too_few_design_points_before_compiling(monkeypatch):
     monkeypatch.setattr("celltrial.cli.compiling.ensure_standard_compiled", no_compile)
     result = runner.invoke(app, ["calibrate", "zuma1", "--design-points", "8"])
     assert result.exit_code == 2, result.output
-    assert "--design-points" in result.output and "at least 9" in result.output
+    assert "--design-points" in result.output and "at least 11" in result.output  # zuma1 fits 7 parameters
 
 
 def test_fit_reads_its_data_before_compiling(monkeypatch, tmp_path):
@@ -94,11 +94,11 @@ def test_calibrate_writes_its_evidence(tmp_path, standard):
                                  "--out", str(out), "--json", "--html", str(tmp_path / "fit.html")])
     assert result.exit_code == 0, result.output
     summary = json.loads(result.stdout)
-    labels = ["f_neg", "omega(f_neg)", "omega(gamma_T)", "il6_max", "omega(il6_max)"]
+    labels = ["f_neg", "omega(f_neg)", "omega(fit_T)", "omega(gamma_T)", "il6_max", "omega(il6_max)", "K_nt"]
     assert list(summary["posterior"]) == labels
     for v in summary["posterior"].values():
         assert v["low"] <= v["median"] <= v["high"]
-    assert len(summary["targets"]) == 9 and summary["waves"][0]["design_points"] == 12
+    assert len(summary["targets"]) == 12 and summary["waves"][0]["design_points"] == 12
     assert {p.name for p in out.iterdir()} == {"summary.json", "posterior.csv", "design.csv"}
     assert (out / "posterior.csv").read_text().splitlines()[0].split(",") == labels
     report = (tmp_path / "fit.html").read_text()

@@ -82,6 +82,9 @@ def _endpoints(name, n, rng, b0, burden, traj, product_cost, manufacturing):
         "crs_grade": crs, "crs_onset_days": np.where(crs > 0, rng.uniform(1, 6, n), np.nan),
         "crs_duration_days": np.where(crs > 0, rng.uniform(1, 8, n), 0.0),
         "crs_peak_il6": traj["il6_signal"].max(axis=1), "gvhd": np.zeros(n, bool),
+        "icans_grade": np.maximum(crs - 1, 0), "icans_onset_days": np.where(crs > 1, rng.uniform(3, 8, n), np.nan),
+        "progression_antigen_negative": np.zeros(n, bool),
+        "expansion_fold": traj["product_uL"].max(axis=1) / np.maximum(traj["product_uL"][:, 1], 1e-9),
         "cmax_cells_uL": traj["product_uL"].max(axis=1), "tmax_days": DAYS[traj["product_uL"].argmax(axis=1)],
         "auc0_28_cells_uL_day": traj["product_uL"][:, :28].sum(axis=1), "time_above_lloq_days": np.full(n, 90.0),
         "cmax_copies_ug": traj["car_copies"].max(axis=1), "ctdna_d7": traj["ctdna"][:, 7],
@@ -136,7 +139,9 @@ def _arm_summary(p):
         "tmax_days_median": float(np.median(p["tmax_days"])),
         "auc0_28_median": float(np.median(p["auc0_28_cells_uL_day"])),
         "ctdna_d28_median": float(np.median(p["ctdna_d28"])),
-        "crs_grade_counts": grades, "cost_per_patient": float(p["cost_total"].mean()),
+        "crs_grade_counts": grades,
+        "icans_grade_counts": {str(g): int(np.sum(p["icans_grade"] == g)) for g in range(5)},
+        "cost_per_patient": float(p["cost_total"].mean()),
         "cost_per_responder": float(p["cost_total"].sum() / responders) if responders else None,
     }
 

@@ -18,7 +18,7 @@ from celltrial.trials.rundata import RunData
 from .synthetic import make_run
 
 ALL_FIGURES = {"kinetics", "tumour_burden", "ctdna", "swimmer", "spider", "waterfall", "km_pfs", "km_os", "crs",
-               "cost", "replicates"}
+               "icans", "cost", "replicates"}
 
 
 @pytest.fixture(scope="module")
@@ -106,7 +106,7 @@ def test_single_arm_without_trajectories_renders(tmp_path):
     assert "single trial (no replicate trials)" in html
     assert "not available" in html  # kinetics, tumour, spider figures
     names = {p.stem for p in (tmp_path / "solo_figures").iterdir()}
-    assert names == {"swimmer", "km_pfs", "km_os", "crs", "cost"}
+    assert names == {"swimmer", "km_pfs", "km_os", "crs", "icans", "cost"}
     assert all(p.suffix == ".svg" for p in (tmp_path / "solo_figures").iterdir())
 
 

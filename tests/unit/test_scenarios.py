@@ -235,7 +235,7 @@ CORPUS = [
     ("unknown disease", _set("disease", "lbcI"), ["disease", "'lbcI'", "did you mean 'lbcl'", "available"]),
     ("unknown product", _set("arms.0.product", "axicel-like"),
      ["arms.0.product", "'axicel-like'", "did you mean 'axi-cel-like'", "available: axi-cel-like"]),
-    ("unknown disease_changes parameter", _set("disease_changes", {"b_t": 0.1}),
+    ("unknown disease_changes parameter", _set("disease_changes", {"g_t": 0.1}),
      ["disease_changes", "'g_t'", "did you mean 'g_T'"]),
     ("unknown arm parameter", _arm0(parameters={"gama_T": 1.0}),
      ["arms.0.changes.parameters", "'gama_T'", "did you mean 'gamma_T'"]),

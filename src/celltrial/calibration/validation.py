@@ -177,12 +177,10 @@ def seed_trial(replicates: int, compiled=None) -> CaseResult:
                       time.perf_counter() - start, notes)
 
 
-#: Why the standard model cannot yet show milder CRS for a lower dose of a T_SCM-rich product.
-CRS_GAP = ("known model gap: CAR-T expansion in the standard model stops at the engineered T-cell mass brake "
-           "(K_C) while antigen lasts, whatever the dose or composition, so the lower T_SCM dose reaches the same "
-           "peak, kills the tumour as fast and gives the same IL-6 and CRS; effector self-renewal without "
-           "division-linked differentiation is the cause (a tried fix, effectors that differentiate at each "
-           "division, changed persistence but not the peak); open work, not tuned away")
+#: What sets the seed trial's CRS in the model, printed when a CRS row fails.
+CRS_GAP = ("in the model the T_SCM arm's CRS is milder through its lower dose (a smaller progeny budget, so a "
+           "smaller early effector burst) and its 4-1BB-like cytokine output (cyt_T 0.5, an estimate: the trial's "
+           "costimulation is unknown); a failing CRS row means these no longer outweigh the larger T_SCM budget")
 
 
 def _cr_count_row(p, replicates) -> Row:

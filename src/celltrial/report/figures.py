@@ -173,6 +173,7 @@ BUILDERS = {
     "km_pfs": kaplan_meier.pfs_figure,
     "km_os": kaplan_meier.os_figure,
     "crs": summary_figures.crs_figure,
+    "icans": summary_figures.icans_figure,
     "cost": summary_figures.cost_figure,
     "replicates": summary_figures.replicates_figure,
 }

@@ -32,7 +32,7 @@ SECTIONS = {
     "swimmer": "Swimmer plot",
     "spider": "Spider and waterfall plots",
     "survival": "Survival (Kaplan–Meier)",
-    "crs": "Cytokine release syndrome (CRS)",
+    "crs": "Cytokine release syndrome (CRS) and neurotoxicity (ICANS)",
     "cost": "Cost",
     "replicates": "Replicate trials and probability of success",
     "methods": "Methods",
@@ -41,14 +41,14 @@ SECTIONS = {
 #: Section id -> figures shown in it.
 SECTION_FIGURES = {
     "kinetics": ["kinetics"], "tumour": ["tumour_burden", "ctdna"], "swimmer": ["swimmer"],
-    "spider": ["spider", "waterfall"], "survival": ["km_pfs", "km_os"], "crs": ["crs"], "cost": ["cost"],
+    "spider": ["spider", "waterfall"], "survival": ["km_pfs", "km_os"], "crs": ["crs", "icans"], "cost": ["cost"],
     "replicates": ["replicates"],
 }
 #: Figure name -> what a reader calls it (for "not available" notes).
 FIGURE_TITLES = {
     "kinetics": "Blood kinetics", "tumour_burden": "Tumour burden per patient", "ctdna": "ctDNA per patient",
     "swimmer": "Swimmer plot", "spider": "Spider plot", "waterfall": "Waterfall plot",
-    "km_pfs": "Progression-free survival", "km_os": "Overall survival", "crs": "CRS grades", "cost": "Cost",
+    "km_pfs": "Progression-free survival", "km_os": "Overall survival", "crs": "CRS grades", "icans": "ICANS grades", "cost": "Cost",
     "replicates": "Replicate trials",
 }
 FORMATS = ("png", "svg", "pdf")

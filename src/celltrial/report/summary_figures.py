@@ -21,19 +21,35 @@ COST_PARTS = {"cost_product": "Product", "cost_manufacturing": "Manufacturing an
 COST_COLOURS = ("#2f2f2f", "#6e6e6e", "#a6a6a6", "#d4d4d4")
 
 
-def crs_counts(ctx: ReportContext, arm: str) -> np.ndarray | None:
-    """Patients per CRS grade 0-4 (summary counts if given, else counted from the patients table)."""
-    counts = get(ctx.summary, "arms", arm, "crs_grade_counts")
+#: Toxicity -> (grade column, summary counts key, figure title, grade-0 label, caption's grading note).
+TOXICITIES = {
+    "crs": ("crs_grade", "crs_grade_counts", "Maximum cytokine release syndrome (CRS) grade", "no CRS",
+            "ASTCT-like grading from the model's IL-6 signal"),
+    "icans": ("icans_grade", "icans_grade_counts", "Maximum neurotoxicity (ICANS) grade", "no ICANS",
+              "graded from the model's neuro-inflammation index, which lags serum IL-6"),
+}
+
+
+def grade_counts(ctx: ReportContext, arm: str, kind: str = "crs") -> np.ndarray | None:
+    """Patients per grade 0-4 of ``kind`` (summary counts if given, else counted from the patients table)."""
+    column_name, counts_key = TOXICITIES[kind][:2]
+    counts = get(ctx.summary, "arms", arm, counts_key)
     if isinstance(counts, dict) and counts:
         return np.array([num(counts.get(str(g), counts.get(g, 0))) or 0.0 for g in GRADES])
-    grade = column(ctx.patients(arm), "crs_grade")
+    grade = column(ctx.patients(arm), column_name)
     grade = grade[np.isfinite(grade)]
     return np.array([np.sum(grade == g) for g in GRADES], dtype=float) if grade.size else None
 
 
-def crs_figure(ctx: ReportContext):
-    """Grouped bars: % of patients at each maximum CRS grade, per arm."""
-    data = {a: c for a in ctx.arms if (c := crs_counts(ctx, a)) is not None and c.sum() > 0}
+def crs_counts(ctx: ReportContext, arm: str) -> np.ndarray | None:
+    """Patients per CRS grade 0-4."""
+    return grade_counts(ctx, arm, "crs")
+
+
+def grade_figure(ctx: ReportContext, kind: str = "crs"):
+    """Grouped bars: % of patients at each maximum grade of ``kind`` (crs or icans), per arm."""
+    _, _, title, none_label, grading = TOXICITIES[kind]
+    data = {a: c for a in ctx.arms if (c := grade_counts(ctx, a, kind)) is not None and c.sum() > 0}
     if not data:
         return None
     fig = new_figure(10, 4.8)
@@ -46,15 +62,25 @@ def crs_figure(ctx: ReportContext):
         if len(data) <= 4:
             ax.bar_label(bars, labels=[f"{v:.0f}%" for v in pct], fontsize=9, padding=2)
     ax.set_xticks(np.arange(len(GRADES)))
-    ax.set_xticklabels(["Grade 0\n(no CRS)", "Grade 1", "Grade 2", "Grade 3", "Grade 4"])
+    ax.set_xticklabels([f"Grade 0\n({none_label})", "Grade 1", "Grade 2", "Grade 3", "Grade 4"])
     ax.set_ylabel("Patients (%)")
     ax.set_ylim(0, 112)
     ax.grid(axis="x", visible=False)
     ax.legend(loc="upper right", frameon=False)
-    ax.set_title("Maximum cytokine release syndrome (CRS) grade")
-    caption = ("Share of evaluable patients of each arm by their maximum CRS grade during follow-up "
-               "(ASTCT-like grading from the model's IL-6 signal).")
+    ax.set_title(title)
+    caption = (f"Share of evaluable patients of each arm by their maximum {kind.upper()} grade during follow-up "
+               f"({grading}).")
     return fig, caption
+
+
+def crs_figure(ctx: ReportContext):
+    """Grouped bars: % of patients at each maximum CRS grade, per arm."""
+    return grade_figure(ctx, "crs")
+
+
+def icans_figure(ctx: ReportContext):
+    """Grouped bars: % of patients at each maximum ICANS grade, per arm."""
+    return grade_figure(ctx, "icans")
 
 
 def _cost_components(ctx: ReportContext, arm: str) -> np.ndarray | None:

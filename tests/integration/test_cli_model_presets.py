@@ -34,8 +34,8 @@ def run_main(monkeypatch, capsys, *args):
     return exc.value.code, out.out, out.err
 
 
-def test_presets_lists_all_ten():
-    assert len(ALL_PRESETS) == 10
+def test_presets_lists_all_eleven():
+    assert len(ALL_PRESETS) == 11
     out = invoke("presets")
     for name in ALL_PRESETS:
         assert name in out

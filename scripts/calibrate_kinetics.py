@@ -113,7 +113,8 @@ def main(argv):
     names = SHARED + [f"axi:{k}" for k in PRODUCT] + [f"tisa:{k}" for k in PRODUCT]
     start = ([defaults[k] for k in SHARED] + [axi.base.get(k, defaults[k]) for k in PRODUCT]
              + [tisa.base.get(k, defaults[k]) for k in PRODUCT])
-    start = np.clip(start, [LOWER[n.split(":")[-1]] * 1.01 for n in names], [UPPER[n.split(":")[-1]] * 0.99 for n in names])
+    start = np.clip(start, [LOWER[n.split(":")[-1]] * 1.01 for n in names],
+                    [UPPER[n.split(":")[-1]] * 0.99 for n in names])
     x0 = np.log(start)
 
     def split(x):
@@ -132,7 +133,8 @@ def main(argv):
     x = x0
     if "--check" not in argv:
         bounds = (np.log([LOWER[n.split(":")[-1]] for n in names]), np.log([UPPER[n.split(":")[-1]] for n in names]))
-        x = least_squares(residuals, x0, bounds=bounds, diff_step=1e-3, max_nfev=int(os.environ.get("FIT_MAX_NFEV", "400")),
+        most = int(os.environ.get("FIT_MAX_NFEV", "400"))  # evaluations; each simulates four typical patients
+        x = least_squares(residuals, x0, bounds=bounds, diff_step=1e-3, max_nfev=most,
                           verbose=2).x
         print("fitted values:")
         for n, v in with_budgets(dict(zip(names, np.exp(x), strict=True))).items():

@@ -28,8 +28,9 @@ def test_tisa_cel_typical_patient_has_stein_phases(standard):
     assert 24000 / 3 <= m["cmax"] <= 24000 * 3  # copies/ug, Stein typical value within 3x
 
 
-@pytest.mark.xfail(strict=True, reason="known miss since issue 15: with expansion bounded by progeny budgets the fitted "
-                                       "typical fold-expansion is about 650, not Stein's 3,900 (docs/standard-model.md)")
+@pytest.mark.xfail(strict=True, reason="known miss since issue 15: with expansion bounded by progeny budgets the "
+                                       "fitted typical fold-expansion is about 650, not Stein's 3,900 "
+                                       "(docs/standard-model.md)")
 def test_tisa_cel_cohort_expands_over_orders_of_magnitude(standard):
     disease, product = load_disease("b-all"), load_product("tisa-cel-like")
     spec = CohortSpec(typical=preset_params("b-all", "tisa-cel-like"),
@@ -48,8 +49,8 @@ def test_tisa_cel_cohort_expands_over_orders_of_magnitude(standard):
     assert p90 / p10 >= 10
 
 
-@pytest.mark.xfail(strict=True, reason="known miss since issue 15: the budget-limited expansion peaks late, day-14 "
-                                       "blood is 3.5x Kimmel's median (docs/standard-model.md)")
+@pytest.mark.xfail(strict=True, reason="known miss since issue 15: the budget-limited expansion peaks late, "
+                                       "day-14 blood is 3.5x Kimmel's median (docs/standard-model.md)")
 def test_axi_cel_blood_levels_match_zuma1_medians(standard):
     blood = run_preset(standard, "lbcl", "axi-cel-like")["car_T_uL"][0]
     for day, target in {7: 27.5, 14: 9.1, 28: 2.1, 90: 0.1}.items():

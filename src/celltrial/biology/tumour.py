@@ -3,7 +3,8 @@
 Each clone turns over with natural death ``d_T`` and grows at the net rate ``g_T`` (logistic
 slowing towards ``K_T``): births are ``d_T + g_T*(1 - B_tot/K_T)`` per cell, so untreated
 relapsed/refractory disease grows in every patient whatever the variability of ``g_T``
-(log-normal, hence positive; SCHOLAR-1: CR 7% even with salvage chemotherapy); the antigen-negative clone (a fraction ``f_neg`` at baseline) pays a fitness
+(log-normal, hence positive; SCHOLAR-1: CR 7% even with salvage chemotherapy); the
+antigen-negative clone (a fraction ``f_neg`` at baseline) pays a fitness
 cost ``c_neg`` and escapes direct CAR killing (only a bystander share ``w_bys`` of it while
 CAR T cells are engaged, and NK killing), so it carries antigen-escape relapse. Effector
 killing saturates in effector numbers (Kimmel 2021) and is damped by tumour-mediated

@@ -120,7 +120,7 @@ def _sampled_growth(out):
 
 def _monotone_row(arms, names, key, label, as_rate=True):
     worst, where = np.inf, ""
-    for lo, hi in zip(names, names[1:]):
+    for lo, hi in zip(names, names[1:], strict=False):
         diff, se = _paired(arms[lo][key], arms[hi][key])
         z = diff / se if se > 0 else (0.0 if diff == 0 else np.sign(diff) * np.inf)
         if z < worst:
@@ -156,7 +156,8 @@ def _ld_rows(arms):
     ratio = float(np.median(n["cmax_cells_uL"] / np.maximum(s["cmax_cells_uL"], 1e-12)))
     return [Row("no lymphodepletion: CR (Turtle 2016: 50% with Flu/Cy vs 8% without Flu)",
                 "clearly lower: at least 15 points", f"{_pct(s['cr'])} -> {_pct(n['cr'])}",
-                d_cr <= -0.15 and d_cr + 2 * se_cr < 0, f"paired difference {100 * d_cr:.1f} points (SE {100 * se_cr:.1f})"),
+                d_cr <= -0.15 and d_cr + 2 * se_cr < 0,
+                f"paired difference {100 * d_cr:.1f} points (SE {100 * se_cr:.1f})"),
             Row("no lymphodepletion: Cmax", "lower (median twin ratio < 0.5)", f"median twin ratio {ratio:.2f}",
                 ratio < 0.5, "peak blood CAR+ cells without Flu/Cy over with it, same patient")]
 

@@ -48,7 +48,8 @@ SECTION_FIGURES = {
 FIGURE_TITLES = {
     "kinetics": "Blood kinetics", "tumour_burden": "Tumour burden per patient", "ctdna": "ctDNA per patient",
     "swimmer": "Swimmer plot", "spider": "Spider plot", "waterfall": "Waterfall plot",
-    "km_pfs": "Progression-free survival", "km_os": "Overall survival", "crs": "CRS grades", "icans": "ICANS grades", "cost": "Cost",
+    "km_pfs": "Progression-free survival", "km_os": "Overall survival", "crs": "CRS grades", "icans": "ICANS grades",
+    "cost": "Cost",
     "replicates": "Replicate trials",
 }
 FORMATS = ("png", "svg", "pdf")

@@ -143,7 +143,8 @@ def _kinetics(course, t, death, lloq):
     cmax, tmax, trough = expansion_peak(t, blood, start, with_trough=True)
     cmax_copies, _ = expansion_peak(t, copies, start)
     fold = np.where(trough > 0, cmax / np.where(trough > 0, trough, 1.0), np.nan)
-    return {"cmax_cells_uL": cmax, "tmax_days": tmax, "expansion_fold": fold, "auc0_28_cells_uL_day": course.summaries["auc28"],
+    return {"cmax_cells_uL": cmax, "tmax_days": tmax, "expansion_fold": fold,
+            "auc0_28_cells_uL_day": course.summaries["auc28"],
             "time_above_lloq_days": time_above(t, blood, lloq), "cmax_copies_ug": cmax_copies}
 
 

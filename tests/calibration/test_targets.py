@@ -290,3 +290,11 @@ def test_a_key_given_twice_a_missing_file_and_a_non_mapping_are_errors(tmp_path)
         load_targets(tmp_path / "nope.yaml")
     with pytest.raises(InputError, match="expected a mapping"):
         parse_targets("- 1\n- 2\n")
+
+
+def test_monte_carlo_interval_of_an_all_or_none_rate_contains_the_rate():
+    from celltrial.calibration.summaries import mc_interval
+
+    for value in (0.0, 1.0):  # Wilson bounds there can miss by one ulp; the verdict refuses such an interval
+        lo, hi = mc_interval("cr_rate", value, 0.0, 10)
+        assert lo <= value <= hi

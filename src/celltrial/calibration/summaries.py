@@ -224,7 +224,8 @@ def mc_interval(name: str, value: float, se: float, n: int) -> tuple:
         return (max(value - z, 0.0), min(value + z, 1.0))
     if quantity(name)[1] == RATE:
         lo, hi = proportion_ci(value * n, max(n, 1))
-        return (float(lo), float(hi))
+        # the Wilson bounds at 0 or 1 events can miss the estimate by one ulp (0.9999999999999999 < 1.0)
+        return (min(float(lo), value), max(float(hi), value))
     return (value * float(np.exp(-z)), value * float(np.exp(z)))
 
 

@@ -341,3 +341,15 @@ def test_replicate_summary_scales_to_a_million_patients():
     out = replicate_summary(table, [{"arm": "a", "count": "cr", "at_least": 100}])
     assert out["n"] == 2000
     assert out["arms"]["a"]["cr_count"]["mean"] * 2000 == pytest.approx((table["cr"] & (table["arm"] == "a")).sum())
+
+
+def test_summarise_reports_icans_when_the_table_has_it(rng):
+    table = make_table(rng, {"a": (0.3, 90.0)}, patients=30)
+    table.pop("icans_grade", None)
+    assert "icans_grade3plus_rate" not in summarise(table)["arms"]["a"]  # stores from before ICANS was modelled
+    table["icans_grade"] = np.arange(30) % 5
+    arm = summarise(table)["arms"]["a"]
+    ok = table["status"] == "OK"
+    assert arm["icans_grade3plus_rate"]["events"] == int((table["icans_grade"][ok] >= 3).sum())
+    assert arm["icans_any_rate"]["events"] == int((table["icans_grade"][ok] >= 1).sum())
+    assert arm["icans_grade_counts"] == {str(g): int((table["icans_grade"][ok] == g).sum()) for g in range(5)}

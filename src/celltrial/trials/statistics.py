@@ -37,6 +37,8 @@ SUMMARY_COLUMNS = (
     "crs_grade", "cmax_cells_uL", "tmax_days", "auc0_28_cells_uL_day", "ctdna_d28", "cost_total",
     "time_to_response_days", "duration_of_response_days", "dor_event",
 )
+#: Columns :func:`summarise` reads when present (stores written before they were modelled lack them).
+OPTIONAL_COLUMNS = ("icans_grade",)
 _MEDIANS = {"cmax_cells_uL_median": "cmax_cells_uL", "tmax_days_median": "tmax_days",
             "auc0_28_median": "auc0_28_cells_uL_day", "ctdna_d28_median": "ctdna_d28"}
 
@@ -320,7 +322,7 @@ def summarise(patients: dict, *, landmarks_days=(180.0, 365.0), reference_arm: s
                          f"arms are {names}")
     check_criteria(success, names)
     ok = ok_mask(patients)
-    cols = {c: np.asarray(patients[c]) for c in SUMMARY_COLUMNS}
+    cols = {c: np.asarray(patients[c]) for c in SUMMARY_COLUMNS + OPTIONAL_COLUMNS if c in patients}
     arms = {}
     for i, name in enumerate(names):
         mine = codes == i

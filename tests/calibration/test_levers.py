@@ -36,3 +36,16 @@ def test_scenario_treats_every_twin_in_every_arm():
     s = levers_scenario(12)
     assert s.cohort.design == "paired" and [a.name for a in s.arms] == [n for n, _, _ in ARMS]
     assert s.arms[0].changes.lymphodepletion is False and s.arms[0].changes.parameters == {"gamma_T": 0.0}
+
+
+def test_redose_row_counts_only_antigen_positive_relapses_that_were_redosed():
+    from celltrial.calibration.levers import _redose_rows
+
+    n = 6
+    standard = {"pfs_event": np.array([1, 1, 1, 1, 0, 1], bool), "pfs_days": np.full(n, 100.0),
+                "progression_antigen_negative": np.array([0, 0, 0, 0, 0, 1], bool)}
+    redose = {"policy_doses": np.array([1, 1, 1, 0, 1, 1]), "pfs_event": np.array([0, 1, 1, 1, 0, 1], bool),
+              "pfs_days": np.array([365.0, 250.0, 120.0, 100.0, 365.0, 365.0])}
+    (row,) = _redose_rows({"standard": standard, "redose-ctdna": redose})
+    # twins 0-2 count (re-dosed, antigen-positive relapse); 0 and 1 gained >= 90 days, 2 did not
+    assert row.simulated.startswith("66.7% of 3") and not row.passed  # above the 20-60% band

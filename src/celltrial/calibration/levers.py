@@ -3,8 +3,9 @@
 One paired-twin trial in relapsed/refractory LBCL: every virtual patient is treated in every
 arm (an untreated arm, a flat-dose ladder of the axi-cel-like product from 1e5 to 1e9 CAR+
 cells, the standard dose with and without Flu/Cy, the same dose with a T_SCM-rich composition,
-and a 4-1BB-like product at the same dose). Each row is a published direction (and, where
-published, a rough size) checked on the twins with Monte-Carlo error:
+a 4-1BB-like product at the same dose, and the standard product re-dosed at molecular relapse).
+Each row is a published direction (and, where published, a rough size) checked on the twins
+with Monte-Carlo error:
 
 1. untreated r/r disease progresses: CR <= 2%, 12-month PFS <= 5% (SCHOLAR-1), no untreated
    patient responds and every sampled net growth rate is positive;
@@ -18,7 +19,10 @@ published, a rough size) checked on the twins with Monte-Carlo error:
    Plaks 2021 / Spiegel 2021's band, and durable responders with a higher Cmax per baseline
    burden than non-durable ones (Locke 2020);
 6. costimulation at equal dose: CD28-like peaks earlier and higher with more early CRS and
-   ICANS; 4-1BB-like persists longer (Cappell & Kochenderfer 2021).
+   ICANS; 4-1BB-like persists longer (Cappell & Kochenderfer 2021);
+7. re-dosing: one more standard dose after Flu/Cy at molecular relapse delays or prevents the
+   progression of antigen-positive relapses about as often as second infusions respond
+   (Gauthier 2021), judged against the same twin without it.
 
 Example:
     >>> [name for name, _, _ in ARMS][:3]
@@ -41,7 +45,20 @@ ARMS = ([("untreated", "axi-cel-like", {"lymphodepletion": False, "parameters": 
         + [("standard", "axi-cel-like", {}),
            ("no-ld", "axi-cel-like", {"lymphodepletion": False}),
            ("tscm-rich", "axi-cel-like", {"composition": TSCM_COMPOSITION}),
-           ("4-1bb", "tisa-cel-like", {"dose": {"per_kg": 2e6, "max_cells": 2e8}})])
+           ("4-1bb", "tisa-cel-like", {"dose": {"per_kg": 2e6, "max_cells": 2e8}}),
+           ("redose-ctdna", "axi-cel-like", {})])
+#: Arm-level settings beyond product changes: the re-dose arm gives one more standard dose at
+#: molecular relapse (two positive monthly ctDNA draws or a tenfold rise from the nadir), after Flu/Cy
+#: as second infusions usually are (Gauthier 2021).
+ARM_EXTRAS = {"redose-ctdna": {
+    "policy": {"kind": "ctdna_trigger", "consecutive_positive": 2, "rise_from_nadir": 10, "escalate_factor": 1,
+               "max_doses": 1, "min_interval_days": 28, "relymphodeplete": True},
+    "ctdna_schedule": {"pieces": [{"every_days": 28}]}}}
+#: Gauthier 2021 (second CAR-T infusions: 39% responded, CR 20%) to the paediatric B-ALL reinfusion
+#: series (52%); the band is our reading of that range [E].
+REDOSE_BAND = (0.20, 0.60)
+#: Days a re-dose must delay progression (against the twin without it) to count as a response.
+REDOSE_GAIN_DAYS = 90.0
 #: Plaks 2021 (about 30% of ZUMA-1 relapse biopsies CD19-low/negative) to Spiegel 2021 (10 of 16).
 ANTIGEN_NEGATIVE_BAND = (0.20, 0.65)
 FOLD_BAND = (1e2, 1e5)
@@ -55,7 +72,7 @@ def levers_scenario(patients: int, seed: int = 15):
            "disease": "lbcl",
            "cohort": {"patients": int(patients), "design": "paired",
                       "weight_kg": {"distribution": "normal", "mean": 80, "sd": 17, "low": 40, "high": 160}},
-           "arms": [{"name": n, "product": p, "changes": c} for n, p, c in ARMS],
+           "arms": [{"name": n, "product": p, "changes": c, **ARM_EXTRAS.get(n, {})} for n, p, c in ARMS],
            "assessments": {"imaging_days": [28, 90, 180, 270, 365], "ctdna_days": [7, 28, 90]},
            "follow_up_days": 365, "seed": seed}
     return parse_scenario(yaml.safe_dump(doc, sort_keys=False), where="levers scenario")
@@ -88,11 +105,12 @@ def levers_case(patients: int = 300, compiled=None, seed: int = 15) -> CaseResul
     out = run_trial(levers_scenario(patients, seed), compiled=compiled)
     arms = {name: _arm(out.patients, name) for name, _, _ in ARMS}
     rows = (_untreated_rows(arms, out) + _dose_rows(arms) + _ld_rows(arms) + _fitness_rows(arms)
-            + _failure_rows(arms) + _costim_rows(arms))
+            + _failure_rows(arms) + _costim_rows(arms) + _redose_rows(arms))
     notes = [f"{patients} paired virtual patients per arm (every patient in every arm), r/r LBCL preset, seed {seed}",
              "directions are published; sizes are rough: a row passes on direction beyond Monte-Carlo error "
              "(paired difference > 2 standard errors) unless a band is given",
-             "not yet checked here: re-dosing at molecular relapse against Gauthier 2021 (open, see docs)"]
+             "re-dosing: autologous anti-CAR immunity is not modelled yet, so a second dose acts like a first "
+             "dose against antigen-positive disease (Turtle 2016; Gauthier 2021)"]
     return CaseResult("levers", "Levers on paired twins: dose, lymphodepletion, product, costimulation", rows,
                       time.perf_counter() - start, notes)
 
@@ -212,6 +230,23 @@ def _costim_rows(arms):
             Row("costimulation: 4-1BB-like persists longer", "more days above the LLOQ",
                 f"{np.median(c['time_above_lloq_days']):.0f} vs {np.median(b['time_above_lloq_days']):.0f} days",
                 persist - 2 * se_p > 0, f"paired difference {persist:.1f} days (SE {se_p:.1f})")]
+
+
+def _redose_rows(arms):
+    """Second doses at molecular relapse, judged on twins whose relapse (without it) was antigen-positive."""
+    s, r = arms["standard"], arms["redose-ctdna"]
+    dosed = r["policy_doses"] > 0
+    positive = s["pfs_event"].astype(bool) & ~s["progression_antigen_negative"].astype(bool)
+    twins = dosed & positive
+    gained = ~r["pfs_event"].astype(bool) | (r["pfs_days"] >= s["pfs_days"] + REDOSE_GAIN_DAYS)
+    share = float(gained[twins].mean()) if twins.any() else float("nan")
+    lo, hi = REDOSE_BAND
+    return [Row("re-dosing: a second CD19 dose at molecular relapse helps antigen-positive relapses "
+                "(Gauthier 2021: 39% respond)", f"{lo:.0%}-{hi:.0%} of them",
+                f"{share:.1%} of {int(twins.sum())} re-dosed twins progression-free longer by >= "
+                f"{REDOSE_GAIN_DAYS:.0f} days or to the end", lo <= share <= hi,
+                "proxy for response: progression prevented or delayed against the same patient without the "
+                "re-dose; no anti-CAR immunity in the model yet")]
 
 
 __all__ = ["ARMS", "levers_case", "levers_scenario"]

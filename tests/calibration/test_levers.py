@@ -49,3 +49,15 @@ def test_redose_row_counts_only_antigen_positive_relapses_that_were_redosed():
     (row,) = _redose_rows({"standard": standard, "redose-ctdna": redose})
     # twins 0-2 count (re-dosed, antigen-positive relapse); 0 and 1 gained >= 90 days, 2 did not
     assert row.simulated.startswith("66.7% of 3") and not row.passed  # above the 20-60% band
+
+
+def test_twins_drop_a_patient_that_failed_in_any_arm_from_every_arm():
+    from celltrial.calibration.levers import _twins
+
+    names = [n for n, _, _ in ARMS]
+    arm = np.repeat(names, 3)
+    ids = np.tile([2, 0, 1], len(names))
+    status = np.full(arm.size, "OK", dtype=object)
+    status[names.index("no-ld") * 3 + 1] = "MAX_STEPS"  # patient 0 failed in one arm only
+    twins = _twins({"arm": arm, "patient_id": ids, "status": status, "x": np.arange(arm.size)})
+    assert all(list(t["patient_id"]) == [1, 2] for t in twins.values())

@@ -78,9 +78,20 @@ def levers_scenario(patients: int, seed: int = 15):
     return parse_scenario(yaml.safe_dump(doc, sort_keys=False), where="levers scenario")
 
 
-def _arm(p, name):
-    keep = (np.asarray(p["arm"]) == name) & (np.asarray(p["status"]) == "OK")
-    return {k: np.asarray(v)[keep] for k, v in p.items()}
+def _twins(p) -> dict:
+    """Arm name -> its columns, rows in twin order, over the twins solved in every arm.
+
+    A patient whose solve failed in one arm is left out of every arm, so paired differences
+    always compare the same virtual patients.
+    """
+    arm, ids, ok = np.asarray(p["arm"]), np.asarray(p["patient_id"]), np.asarray(p["status"]) == "OK"
+    failed = np.unique(ids[~ok])
+    out = {}
+    for name, _, _ in ARMS:
+        mine = (arm == name) & ~np.isin(ids, failed)
+        order = np.argsort(ids[mine], kind="stable")
+        out[name] = {k: np.asarray(v)[mine][order] for k, v in p.items()}
+    return out
 
 
 def _pfs12(a):
@@ -103,7 +114,7 @@ def levers_case(patients: int = 300, compiled=None, seed: int = 15) -> CaseResul
 
     start = time.perf_counter()
     out = run_trial(levers_scenario(patients, seed), compiled=compiled)
-    arms = {name: _arm(out.patients, name) for name, _, _ in ARMS}
+    arms = _twins(out.patients)
     rows = (_untreated_rows(arms, out) + _dose_rows(arms) + _ld_rows(arms) + _fitness_rows(arms)
             + _failure_rows(arms) + _costim_rows(arms) + _redose_rows(arms))
     notes = [f"{patients} paired virtual patients per arm (every patient in every arm), r/r LBCL preset, seed {seed}",

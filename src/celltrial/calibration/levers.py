@@ -36,6 +36,7 @@ import time
 import numpy as np
 import yaml
 
+from .summaries import progressions
 from .validation import CaseResult, Row
 
 DOSES = (1e5, 1e6, 1e7, 1e8, 1e9)
@@ -208,7 +209,7 @@ def _fitness_rows(arms):
 
 def _failure_rows(arms):
     s = arms["standard"]
-    progressed = s["pfs_event"].astype(bool) & (s["death_cause"] != "gvhd")
+    progressed = progressions(s)
     share = float(s["progression_antigen_negative"][progressed].mean()) if progressed.any() else float("nan")
     durable = s["cr"].astype(bool) & (_pfs12(s) > 0)
     ratio = s["cmax_cells_uL"] / s["baseline_burden"]

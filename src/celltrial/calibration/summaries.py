@@ -101,8 +101,12 @@ def icans_any_rate(c: CohortResult, at_day=None):
 def antigen_negative_progression_share(c: CohortResult, at_day=None):
     """Share of progressions whose tumour was mostly antigen-negative or -low (Plaks 2021's biopsies)."""
     p = c.patients
-    progressed = (np.asarray(p["pfs_event"], bool) & (np.asarray(p["death_cause"]) != "gvhd"))[c.ok]
-    return _rate(np.asarray(p["progression_antigen_negative"], bool)[c.ok][progressed])
+    return _rate(np.asarray(p["progression_antigen_negative"], bool)[c.ok][progressions(p)[c.ok]])
+
+
+def progressions(p) -> np.ndarray:
+    """(n,) mask of the patients whose PFS event is a progression (tumour), not a GvHD death."""
+    return np.asarray(p["pfs_event"], bool) & (np.asarray(p["death_cause"]) != "gvhd")
 
 
 def _landmark(c: CohortResult, kind: str, at_day):

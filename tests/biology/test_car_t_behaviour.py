@@ -28,9 +28,9 @@ def test_tisa_cel_typical_patient_has_stein_phases(standard):
     assert 24000 / 3 <= m["cmax"] <= 24000 * 3  # copies/ug, Stein typical value within 3x
 
 
-@pytest.mark.xfail(strict=True, reason="known miss since issue 15: with expansion bounded by progeny budgets the "
-                                       "fitted typical fold-expansion is about 650, not Stein's 3,900 "
-                                       "(docs/standard-model.md)")
+@pytest.mark.xfail(strict=True, reason="known miss since issue 15: the typical fold-expansion and its range match "
+                                       "Stein, but the spread across patients (90th/10th percentile) is about 8x, "
+                                       "not the 10x and more of Teachey 2016 (docs/standard-model.md)")
 def test_tisa_cel_cohort_expands_over_orders_of_magnitude(standard):
     disease, product = load_disease("b-all"), load_product("tisa-cel-like")
     spec = CohortSpec(typical=preset_params("b-all", "tisa-cel-like"),
@@ -49,8 +49,6 @@ def test_tisa_cel_cohort_expands_over_orders_of_magnitude(standard):
     assert p90 / p10 >= 10
 
 
-@pytest.mark.xfail(strict=True, reason="known miss since issue 15: the budget-limited expansion peaks late, "
-                                       "day-14 blood is 3.5x Kimmel's median (docs/standard-model.md)")
 def test_axi_cel_blood_levels_match_zuma1_medians(standard):
     blood = run_preset(standard, "lbcl", "axi-cel-like")["car_T_uL"][0]
     for day, target in {7: 27.5, 14: 9.1, 28: 2.1, 90: 0.1}.items():
@@ -65,7 +63,7 @@ def _axi_cohort(standard, n, seed):
                       variability=Variability({**disease.variability, **product.variability}))
     cohort = sample_cohort(standard.model, spec, n=n, seed=seed, out_of_bounds="resample")
     sim = Simulation(standard, cohort.params, events=product.regimen(0.0, 70.0),
-                     save_at=DAYS, save=["B_tot", "Bp"])
+                     save_at=DAYS, save=["B_tot", "Bp", "Bs"])
     clones = [Extinction(state, birth) for state, birth in CLONES.items()]
     width = checks_needed(0.0, 365.0, 1.0) * len(clones) * DRAWS_PER_CHECK
     u = patient_blocks(seed, cohort.patient_ids, "extinction", width, "random")
@@ -73,14 +71,17 @@ def _axi_cohort(standard, n, seed):
     return cohort, sim.result(), extinct
 
 
-@pytest.mark.xfail(strict=True, reason="known miss since issue 15: the refitted kill rate (gamma_T 8.3 /day, "
-                                       "ratio-dependent) cures by a median day 14, before Kimmel's days 20-80")
+@pytest.mark.xfail(strict=True, reason="known miss since issue 15: antigen-positive disease is eradicated in 23% of "
+                                       "60 patients by day 365 (median day 30), below the 30% asked; the rest keep "
+                                       "protected or escaping disease (docs/standard-model.md)")
 def test_axi_cel_cures_early_and_progressions_later(standard):
     cohort, res, extinct = _axi_cohort(standard, 60, seed=3)
-    cured = np.isfinite(extinct["Bp"])  # the antigen-positive disease eradicated (Kimmel's CR)
-    assert 0.3 <= cured.mean() <= 0.99
-    assert 20 <= np.median(extinct["Bp"][cured]) <= 80  # Kimmel: cures on days 20-80
     burden = res["B_tot"]
+    positive = res["Bp"] + res["Bs"]  # Kimmel's model has antigen-positive disease only
+    gone = (positive <= 0)[:, ::-1].cumprod(axis=1)[:, ::-1].astype(bool)  # none left from here on
+    cured = gone[:, -1]
+    assert 0.3 <= cured.mean() <= 0.99
+    assert 20 <= np.median(DAYS[np.argmax(gone[cured], axis=1)]) <= 80  # Kimmel: cures on days 20-80
     b0 = burden[:, 0]
     progressed = (burden > 1.2 * b0[:, None]) & (DAYS[None, :] > 30)
     t_prog = np.where(progressed.any(axis=1), DAYS[np.argmax(progressed, axis=1)], np.inf)
@@ -89,14 +90,16 @@ def test_axi_cel_cures_early_and_progressions_later(standard):
 
 
 def test_identical_patients_can_differ_in_cure_but_reproducibly(standard):
-    params = preset_params("lbcl", "axi-cel-like", B0=2e10, gamma_T=5.5)  # nadir of a few cells
+    # nadir of a few cells; no protected niche, so the exposed clone alone decides the cure
+    params = preset_params("lbcl", "axi-cel-like", B0=2e10, gamma_T=6.0, x_prot=50.0)
     n = 40
     clones = [Extinction(state, birth) for state, birth in CLONES.items()]
 
     def run(seed, patients):
         sim = Simulation(standard, {k: [v] * len(patients) for k, v in params.items()},
                          events=[lymphodepletion(0.0), t_cell_infusion(0.0, 1.4e8)])
-        u = patient_blocks(seed, patients, "extinction", checks_needed(0.0, 200.0, 1.0) * 2 * DRAWS_PER_CHECK, "random")
+        width = checks_needed(0.0, 200.0, 1.0) * len(clones) * DRAWS_PER_CHECK
+        u = patient_blocks(seed, patients, "extinction", width, "random")
         return run_with_extinction(sim, 200.0, clones, u)["Bp"]
 
     first = run(5, list(range(n)))
@@ -111,9 +114,9 @@ def test_identical_patients_can_differ_in_cure_but_reproducibly(standard):
 def test_tscm_rich_product_expands_persists_and_controls_at_lower_dose(standard, burden):
     effector_rich = {"f_S": 0.005, "f_CM": 0.045, "f_EM": 0.15, "f_EFF": 0.7, "f_EX": 0.1}
     dose = 1.4e8
-    tscm = run_preset(standard, "lbcl", "tscm-enriched", cells=dose, B0=burden)
-    eff = run_preset(standard, "lbcl", "tscm-enriched", cells=dose, B0=burden, **effector_rich)
-    low = run_preset(standard, "lbcl", "tscm-enriched", cells=dose / 4, B0=burden)
+    tscm = run_preset(standard, "lbcl", "tscm-enriched", cells=dose, B0=burden, x_prot=50.0)
+    eff = run_preset(standard, "lbcl", "tscm-enriched", cells=dose, B0=burden, x_prot=50.0, **effector_rich)
+    low = run_preset(standard, "lbcl", "tscm-enriched", cells=dose / 4, B0=burden, x_prot=50.0)
     # per infused cell: more expansion (Stein fold) and more exposure over the first 90 days
     assert stein_metrics(DAYS, tscm["car_T_uL"][0])["fold"] > stein_metrics(DAYS, eff["car_T_uL"][0])["fold"]
     assert tscm["car_T_uL"][0][:91].sum() > eff["car_T_uL"][0][:91].sum()

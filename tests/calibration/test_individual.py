@@ -72,7 +72,8 @@ def fit(records):
 
 def test_simulated_study_has_censored_points(records):
     blq = np.concatenate([r.blq for r in records])
-    assert 3 <= blq.sum() <= 20
+    # infused cells leave the blood within hours, so the first days' samples can fall below the LLOQ
+    assert 3 <= blq.sum() <= 45
     assert all(np.isnan(r.values[r.blq]).all() and (r.lloq == LLOQ).all() for r in records)
 
 
@@ -128,7 +129,7 @@ def test_unidentifiable_parameter_is_named_in_a_warning(records):
         fit = fit_individuals(records[:2], DISEASE, PRODUCT, ["d_EFF", "d_K"], sigma=SIGMA, omega={"d_K": 0.5})
     for p in fit.patients:
         assert p.se_eta[1] == pytest.approx(0.5, rel=1e-3) and abs(p.eta[1]) < 1e-6
-        assert p.se_eta[0] < 0.1
+        assert p.se_eta[0] < 0.75 * fit.population.omega[0]  # d_EFF is informed by the data: well under its prior
         assert any("d_K is not identifiable" in w and "prior" in w for w in p.warnings)
         assert not any("d_EFF is not" in w for w in p.warnings)
     assert fit.shrinkage["d_K"] == pytest.approx(1.0, abs=1e-6)

@@ -91,11 +91,13 @@ def test_shipped_cases_load_and_apply_values():
     case = load_case("zuma1")
     problem = case.problem(patients=20)
     assert problem.scenario.cohort.patients == 20 and len(problem.wanted) == len(case.targets.targets)
-    # f_neg, omega(f_neg), omega(fit_T), omega(gamma_T), il6_max, omega(il6_max), K_nt
-    s = apply_values(case.scenario, problem.parameters, [1e-3, 2.0, 1.1, 0.5, 4000.0, 0.3, 250.0])
-    assert s.disease_changes["f_neg"] == 1e-3 and s.disease_changes["il6_max"] == 4000.0
+    # f_neg, omega(f_neg), omega(fit_T), omega(gamma_T), il6_max, omega(il6_max), K_nt, x_prot, omega(x_prot)
+    s = apply_values(case.scenario, problem.parameters, [1e-3, 2.0, 1.1, 0.5, 4000.0, 0.3, 250.0, 9.0, 1.2])
+    assert s.disease_changes["f_neg"] == 1e-3 and s.disease_changes["x_prot"] == 9.0
+    assert s.disease_changes["il6_max"] == 4000.0 and problem.parameters[4].shared_with == ("b-all",)
     assert s.disease_changes["K_nt"] == 250.0 and s.cohort.variability["fit_T"] == 1.1
     assert s.cohort.variability["gamma_T"] == 0.5 and s.cohort.variability["il6_max"] == 0.3
+    assert s.cohort.variability["x_prot"] == 1.2
 
 
 def test_case_file_errors_name_the_section(tmp_path):
@@ -192,6 +194,34 @@ def test_update_presets_records_fit_and_provenance(tmp_path, monkeypatch):
 
     Disease.model_validate(data)  # still a valid preset
     json.dumps(data)
+
+
+def test_a_shared_scale_is_written_into_the_other_presets_without_their_calibration_record(tmp_path, monkeypatch):
+    from types import SimpleNamespace
+
+    from celltrial.calibration import record
+    from celltrial.calibration.fit import PopulationFit
+
+    copies = {}
+    for name in ("lbcl", "b-all"):
+        copies[name] = tmp_path / f"{name}.yaml"
+        copies[name].write_text(record.preset_file(name).read_text())
+    monkeypatch.setattr(record, "preset_file", lambda name: copies[name])
+    before = yaml.safe_load(copies["b-all"].read_text())["calibration"]
+    params = [FitParameter("il6_max", "typical", 1e3, 3e4, "lbcl", ("b-all",))]
+    fit = PopulationFit(["il6_max"], np.zeros((4, 1)), {"il6_max": {"median": 4321.0, "low": 3e3, "high": 6e3}},
+                        np.eye(1), None, [])
+    changed = record.update_presets(SimpleNamespace(name="zuma1", path=copies["lbcl"]),
+                                    SimpleNamespace(parameters=params), fit, "celltrial calibrate zuma1")
+    assert changed == [copies["lbcl"], copies["b-all"]]
+    other = yaml.safe_load(copies["b-all"].read_text())
+    assert other["parameters"]["il6_max"]["value"] == 4321.0
+    assert "shared with lbcl" in other["parameters"]["il6_max"]["source"]
+    assert other["calibration"] == before  # ELIANA's own record is untouched
+    from celltrial.calibration.cases import FitParameterSpec
+
+    with pytest.raises(ValueError, match="shared_with"):  # only a typical value can be shared
+        FitParameterSpec(name="il6_max", kind="omega", low=0.1, high=1.0, preset="lbcl", shared_with=["b-all"])
 
 
 def test_calibrate_summary_rows_carry_the_predictive_p_value():

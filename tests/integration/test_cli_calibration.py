@@ -52,7 +52,7 @@ def test_calibrate_refuses_too_few_design_points_before_compiling(monkeypatch):
     monkeypatch.setattr("celltrial.cli.compiling.ensure_standard_compiled", no_compile)
     result = runner.invoke(app, ["calibrate", "zuma1", "--design-points", "8"])
     assert result.exit_code == 2, result.output
-    assert "--design-points" in result.output and "at least 11" in result.output  # zuma1 fits 7 parameters
+    assert "--design-points" in result.output and "at least 13" in result.output  # zuma1 fits 9 parameters
 
 
 def test_fit_reads_its_data_before_compiling(monkeypatch, tmp_path):
@@ -90,15 +90,16 @@ def test_validate_table_shows_the_predictive_p_and_the_overlap():
 
 def test_calibrate_writes_its_evidence(tmp_path, standard):
     out = tmp_path / "fit"
-    result = runner.invoke(app, ["calibrate", "zuma1", "--patients", "20", "--design-points", "12", "--waves", "1",
+    result = runner.invoke(app, ["calibrate", "zuma1", "--patients", "20", "--design-points", "13", "--waves", "1",
                                  "--out", str(out), "--json", "--html", str(tmp_path / "fit.html")])
     assert result.exit_code == 0, result.output
     summary = json.loads(result.stdout)
-    labels = ["f_neg", "omega(f_neg)", "omega(fit_T)", "omega(gamma_T)", "il6_max", "omega(il6_max)", "K_nt"]
+    labels = ["f_neg", "omega(f_neg)", "omega(fit_T)", "omega(gamma_T)", "il6_max", "omega(il6_max)", "K_nt",
+              "x_prot", "omega(x_prot)"]
     assert list(summary["posterior"]) == labels
     for v in summary["posterior"].values():
         assert v["low"] <= v["median"] <= v["high"]
-    assert len(summary["targets"]) == 12 and summary["waves"][0]["design_points"] == 12
+    assert len(summary["targets"]) == 12 and summary["waves"][0]["design_points"] == 13
     assert {p.name for p in out.iterdir()} == {"summary.json", "posterior.csv", "design.csv"}
     assert (out / "posterior.csv").read_text().splitlines()[0].split(",") == labels
     report = (tmp_path / "fit.html").read_text()
@@ -106,5 +107,5 @@ def test_calibrate_writes_its_evidence(tmp_path, standard):
     # the targets are judged and shown as `celltrial validate` judges and shows them: with the predictive p
     assert all({"target", "p_value", "predictive", "overlap"} <= set(t) for t in summary["targets"])
     assert "<th>p</th>" in report and "<th>overlap</th>" in report
-    command = "celltrial calibrate zuma1 --seed 1 --patients 20 --design-points 12 --waves 1"
+    command = "celltrial calibrate zuma1 --seed 1 --patients 20 --design-points 13 --waves 1"
     assert summary["settings"]["command"] == command

@@ -30,7 +30,7 @@ SMALL = {
     # one validation case of the quick suite (the whole suite takes minutes; tests/integration/
     # test_cli_calibration.py runs all of it)
     "validate": ["--quick", "--only", "recovery-individual"],
-    "calibrate": ["--patients", "10", "--design-points", "11", "--waves", "1"],
+    "calibrate": ["--patients", "10", "--design-points", "13", "--waves", "1"],
     "simdata": ["--patients", "3", "--times", "2,7,14,28,56"],
 }
 

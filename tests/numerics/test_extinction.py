@@ -50,3 +50,23 @@ def test_runner_checks_the_draw_block(standard):
         run_with_extinction(sim, 10.0, [Extinction("Bp", "d_T + g_T")], np.zeros((2, 3)))
     with pytest.raises(InputError, match="unknown state"):
         run_with_extinction(sim, 10.0, [Extinction("Bpos", "d_T + g_T")], np.zeros((2, 30)))
+
+
+def test_a_clone_rounded_to_no_cells_is_gone_and_stops_reseeding_its_niche(standard):
+    """Exposed and protected cells exchange; sub-cell remainders must not keep each other alive."""
+    from celltrial.biology import standard_model
+    from celltrial.protocols.extinction import DRAWS_PER_CHECK, Extinction, checks_needed, run_with_extinction
+    from celltrial.solve import Simulation
+
+    model = standard_model()
+    params = dict(zip(model.parameter_names, model.default_parameters(), strict=True))
+    # 0.4 cells in each niche, no growth advantage, no product: nothing should survive rounding
+    params.update(B0=0.8, f_neg=0.0, x_prot=float(np.log(2.0)), g_T=0.01)
+    sim = Simulation(standard, {k: [v, v] for k, v in params.items()})
+    clones = [Extinction("Bp", "d_T + g_T"), Extinction("Bs", "d_T + g_T"), Extinction("Bn", "d_T + g_T")]
+    u = np.full((2, checks_needed(0.0, 3.0, 1.0) * 3 * DRAWS_PER_CHECK), 0.99)  # 0.99 > 0.4: round down
+    extinct = run_with_extinction(sim, 3.0, clones, u)
+    assert np.all(extinct["Bp"] == 1.0) and np.all(extinct["Bs"] == 1.0)
+    assert np.all(extinct["Bn"] == np.inf)  # never existed, never drawn
+    assert np.all(sim.y[:, model.state_names.index("Bp")] == 0.0)
+    assert np.all(sim.y[:, model.state_names.index("Bs")] == 0.0)

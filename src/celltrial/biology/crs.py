@@ -9,7 +9,8 @@ positive feedback of IL-6 signalling on activation. Activated macrophages secret
 signalling - the quantity that drives the clinical grade, ``il6_signal`` - and blocks
 receptor-mediated clearance, so serum IL-6 transiently rises; it does not act on T cells.
 The ASTCT-like grade is read from the course of ``il6_signal`` against thresholds
-``crs_g1``..``crs_g4`` (:mod:`celltrial.biology.grading`).
+``crs_g1``..``crs_g4``, and the Penn grade against the same grade-1 threshold and grades 2-4
+scaled by ``r_penn`` (:mod:`celltrial.biology.grading`).
 
 Example:
     >>> [s.name for s in crs().states]
@@ -24,6 +25,12 @@ from .sources import CALIBRATED, SANTURIO
 # With half-saturation near the effector numbers reached at the peak (1e10-1e11), engaged CAR T
 # cells - not only the DAMPs of the killed tumour - drive macrophages, so CRS follows dose,
 # composition and costimulation as well as burden (Turtle 2016 JCI: dose and burden raise the risk).
+# The grade scales agree on whether CRS occurred (99%) but Penn grades the same event higher
+# (hypotension needing fluids or low-dose pressors is Penn 3, ASTCT 2), so a Penn-graded trial
+# (ELIANA, JULIET) is read with lower thresholds for grades 2-4 rather than with a larger IL-6 scale.
+PENN = ("[E] Penn grades higher than Lee/ASTCT for the same event (JULIET regraded: Lee lower for 20 and ASTCT "
+        "for 23 of 64 patients, Blood Adv 4:1432; Pennisi 2020 Blood Adv 4:676); "
+        "fitted by the ELIANA case")
 ENGAGED = "[E] near peak effector numbers, so CRS follows dose x burden (Turtle 2016 J Clin Invest 126:2123)"
 
 
@@ -58,6 +65,8 @@ def _parameters():
         p("crs_g2", 150.0, "pg/mL", (1.0, 1e6), "IL-6 signal threshold for CRS grade 2", CALIBRATED),
         p("crs_g3", 800.0, "pg/mL", (1.0, 1e6), "IL-6 signal threshold for CRS grade 3", CALIBRATED),
         p("crs_g4", 2500.0, "pg/mL", (1.0, 1e6), "IL-6 signal threshold for CRS grade 4", CALIBRATED),
+        p("r_penn", 0.5, "1", (0.05, 1.0), "Penn grade 2-4 thresholds as a share of the ASTCT/Lee ones",
+          PENN),
     ]
 
 

@@ -81,7 +81,7 @@ def drugs_radiation() -> Module:
             Rate("rt_dose2_clearance", "k_rt*RT_D2", {"RT_D2": -1}),
             Rate("nkg2d_induction", "k_Lind*rt_haz*(1 - L)", {"L": 1}),
             Rate("nkg2d_loss", "k_Loff*L", {"L": -1}),
-            Rate("antigen_release", "(haz_T + haz_K_pos + rt_haz)*Bp", {"Ag": 1}),
+            Rate("antigen_release", "(haz_T + haz_K_pos)*B_seen + rt_haz*(Bp + Bs)", {"Ag": 1}),
             Rate("antigen_clearance", "k_ag*Ag", {"Ag": -1}),
             Rate("ab_elimination", "k_ab*Ab", {"Ab": -1}),
             Rate("switch_drug_elimination", "k_swd*Sw", {"Sw": -1}),

@@ -1,4 +1,4 @@
-"""ASTCT-like CRS (and ICANS) grade from the course of IL-6 receptor signalling (pure numpy).
+"""ASTCT-like and Penn CRS (and ICANS) grades from the course of IL-6 receptor signalling (pure numpy).
 
 The model's ``il6_signal`` (serum IL-6 net of tocilizumab blockade, pg/mL) stands in for the
 clinical picture: grade g is reached while the signal is above threshold ``crs_g<g>``. The
@@ -18,6 +18,19 @@ import numpy as np
 THRESHOLD_PARAMETERS = ("crs_g1", "crs_g2", "crs_g3", "crs_g4")
 #: ICANS is graded the same way from the peak of the neuro-inflammation index ``NT``.
 ICANS_THRESHOLD_PARAMETERS = ("icans_g1", "icans_g2", "icans_g3", "icans_g4")
+
+
+def penn_thresholds(thresholds, r_penn) -> np.ndarray:
+    """Penn-scale CRS thresholds from the ASTCT-like ones: grade 1 shared, grades 2-4 times ``r_penn``.
+
+    Example:
+        >>> penn_thresholds([30.0, 150.0, 800.0, 2500.0], 0.5).tolist()
+        [30.0, 75.0, 400.0, 1250.0]
+    """
+    thr = np.array(thresholds, dtype=float)
+    scale = np.asarray(r_penn, dtype=float)[..., None] if np.ndim(r_penn) else float(r_penn)
+    thr[..., 1:] = thr[..., 1:] * scale
+    return thr
 
 
 def crs_grade(peak_signal, thresholds) -> np.ndarray:

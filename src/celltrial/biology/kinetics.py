@@ -8,7 +8,7 @@ From a simulated daily course we read the same quantities:
   ``window`` (default day 28; :func:`expansion_peak`), so neither the infusion itself nor a late
   re-expansion at relapse is taken as the peak, with parabolic refinement on log scale;
 - ``fold``: expansion extrapolated back to time 0 along the observed growth from the trough
-  after the distribution phase, (Cmax/trough)^(Tmax/(Tmax - t_trough)) - Stein's foldx;
+  after the distribution phase (:func:`stein_fold`) - Stein's foldx;
 - ``alpha``: mean log-slope over the 14 days after the peak;
 - ``beta``: log-slope between days 180 and 365 (the slow phase), when observed;
 - ``f_slow``: slow-phase intercept at Tmax relative to Cmax (Stein's F_B).
@@ -18,7 +18,7 @@ Example:
     >>> t = np.arange(0.0, 366.0)
     >>> y = np.where(t < 10, 10 * np.exp(0.8 * t), 10 * np.exp(8) * (0.99 * np.exp(-0.2 * (t - 10))
     ...              + 0.01 * np.exp(-0.003 * (t - 10))))
-    >>> round(stein_metrics(t, y)["beta"], 4)
+    >>> round(float(stein_metrics(t, y)["beta"]), 4)
     0.003
 """
 
@@ -53,7 +53,7 @@ def expansion_peak(t, y, start=0.0, settle=7.0, span=28.0, with_trough=False):
 
     Args:
         t: (T,) days; y: (n, T) blood levels; start: (n,) or scalar infusion day.
-        with_trough: also return the trough level (fold-expansion is Cmax over it).
+        with_trough: also return the trough level and its day (see :func:`stein_fold`).
 
     Example:
         >>> t = np.arange(0.0, 29.0)
@@ -73,8 +73,26 @@ def expansion_peak(t, y, start=0.0, settle=7.0, span=28.0, with_trough=False):
     none = ~early.any(axis=1)  # never infused inside the course
     if with_trough:
         return (np.where(none, np.nan, y[rows, i]), np.where(none, np.nan, t[i]),
-                np.where(none, np.nan, y[rows, trough]))
+                np.where(none, np.nan, y[rows, trough]), np.where(none, np.nan, t[trough]))
     return np.where(none, np.nan, y[rows, i]), np.where(none, np.nan, t[i])
+
+
+def stein_fold(cmax, tmax, trough, t_trough, start=0.0):
+    """Stein 2019's fold-expansion: Cmax over the expansion's level extrapolated back to the infusion.
+
+    Stein's model grows exponentially from C0 = Cmax/foldx at the infusion to Tmax; the early
+    samples sit in the distribution phase, so C0 is read along the observed growth from the
+    trough: (Cmax/trough)^((Tmax - start)/(Tmax - t_trough)). NaN without growth after a trough.
+
+    Example:
+        >>> float(stein_fold(100.0, 10.0, 1.0, 5.0))  # 100-fold in 5 days is 1e4-fold over 10
+        10000.0
+    """
+    cmax, tmax, trough, t_trough = (np.asarray(a, float) for a in (cmax, tmax, trough, t_trough))
+    grows = (tmax > t_trough) & (trough > 0) & (cmax > trough)
+    span = np.where(grows, tmax - t_trough, 1.0)
+    ratio = np.where(grows, cmax / np.where(grows, trough, 1.0), 1.0)
+    return np.where(grows, ratio ** ((tmax - np.asarray(start, float)) / span), np.nan)
 
 
 def stein_metrics(t, y, window=(1.0, 28.0)) -> dict:
@@ -83,7 +101,7 @@ def stein_metrics(t, y, window=(1.0, 28.0)) -> dict:
     cmax, tmax = peak(t, y, window)
     i = int(np.searchsorted(t, tmax))
     j = int(np.nanargmin(y[: max(i, 1)]))
-    fold = (cmax / y[j]) ** (tmax / (tmax - t[j])) if tmax > t[j] and y[j] > 0 else np.nan
+    fold = float(stein_fold(cmax, tmax, y[j], t[j]))
     after = np.interp(tmax + 14.0, t, y)
     alpha = np.log(cmax / after) / 14.0 if after > 0 else np.nan
     beta = f_slow = np.nan

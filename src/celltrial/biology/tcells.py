@@ -66,11 +66,12 @@ def _composition_parameters():
 
 def _kinetic_parameters():
     return [
-        _p("eta_T", 1.0, "1/day", (0.05, 20.0), "distribution of infused T cells from blood into tissue",
-           "[E] science.md 1.9 (0.5-2 /day)"),
-        _p("f_engraft", 0.01337, "1", (0.001, 1.0), "fraction of distributed T cells that engraft (rest lost)",
+        _p("eta_T", 3.897, "1/day", (0.05, 20.0), "distribution of infused T cells from blood into tissue",
+           "[F] t1/2 of hours (In-111-labelled autologous leukocytes leave blood with t1/2 7.5 h: J Nucl Med "
+           "18:1014); sets the distribution trough behind Stein's fold-expansion; " + FITTED),
+        _p("f_engraft", 0.009829, "1", (0.001, 1.0), "fraction of distributed T cells that engraft (rest lost)",
            "[E] Kirouac 2023 f_loss analogue; " + FITTED),
-        _p("K_A", 7.293e+09, "cells", (1e3, 1e13), "antigen-positive tumour burden giving half-maximal stimulation",
+        _p("K_A", 8.933e+09, "cells", (1e3, 1e13), "antigen-positive tumour burden giving half-maximal stimulation",
            FITTED),
         _p("w_icd", 0.1, "1", (0.0, 10.0), "antigen stimulation per released-antigen cell-equivalent (ICD)",
            "[E] immunogenic antigen release after RT or killing"),
@@ -83,16 +84,17 @@ def _kinetic_parameters():
         _p("q_EM", 0.5, "1", (0.0, 1.0), "self-renewal probability per daughter at a T_EM division", GATTINONI),
         _p("h_S", 0.008, "1/day", (0.0, 1.0), "homeostatic (cytokine-driven) division of T_SCM",
            "[E] balances d_S to a slow net decay (Stein beta 0.0032 /day)"),
-        _p("h_CM", 0.008024, "1/day", (0.0, 1.0), "homeostatic division of T_CM",
+        _p("h_CM", 0.008929, "1/day", (0.0, 1.0), "homeostatic division of T_CM",
            FITTED),
         _p("h_EM", 0.01, "1/day", (0.0, 1.0), "homeostatic division of T_EM", "[E]"),
-        _p("d_S", 0.03105, "1/day", (0.0, 2.0), "death of T_SCM", FITTED),
+        _p("d_S", 0.01037, "1/day", (0.0, 2.0), "death of T_SCM", FITTED),
         _p("d_CM", 0.3, "1/day", (0.0, 2.0), "death of T_CM (4-1BB-like; products override)", FITTED),
         _p("d_EM", 0.08, "1/day", (0.0, 2.0), "death of T_EM", GATTINONI),
-        _p("d_EFF", 0.3098, "1/day", (0.0, 5.0), "death of effectors (contraction)",
+        _p("d_EFF", 1.095, "1/day", (0.0, 5.0), "death of effectors (contraction)",
            "[E] Stein alpha 0.16 /day is the net contraction; " + FITTED),
         _p("d_EX", 0.15, "1/day", (0.0, 5.0), "death of exhausted cells", "[E]"),
-        _p("x_EX", 0.05, "1/day", (0.0, 5.0), "antigen-driven exhaustion of effectors", "[E] " + KIROUAC[4:]),
+        _p("x_EX", 0.0489, "1/day", (0.0, 5.0), "antigen-driven exhaustion of effectors",
+           "[E] " + KIROUAC[4:] + "; " + FITTED),
         _p("m_rev", 1.012e-05, "1/day", (0.0, 1.0), "effector return to memory (T_CM) as antigen falls",
            KIROUAC + "; " + FITTED),
         _p("K_C", 1e12, "cells", (1e9, 1e14), "engineered T-cell mass scaling the brake on antigen-driven division",
@@ -104,26 +106,26 @@ def _kinetic_parameters():
         _p("w_CM", 0.3, "1", (0.0, 1.0), "killing per T_CM relative to an effector", GATTINONI),
         _p("w_EM", 0.6, "1", (0.0, 1.0), "killing per T_EM relative to an effector", GATTINONI),
         _p("w_EX", 0.1, "1", (0.0, 1.0), "killing per exhausted cell relative to an effector", "[E]"),
-        _p("gamma_T", 8.325, "1/day", (0.0, 20.0), "maximal T-cell kill rate per antigen-positive tumour cell",
+        _p("gamma_T", 9.083, "1/day", (0.0, 20.0), "maximal T-cell kill rate per antigen-positive tumour cell",
            "[F] with the ratio-dependent killing (Kimmel 2021's gamma_B form, 1.15 /day, refitted); " + FITTED),
         _p("k_BT", 2.024e9, "cells", (1e3, 1e13), "killing-weighted T cells for half-maximal killing",
            KIMMEL + " (k_B)"),
         _p("s_il15", 0.5, "1", (0.0, 1.0), "reduction of T-cell death rates by IL-15 armour", "[E]"),
         _p("e_ko", 0.5, "1", (0.0, 1.0), "reduction of exhaustion by a PD-1/LAG3/CTLA4 knockout",
            "[E] science.md 6.5 (0.3-0.6)"),
-        _p("f_blood_T", 0.04782, "1", (1e-4, 0.5), "share of engrafted engineered T cells circulating in blood",
+        _p("f_blood_T", 0.02789, "1", (1e-4, 0.5), "share of engrafted engineered T cells circulating in blood",
            "[E] activated cells home to tissue; Kimmel 2021's fit implies about 0.2-0.5% (totals vs blood/uL); "
            + FITTED),
-        _p("n_S", 3.34e+04, "cells", (1.0, 1e9), "progeny budget of one engrafted T_SCM cell", PROGENY),
-        _p("n_CM", 3340, "cells", (1.0, 1e9), "progeny budget of one engrafted T_CM cell", PROGENY),
-        _p("n_EM", 334, "cells", (1.0, 1e9), "progeny budget of one engrafted T_EM cell", PROGENY),
-        _p("n_EFF", 99.99, "cells", (1.0, 1e4), "progeny budget of one new effector (programmed burst)", PROGENY),
+        _p("n_S", 1.682e+05, "cells", (1.0, 1e9), "progeny budget of one engrafted T_SCM cell", PROGENY),
+        _p("n_CM", 1.682e+04, "cells", (1.0, 1e9), "progeny budget of one engrafted T_CM cell", PROGENY),
+        _p("n_EM", 1682, "cells", (1.0, 1e9), "progeny budget of one engrafted T_EM cell", PROGENY),
+        _p("n_EFF", 678.7, "cells", (1.0, 1e4), "progeny budget of one new effector (programmed burst)", PROGENY),
         _p("fit_T", 1.0, "1", (0.01, 10.0), "patient T-cell fitness: multiplier of antigen-driven division",
            "[E] patient level; M-MDSC and tumour IFN signalling cut the CAR-T peak about 4-fold (Jain 2021 Blood "
            "137:2621)"),
         _p("ld_floor", 0.5, "1", (0.0, 1.0), "antigen-driven division left without lymphodepletion cytokines",
            "[E] without fludarabine CR fell from 50% to 8% (Turtle 2016 Sci Transl Med 8:355ra116)"),
-        _p("kmax_T", 10.58, "1/day", (0.01, 1000.0), "most tumour cells one effector-equivalent kills per day",
+        _p("kmax_T", 4.416, "1/day", (0.01, 1000.0), "most tumour cells one effector-equivalent kills per day",
            "[F] serial killing: several targets per CAR-T cell per day; makes killing ratio-dependent; " + FITTED),
         _p("vcn", 1.0, "copies/cell", (0.1, 10.0), "vector copy number per CAR+ cell", "[E]"),
     ]
@@ -148,7 +150,7 @@ def _observables():
     return [
         Observable("C_T", "S + CM + EM + EFF + EX", "cells", "engineered T cells outside the circulating pool"),
         # Abs keeps the signal in [0, 1) even if an external solver lets a state dip below zero.
-        Observable("A", "(Abs(Bp) + w_icd*Abs(Ag))/(Abs(Bp) + w_icd*Abs(Ag) + K_A)", "1",
+        Observable("A", "(Abs(B_seen) + w_icd*Abs(Ag))/(Abs(B_seen) + w_icd*Abs(Ag) + K_A)", "1",
                    "antigen stimulation of CAR T cells (0-1)"),
         # Free lymphoid space, max(K_N - N - C_T, 0): Kimmel's gain is symmetric about K_N, which
         # his Gompertz factor ln(K_C/(N+C)) tames; as an additive division rate it must vanish
@@ -175,7 +177,7 @@ def _observables():
         # Ratio-dependent (handling-time) killing: per target, saturating in effectors as in
         # Kimmel 2021; per effector, at most kmax_T kills a day, so expansion relative to burden
         # decides the response (Locke 2020: peak CAR-T / tumour burden).
-        Observable("haz_T", "gamma_T*E_T/(k_BT + E_T + gamma_T*Bp/kmax_T)*supp", "1/day",
+        Observable("haz_T", "gamma_T*E_T/(k_BT + E_T + gamma_T*B_seen/kmax_T)*supp", "1/day",
                    "T-cell kill hazard of one antigen-positive tumour cell"),
         Observable("surv_T", "1 - il15_T*s_il15", "1", "death-rate multiplier from IL-15 armour"),
         Observable("exh_T", "x_EX*A*(1 - ko_pd1_T*e_ko)*(1 - e_pd1*pd1_occ)", "1/day", "exhaustion rate of effectors"),

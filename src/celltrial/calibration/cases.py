@@ -45,7 +45,9 @@ class FitParameterSpec(_Strict):
     """One value to fit and its uniform prior box (typical: natural units, log-uniform; omega: SD).
 
     ``preset`` names the shipped preset whose file records the fitted value: a preset name such as
-    ``lbcl``, never a path (``celltrial calibrate --write-presets`` writes that file).
+    ``lbcl``, never a path (``celltrial calibrate --write-presets`` writes that file). A typical
+    value that other diseases share (the IL-6 scale of CRS) lists them in ``shared_with``: the
+    fitted value is written into those presets too, citing this fit.
     """
 
     name: str = Field(max_length=60)
@@ -53,6 +55,7 @@ class FitParameterSpec(_Strict):
     low: Number = Field(ge=0, le=MAX_TYPICAL)
     high: Number = Field(ge=0, le=MAX_TYPICAL)
     preset: str | None = Field(None, pattern=r"^[a-z0-9][a-z0-9_\-]*$", max_length=60)
+    shared_with: list[str] = Field(default_factory=list, max_length=20)
 
     @model_validator(mode="after")
     def _box(self):
@@ -62,10 +65,12 @@ class FitParameterSpec(_Strict):
             raise ValueError("a typical value has a log-uniform prior: low must be > 0")
         if self.kind == "omega" and self.high > MAX_OMEGA:
             raise ValueError(f"an omega is a log-normal SD in [0, {MAX_OMEGA:g}]; high = {self.high:g}")
+        if self.shared_with and (self.kind != "typical" or self.preset is None):
+            raise ValueError("shared_with needs a typical value recorded in a `preset`")
         return self
 
     def build(self) -> FitParameter:
-        return FitParameter(self.name, self.kind, self.low, self.high, self.preset)
+        return FitParameter(self.name, self.kind, self.low, self.high, self.preset, tuple(self.shared_with))
 
 
 class FitSpec(_Strict):
@@ -147,9 +152,10 @@ def _fit_spec(data, path) -> FitSpec:
         if p.name not in known:
             raise InputError(f"{path}: fit.parameters.{i}.name: unknown model parameter {p.name!r}"
                              f"{did_you_mean(p.name, known)}")
-        if p.preset is not None and p.preset not in presets:
-            raise InputError(f"{path}: fit.parameters.{i}.preset: no shipped preset {p.preset!r}"
-                             f"{did_you_mean(p.preset, presets)}; give a preset name: {', '.join(presets)}")
+        for where, name in [("preset", p.preset)] + [(f"shared_with.{j}", n) for j, n in enumerate(p.shared_with)]:
+            if name is not None and name not in presets:
+                raise InputError(f"{path}: fit.parameters.{i}.{where}: no shipped preset {name!r}"
+                                 f"{did_you_mean(name, presets)}; give a preset name: {', '.join(presets)}")
     return fit
 
 

@@ -34,7 +34,8 @@ class FitParameter:
     """One value to fit: ``name`` (a model parameter), ``kind`` typical|omega, prior box [low, high].
 
     The prior is uniform on theta: log(value) for a typical value, omega itself for a variability.
-    ``preset`` names the preset whose file records the fitted value (documentation only).
+    ``preset`` names the preset whose file records the fitted value (documentation only);
+    ``shared_with`` other presets that take the same typical value (a scale shared by diseases).
     """
 
     name: str
@@ -42,6 +43,7 @@ class FitParameter:
     low: float
     high: float
     preset: str | None = None
+    shared_with: tuple = ()
 
     def __post_init__(self):
         if self.kind not in KINDS:

@@ -153,4 +153,21 @@ def update_presets(case, problem, fit, command: str) -> list:
         }
         path.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=110))
         changed.append(path)
+    return changed + _write_shared(case, problem, fit)
+
+
+def _write_shared(case, problem, fit) -> list:
+    """Write shared typical values into the other presets that use them (their value only, citing the fit)."""
+    changed = []
+    for p in problem.parameters:
+        for other in p.shared_with:
+            path = preset_file(other)
+            data = yaml.safe_load(path.read_text())
+            v = fit.values[p.label]
+            data.setdefault("parameters", {})[p.name] = {
+                "value": float(f"{v['median']:.4g}"),
+                "source": f"[F] celltrial calibrate {case.name} (posterior median, 95% CrI {v['low']:.3g}-"
+                          f"{v['high']:.3g}; shared with {p.preset}, not refitted here)"}
+            path.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=110))
+            changed.append(path)
     return changed

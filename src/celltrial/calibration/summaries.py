@@ -83,6 +83,11 @@ def crs3_rate(c: CohortResult, at_day=None):
     return _rate(np.asarray(c.patients["crs_grade"])[c.ok] >= 3)
 
 
+def crs3_penn_rate(c: CohortResult, at_day=None):
+    """Share of patients with CRS grade >= 3 on the Penn scale (ELIANA, JULIET)."""
+    return _rate(np.asarray(c.patients["crs_grade_penn"])[c.ok] >= 3)
+
+
 def crs_any_rate(c: CohortResult, at_day=None):
     """CRS of any grade."""
     return _rate(np.asarray(c.patients["crs_grade"])[c.ok] >= 1)
@@ -188,6 +193,7 @@ def slow_fraction(c: CohortResult, at_day=None):
 #: quantity -> (function, scale).
 QUANTITIES = {
     "cr_rate": (cr_rate, RATE), "orr_rate": (orr_rate, RATE), "crs3_rate": (crs3_rate, RATE),
+    "crs3_penn_rate": (crs3_penn_rate, RATE),
     "crs_any_rate": (crs_any_rate, RATE), "icans3_rate": (icans3_rate, RATE),
     "icans_any_rate": (icans_any_rate, RATE),
     "antigen_negative_progression_share": (antigen_negative_progression_share, RATE),

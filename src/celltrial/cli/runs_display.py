@@ -61,6 +61,7 @@ def summary_rows(run: RunData) -> list:
         rows.append(row(f"OS at {when}", lambda s, k=key: fmt_rate(s.get("landmarks", {}).get("os", {}).get(k))))
     rows += [
         row("CRS grade >= 3 (95% CI)", lambda s: fmt_rate(s.get("crs_grade3plus_rate"))),
+        row("CRS grade >= 3, Penn scale", lambda s: fmt_rate(s.get("crs_grade3plus_penn_rate"))),
         row("ICANS grade >= 3 (95% CI)", lambda s: fmt_rate(s.get("icans_grade3plus_rate"))),
         row("median Cmax (cells/uL)", lambda s: fmt_number(s.get("cmax_cells_uL_median"))),
         row("median Tmax (days)", lambda s: fmt_number(s.get("tmax_days_median"))),

@@ -128,17 +128,23 @@ def run_with_extinction(sim, t_end: float, clones, uniforms, *, check_every: flo
         t_start = float(sim.t.min())
         t_next = min(t0 + (k + 1) * check_every, float(t_end))
         # below the threshold a clone is an integer population: round it (stochastically) first
-        previous = []
+        previous, vanished = [], []
         for c, j in enumerate(index):
             n = sim.y[:, j].copy()
             small = (n > 0) & (n < threshold)
             u = uniforms[:, (k * len(clones) + c) * DRAWS_PER_CHECK]
             n[small] = np.floor(n[small]) + (u[small] < n[small] - np.floor(n[small]))
             previous.append(n)
+            vanished.append(small & (n == 0))  # less than one cell, rounded to none
         sim.advance(t_next)
         running = sim.status == 0
         events = {}
         for c, (clone, j) in enumerate(zip(clones, index, strict=True)):
+            # A clone rounded to no cells is gone: without this, sub-cell remainders of clones that
+            # exchange cells (exposed and protected niches) would re-seed each other for ever.
+            for i in np.flatnonzero(running & vanished[c]):
+                events.setdefault(i, {})[clone.state] = 0.0
+                extinct_at[clone.state][i] = t_next
             n0, n1 = previous[c], sim.y[:, j]
             small = running & (n0 > 0) & (n0 < threshold)  # n0 was rounded to an integer above
             if not small.any():

@@ -55,5 +55,4 @@ class AutologousLogistics(BaseModel):
     def bridging_events(self) -> list:
         if self.bridging_day is None:
             return []
-        return [ScaleState(self.bridging_day, {"Bp": self.bridging_surviving_fraction,
-                                               "Bn": self.bridging_surviving_fraction})]
+        return [ScaleState(self.bridging_day, {k: self.bridging_surviving_fraction for k in ("Bp", "Bs", "Bn")})]

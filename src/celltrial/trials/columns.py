@@ -64,6 +64,7 @@ _COLUMNS = [
     _c("cure_day", "float", "day", "day both tumour clones went extinct (NaN if never)"),
     # toxicity
     _c("crs_grade", "int", "grade", "maximum CRS grade 0-4 (ASTCT-like, from the IL-6 signal)"),
+    _c("crs_grade_penn", "int", "grade", "maximum CRS grade 0-4 on the Penn scale (grades 2-4 reached earlier)"),
     _c("crs_onset_days", "float", "day", "first time at grade >= 1 (NaN if no CRS)"),
     _c("crs_duration_days", "float", "day", "time spent at grade >= 1"),
     _c("crs_peak_il6", "float", "pg/mL", "peak IL-6 signal"),
@@ -73,7 +74,8 @@ _COLUMNS = [
     # kinetics (product cells in blood, flow cytometry; CAR transgene by qPCR for T-cell products)
     _c("cmax_cells_uL", "float", "cells/uL", "peak product cells in blood after the distribution phase (expansion)"),
     _c("tmax_days", "float", "day", "time of the peak product cells in blood"),
-    _c("expansion_fold", "float", "", "Cmax over the blood level at the distribution trough (in vivo fold-expansion)"),
+    _c("expansion_fold", "float", "",
+       "Stein 2019 fold-expansion: Cmax over the expansion extrapolated back to the infusion"),
     _c("auc0_28_cells_uL_day", "float", "cells/uL*day", "area under product cells in blood, days 0-28"),
     _c("time_above_lloq_days", "float", "day", "time product cells in blood were above the LLOQ"),
     _c("cmax_copies_ug", "float", "copies/ug", "peak CAR transgene copies per ug genomic DNA (0 for NK)"),

@@ -16,8 +16,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..biology.grading import ICANS_THRESHOLD_PARAMETERS, THRESHOLD_PARAMETERS, crs_grade
-from ..biology.kinetics import expansion_peak
+from ..biology.grading import ICANS_THRESHOLD_PARAMETERS, THRESHOLD_PARAMETERS, crs_grade, penn_thresholds
+from ..biology.kinetics import expansion_peak, stein_fold
 from ..errors import Status
 from ..scenarios.costs import Costs
 from .columns import COLUMNS, column_names
@@ -46,7 +46,7 @@ def patient_endpoints(course: Course, plan: TrialPlan, arm_index: int, rows: np.
                weight_kg=course.weights, baseline_burden=baseline,
                prior_lines=np.asarray(course.covariates.get(LINES, np.full(n, "")), dtype=str))
     out.update(os_days=np.minimum(death, s.follow_up_days), os_event=np.isfinite(death), death_cause=cause,
-               gvhd=gvhd, cure_day=_cure_day(course))
+               gvhd=gvhd, cure_day=_cure_day(course, t))
     out.update(_crs(course, t, death))
     out.update(_icans(course, t, death))
     out["progression_antigen_negative"] = _antigen_negative_progression(t, v, out)
@@ -96,9 +96,20 @@ def _deaths(course, baseline, rules, follow_up):
     return death, cause, gvhd_onset <= np.minimum(death, follow_up)
 
 
-def _cure_day(course):
-    both = np.maximum(*[course.extinct[c] for c in course.extinct])
-    return np.where(np.isfinite(both), both, np.nan)
+def _cure_day(course, t):
+    """Day from which no tumour cell is left (all clones drawn extinct), NaN if never.
+
+    Read from the course, not from the clones' extinction days: a clone that never existed is
+    never drawn extinct, and a protected-niche clone drawn extinct can be re-seeded by exposed
+    cells until those are gone too.
+    """
+    gone = course.values["B_tot"] <= 0.0
+    left = gone[:, ::-1].cumprod(axis=1)[:, ::-1].astype(bool)  # gone from here to the end
+    first = np.argmax(left, axis=1)
+    drawn = [course.extinct[c] for c in course.extinct]
+    last_draw = np.max(np.stack([np.where(np.isfinite(d), d, -np.inf) for d in drawn]), axis=0)
+    day = np.where(np.isfinite(last_draw), np.minimum(last_draw, t[first]), t[first])
+    return np.where(left[:, -1], day, np.nan)
 
 
 def _crs(course, t, death):
@@ -112,8 +123,9 @@ def _crs(course, t, death):
     onset = np.where((grade > 0) & np.isfinite(onset), onset, np.where(grade > 0, course.summaries["crs_peak_time"],
                                                                         np.nan))
     duration = np.where(grade > 0, time_above(t, il6, thresholds[:, 0]), 0.0)
-    return {"crs_grade": grade.astype(np.int64), "crs_onset_days": onset, "crs_duration_days": duration,
-            "crs_peak_il6": peak}
+    penn = crs_grade(peak, penn_thresholds(thresholds, course.params["r_penn"]))
+    return {"crs_grade": grade.astype(np.int64), "crs_grade_penn": penn.astype(np.int64), "crs_onset_days": onset,
+            "crs_duration_days": duration, "crs_peak_il6": peak}
 
 
 def _icans(course, t, death):
@@ -140,9 +152,9 @@ def _kinetics(course, t, death, lloq):
     blood = np.where(alive, course.values["product_uL"], 0.0)
     copies = np.where(alive, course.values["car_copies"], 0.0)
     start = regimen_start(course.logistics, len(blood))
-    cmax, tmax, trough = expansion_peak(t, blood, start, with_trough=True)
+    cmax, tmax, trough, t_trough = expansion_peak(t, blood, start, with_trough=True)
     cmax_copies, _ = expansion_peak(t, copies, start)
-    fold = np.where(trough > 0, cmax / np.where(trough > 0, trough, 1.0), np.nan)
+    fold = stein_fold(cmax, tmax, trough, t_trough, start)
     return {"cmax_cells_uL": cmax, "tmax_days": tmax, "expansion_fold": fold,
             "auc0_28_cells_uL_day": course.summaries["auc28"],
             "time_above_lloq_days": time_above(t, blood, lloq), "cmax_copies_ug": cmax_copies}

@@ -34,7 +34,7 @@ SUMMARIES = (
     Max("il6_signal", name="crs_peak"),
 )
 #: Per-patient parameters the endpoints need.
-PARAMETERS = ("B0",) + THRESHOLD_PARAMETERS + ICANS_THRESHOLD_PARAMETERS
+PARAMETERS = ("B0", "r_penn") + THRESHOLD_PARAMETERS + ICANS_THRESHOLD_PARAMETERS
 FINE_UNTIL, FINE_STEP = 28.0, 0.25
 CTDNA_UNIFORMS = 2  # per draw: the molecule count and the false-positive call
 

@@ -38,7 +38,7 @@ SUMMARY_COLUMNS = (
     "time_to_response_days", "duration_of_response_days", "dor_event",
 )
 #: Columns :func:`summarise` reads when present (stores written before they were modelled lack them).
-OPTIONAL_COLUMNS = ("icans_grade",)
+OPTIONAL_COLUMNS = ("icans_grade", "crs_grade_penn")
 _MEDIANS = {"cmax_cells_uL_median": "cmax_cells_uL", "tmax_days_median": "tmax_days",
             "auc0_28_median": "auc0_28_cells_uL_day", "ctdna_d28_median": "ctdna_d28"}
 
@@ -267,6 +267,8 @@ def _arm_summary(p, rows, landmarks_days) -> dict:
         out["icans_grade3plus_rate"] = rate(int((icans >= 3).sum()), n_ok)
         out["icans_any_rate"] = rate(int((icans >= 1).sum()), n_ok)
         out["icans_grade_counts"] = {str(g): int(c) for g, c in enumerate(np.bincount(icans, minlength=5))}
+    if "crs_grade_penn" in p:  # the Penn scale of ELIANA and JULIET; absent from older stores
+        out["crs_grade3plus_penn_rate"] = rate(int((np.asarray(p["crs_grade_penn"]) >= 3).sum()), n_ok)
     spent = cost[np.isfinite(cost)]
     out["cost_per_patient"] = float(spent.mean()) if spent.size else None
     out["cost_per_responder"] = float(spent.sum()) / int(responders.sum()) if responders.any() else None

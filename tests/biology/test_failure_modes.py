@@ -51,6 +51,10 @@ def test_penn_grades_the_same_course_at_least_as_high_and_agrees_on_any_crs():
     assert (penn > lee).any()
     per_patient = penn_thresholds(np.tile(astct, (3, 1)), np.array([1.0, 0.5, 0.1]))
     np.testing.assert_allclose(per_patient[:, 2], [800.0, 400.0, 80.0])
+    # one shared threshold vector with per-patient ratios; a strong shift keeps the scale ordered
+    shared = penn_thresholds(astct, np.array([0.5, 0.1]))
+    assert shared.shape == (2, 4) and np.all(np.diff(shared, axis=1) >= 0)
+    assert crs_grade(np.array([25.0]), penn_thresholds(astct, 0.1))[0] == 0  # below grade 1 stays grade 0
 
 
 def test_stein_fold_reads_an_exponential_expansion_back_to_the_infusion():
@@ -66,7 +70,8 @@ def test_stein_fold_reads_an_exponential_expansion_back_to_the_infusion():
     # within a factor 2 of the true foldx and well above the plain Cmax/trough
     assert 0.5 * np.exp(rho * 10.0) <= fold[0] <= np.exp(rho * 10.0)
     assert fold[0] > 1.5 * cmax[0] / trough[0]
-    assert np.isnan(stein_fold(1.0, 5.0, 2.0, 1.0))  # no growth after the trough: no fold
+    assert stein_fold(1.0, 5.0, 2.0, 1.0) == 1.0  # no growth after the trough: no expansion, fold 1
+    assert np.isnan(stein_fold(np.nan, np.nan, np.nan, np.nan))  # never infused: no course
 
 
 def test_cure_day_needs_every_cell_gone_and_ignores_clones_that_never_existed():

@@ -33,6 +33,20 @@ def test_ft596_peaks_within_a_day_and_is_gone_by_three_weeks(standard):
     assert blood[14] < 0.01 * blood.max()
 
 
+def test_an_nk_dose_clears_minimal_disease_but_only_dents_a_bulky_tumour(standard):
+    """NK cells do not expand: kills are capped per NK cell (kmax_K), so the burden decides."""
+    save = ["B_tot", "C_K"]
+    small, mid, bulky = (run_preset(standard, "lbcl", "ft596-like", B0=b0, save=save) for b0 in (1e9, 1e10, 1e11))
+    assert small["B_tot"][0].min() < 1e-2 * 1e9  # minimal disease cleared more than 100-fold
+    assert 0.3 < mid["B_tot"][0].min() / 1e10 < 0.99  # a dent, not a response
+    assert bulky["B_tot"][0].min() > 0.95 * 1e11
+    # total kills stay within what the NK cells can do: kmax_K kills per NK cell-day
+    model = standard_model()
+    kmax = dict(zip(model.parameter_names, model.default_parameters(), strict=True))["kmax_K"]
+    killed = 1e11 - bulky["B_tot"][0].min()
+    assert killed < kmax * bulky["C_K"][0][:30].sum() + 0.1 * 1e11  # growth and natural death are extra
+
+
 def test_ciml_nk_persist_beyond_three_months(standard):
     ciml = run_preset(standard, "lbcl", "ciml-nk")["nk_uL"][0]
     plain = run_preset(standard, "lbcl", "ft500-like")["nk_uL"][0]

@@ -222,6 +222,9 @@ def test_a_shared_scale_is_written_into_the_other_presets_without_their_calibrat
 
     with pytest.raises(ValueError, match="shared_with"):  # only a typical value can be shared
         FitParameterSpec(name="il6_max", kind="omega", low=0.1, high=1.0, preset="lbcl", shared_with=["b-all"])
+    for twice in (["lbcl"], ["b-all", "b-all"]):  # not with its own preset, and each other preset once
+        with pytest.raises(ValueError, match="each once"):
+            FitParameterSpec(name="il6_max", kind="typical", low=1e3, high=3e4, preset="lbcl", shared_with=twice)
 
 
 def test_calibrate_summary_rows_carry_the_predictive_p_value():

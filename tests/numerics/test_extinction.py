@@ -66,7 +66,7 @@ def test_a_clone_rounded_to_no_cells_is_gone_and_stops_reseeding_its_niche(stand
     clones = [Extinction("Bp", "d_T + g_T"), Extinction("Bs", "d_T + g_T"), Extinction("Bn", "d_T + g_T")]
     u = np.full((2, checks_needed(0.0, 3.0, 1.0) * 3 * DRAWS_PER_CHECK), 0.99)  # 0.99 > 0.4: round down
     extinct = run_with_extinction(sim, 3.0, clones, u)
-    assert np.all(extinct["Bp"] == 1.0) and np.all(extinct["Bs"] == 1.0)
+    assert np.all(extinct["Bp"] == 0.0) and np.all(extinct["Bs"] == 0.0)  # rounded to none at the first check
     assert np.all(extinct["Bn"] == np.inf)  # never existed, never drawn
     assert np.all(sim.y[:, model.state_names.index("Bp")] == 0.0)
     assert np.all(sim.y[:, model.state_names.index("Bs")] == 0.0)

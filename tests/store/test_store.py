@@ -395,6 +395,21 @@ def test_store_file_from_before_the_dose_log_opens_and_loads(db):
     assert_columns_equal(run.extra["doses"], empty_doses(), DOSE_COLUMNS)
 
 
+def test_a_run_stored_before_an_int_column_existed_loads_without_it(db):
+    """A column added later (e.g. crs_grade_penn) reads as absent for older runs, not as an error."""
+    with open_store(db) as store:
+        run_id = store.create_run(make_meta(), ARMS)
+        store.write_chunk(run_id, 0, make_patients(6, 0))
+        store.finish_run(run_id, {}, finished="2026-03-04T06:00:00+00:00")
+        store.query("ALTER TABLE patients DROP COLUMN crs_grade_penn")  # as if written before the Penn grade
+    with open_store(db) as again:  # the schema upgrade adds the column back, NULL for the old rows
+        run = again.load(run_id)
+        assert "crs_grade_penn" not in run.patients and len(run.patients["crs_grade"]) == 6
+        new = again.create_run(make_meta("new"), ARMS)
+        again.write_chunk(new, 0, make_patients(4, 0))
+        assert len(again.load(new).patients["crs_grade_penn"]) == 4  # new runs keep it
+
+
 OTHER_PROCESS = """
 import sys
 import threading

@@ -27,10 +27,11 @@ def penn_thresholds(thresholds, r_penn) -> np.ndarray:
         >>> penn_thresholds([30.0, 150.0, 800.0, 2500.0], 0.5).tolist()
         [30.0, 75.0, 400.0, 1250.0]
     """
-    thr = np.array(thresholds, dtype=float)
-    scale = np.asarray(r_penn, dtype=float)[..., None] if np.ndim(r_penn) else float(r_penn)
-    thr[..., 1:] = thr[..., 1:] * scale
-    return thr
+    r = np.asarray(r_penn, dtype=float)
+    thr = np.array(np.broadcast_to(np.asarray(thresholds, dtype=float), r.shape + (4,)), dtype=float)
+    thr[..., 1:] = thr[..., 1:] * r[..., None]
+    # a strong shift must not put grade 2 below grade 1: the scale stays ordered
+    return np.maximum.accumulate(thr, axis=-1)
 
 
 def crs_grade(peak_signal, thresholds) -> np.ndarray:

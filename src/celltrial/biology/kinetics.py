@@ -82,7 +82,8 @@ def stein_fold(cmax, tmax, trough, t_trough, start=0.0):
 
     Stein's model grows exponentially from C0 = Cmax/foldx at the infusion to Tmax; the early
     samples sit in the distribution phase, so C0 is read along the observed growth from the
-    trough: (Cmax/trough)^((Tmax - start)/(Tmax - t_trough)). NaN without growth after a trough.
+    trough: (Cmax/trough)^((Tmax - start)/(Tmax - t_trough)). 1 (no expansion) when the course
+    never rises above its trough; NaN only when there is no course (never infused).
 
     Example:
         >>> float(stein_fold(100.0, 10.0, 1.0, 5.0))  # 100-fold in 5 days is 1e4-fold over 10
@@ -92,7 +93,8 @@ def stein_fold(cmax, tmax, trough, t_trough, start=0.0):
     grows = (tmax > t_trough) & (trough > 0) & (cmax > trough)
     span = np.where(grows, tmax - t_trough, 1.0)
     ratio = np.where(grows, cmax / np.where(grows, trough, 1.0), 1.0)
-    return np.where(grows, ratio ** ((tmax - np.asarray(start, float)) / span), np.nan)
+    measured = np.isfinite(cmax) & np.isfinite(trough) & np.isfinite(tmax)
+    return np.where(grows, ratio ** ((tmax - np.asarray(start, float)) / span), np.where(measured, 1.0, np.nan))
 
 
 def stein_metrics(t, y, window=(1.0, 28.0)) -> dict:

@@ -1,12 +1,13 @@
 """Off-the-shelf NK cells (iPSC-NK, IL-15-armoured, CIML, CAR-NK), killing via CAR, NKG2D and CD16.
 
-Infused NK cells circulate in ``I_K`` and distribute into tissue as short-lived effectors
-``K`` or, for a fraction ``f_KM`` (cytokine-induced memory-like products), long-lived
-memory-like cells ``KM``. Killing of each tumour cell saturates in NK numbers and adds three
-routes: the CAR (antigen-positive clone only, products with ``car_K`` = 1), NKG2D ligands
-(both clones; raised up to ``phi_L``-fold for a few days after radiotherapy, state ``L``) and
-CD16/ADCC with a co-administered antibody (``cd16`` = 1 products, antibody state ``Ab``).
-Host rejection (module ``alloimmunity``) removes NK cells unless HLA-engineered.
+Infused NK cells circulate in ``I_K`` and distribute into tissue as short-lived effectors ``K``
+or, for a fraction ``f_KM`` (cytokine-induced memory-like products), long-lived memory-like
+cells ``KM``. Killing of each tumour cell saturates in NK numbers, is limited per NK cell
+(``kmax_K`` kills a day: ratio-dependent, as for the T cells) and adds three routes: the CAR
+(antigen-positive clone only, products with ``car_K`` = 1), NKG2D ligands (both clones; raised
+up to ``phi_L``-fold for a few days after radiotherapy, state ``L``) and CD16/ADCC with a
+co-administered antibody (``cd16`` = 1 products, antibody state ``Ab``). Host rejection (module
+``alloimmunity``) removes NK cells unless HLA-engineered.
 
 Example:
     >>> [s.name for s in nk_cells().states]
@@ -39,7 +40,12 @@ def _parameters():
         p("gamma_Kn", 0.15, "1/day", (0.0, 20.0), "maximal NKG2D-mediated NK kill rate per tumour cell",
           "[E] de Pillis 2005 c scaled to a saturating form"),
         p("gamma_adcc", 0.6, "1/day", (0.0, 20.0), "maximal CD16/ADCC kill rate per antibody-coated cell", "[E]"),
-        p("k_BK", 2e9, "cells", (1e3, 1e13), "NK cells for half-maximal killing", "[E] as k_B (Kimmel)"),
+        p("k_BK", 1e8, "cells", (1e3, 1e13), "NK cells for half-maximal killing of a tumour cell",
+          "[E] a third of an NK dose: off-the-shelf NK cells do not expand, so killing is limited by targets "
+          "per NK cell (kmax_K), not by Kimmel's whole-body CAR-T saturation (k_B 2e9)"),
+        p("kmax_K", 3.0, "1/day", (0.01, 100.0), "most tumour cells one NK cell kills per day",
+          "[E] serial killing by a minority of NK cells, a few targets per cell (Vanherberghen 2013 Blood "
+          "121:1326); makes NK killing ratio-dependent like the T cells'"),
         p("phi_L", 6.0, "1", (1.0, 20.0), "fold rise of NKG2D killing at full ligand induction",
           "[E] 4-10x, ligand vs non-ligand parameters of " + DEPILLIS[4:]),
         p("car_K", 0.0, "1", (0.0, 1.0), "CAR present on the NK product (1) or not (0)", _PRODUCT),
@@ -65,9 +71,14 @@ def nk_cells() -> Module:
         observables=[
             Observable("C_K", "K + KM", "cells", "product NK cells outside the circulating pool"),
             Observable("nk_uL", "(I_K + f_blood_K*C_K)/(1000*V_blood)", "cells/uL", "product NK cells per uL blood"),
-            Observable("nk_sat", "C_K/(k_BK + C_K)*supp", "1", "saturation of NK killing (0-1), net of suppression"),
             Observable("nkg2d", "gamma_Kn*(1 + (phi_L - 1)*L)", "1/day", "NKG2D-mediated maximal kill rate"),
             Observable("adcc", "cd16*gamma_adcc*ab_occ", "1/day", "CD16/ADCC maximal kill rate"),
+            # Handling time: per NK cell at most kmax_K kills a day, so a dose that clears minimal
+            # disease only dents a bulky tumour (the targets compete for the same NK cells).
+            Observable("nk_load", "((car_K*gamma_Kcar + nkg2d + adcc)*B_seen + (nkg2d + adcc)*Bn)/kmax_K", "cells",
+                       "NK cells' worth of killing the tumour asks for (handling-time term)"),
+            Observable("nk_sat", "C_K/(k_BK + C_K + nk_load)*supp", "1",
+                       "saturation of NK killing per tumour cell (0-1), net of target load and suppression"),
             Observable("haz_K_pos", "nk_sat*(car_K*gamma_Kcar + nkg2d + adcc)", "1/day",
                        "NK kill hazard of one antigen-positive tumour cell"),
             Observable("haz_K_neg", "nk_sat*(nkg2d + adcc)", "1/day",

@@ -59,7 +59,9 @@ def tumour() -> Module:
             p("d_T", 0.09, "1/day", (0.0, 2.0), "tumour cell natural death rate (sheds ctDNA)",
               "[E] disease preset sets it"),
             p("K_T", 1e13, "cells", (1e6, 1e15), "tumour carrying capacity (logistic)", "[E]"),
-            p("x_prot", 50.0, "1", (0.01, 50.0), "protected share exp(-x_prot) of antigen-positive tumour cells",
+            # exp(-50) of 1e13 cells is already under one cell; the wide upper bound keeps patient
+            # variability (log-normal) from being truncated
+            p("x_prot", 50.0, "1", (0.01, 1000.0), "protected share exp(-x_prot) of antigen-positive tumour cells",
               "[E] bulky, hypoxic or myeloid-rich sites (Jain 2021 Blood 137:2621; Locke 2020 Blood Adv "
               "4:4898); 50 (none) unless a disease preset sets it"),
             p("w_prot", 0.05, "1", (0.0, 1.0), "immune killing in protected niches relative to exposed cells",

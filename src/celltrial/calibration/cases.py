@@ -67,6 +67,8 @@ class FitParameterSpec(_Strict):
             raise ValueError(f"an omega is a log-normal SD in [0, {MAX_OMEGA:g}]; high = {self.high:g}")
         if self.shared_with and (self.kind != "typical" or self.preset is None):
             raise ValueError("shared_with needs a typical value recorded in a `preset`")
+        if self.preset in self.shared_with or len(set(self.shared_with)) < len(self.shared_with):
+            raise ValueError("shared_with lists other presets, each once (not the `preset` itself)")
         return self
 
     def build(self) -> FitParameter:
@@ -152,10 +154,14 @@ def _fit_spec(data, path) -> FitSpec:
         if p.name not in known:
             raise InputError(f"{path}: fit.parameters.{i}.name: unknown model parameter {p.name!r}"
                              f"{did_you_mean(p.name, known)}")
-        for where, name in [("preset", p.preset)] + [(f"shared_with.{j}", n) for j, n in enumerate(p.shared_with)]:
-            if name is not None and name not in presets:
-                raise InputError(f"{path}: fit.parameters.{i}.{where}: no shipped preset {name!r}"
-                                 f"{did_you_mean(name, presets)}; give a preset name: {', '.join(presets)}")
+        if p.preset is not None and p.preset not in presets:
+            raise InputError(f"{path}: fit.parameters.{i}.preset: no shipped preset {p.preset!r}"
+                             f"{did_you_mean(p.preset, presets)}; give a preset name: {', '.join(presets)}")
+        diseases = preset_names("disease")
+        for j, name in enumerate(p.shared_with):  # a disease-level scale is shared with other diseases
+            if name not in diseases:
+                raise InputError(f"{path}: fit.parameters.{i}.shared_with.{j}: no shipped disease preset {name!r}"
+                                 f"{did_you_mean(name, diseases)}; give one of: {', '.join(diseases)}")
     return fit
 
 

@@ -127,24 +127,12 @@ def run_with_extinction(sim, t_end: float, clones, uniforms, *, check_every: flo
     for k in range(n_checks):
         t_start = float(sim.t.min())
         t_next = min(t0 + (k + 1) * check_every, float(t_end))
-        # below the threshold a clone is an integer population: round it (stochastically) first
-        previous, vanished = [], []
-        for c, j in enumerate(index):
-            n = sim.y[:, j].copy()
-            small = (n > 0) & (n < threshold)
-            u = uniforms[:, (k * len(clones) + c) * DRAWS_PER_CHECK]
-            n[small] = np.floor(n[small]) + (u[small] < n[small] - np.floor(n[small]))
-            previous.append(n)
-            vanished.append(small & (n == 0))  # less than one cell, rounded to none
+        previous = _round_small_clones(sim, clones, index, uniforms[:, k * len(clones) * DRAWS_PER_CHECK:],
+                                       threshold, t_start, extinct_at, log)
         sim.advance(t_next)
         running = sim.status == 0
         events = {}
         for c, (clone, j) in enumerate(zip(clones, index, strict=True)):
-            # A clone rounded to no cells is gone: without this, sub-cell remainders of clones that
-            # exchange cells (exposed and protected niches) would re-seed each other for ever.
-            for i in np.flatnonzero(running & vanished[c]):
-                events.setdefault(i, {})[clone.state] = 0.0
-                extinct_at[clone.state][i] = t_next
             n0, n1 = previous[c], sim.y[:, j]
             small = running & (n0 > 0) & (n0 < threshold)  # n0 was rounded to an integer above
             if not small.any():
@@ -157,16 +145,48 @@ def run_with_extinction(sim, t_end: float, clones, uniforms, *, check_every: flo
                 if value == 0:
                     extinct_at[clone.state][i] = t_next
         if events:
-            per_patient = [[] for _ in range(sim.n_patients)]
-            for i, values in events.items():
-                per_patient[i].append(SetState(t_next, values))
-                if log is not None:
-                    log.append((i, per_patient[i][-1]))
-            sim.schedule(patient_events=per_patient)
-            sim.advance(t_next)  # apply them now, so the next interval starts from the drawn sizes
+            _set_states(sim, events, t_next, log)
+            sim.advance(t_next)  # apply them now: the policies (on_check) see the drawn sizes
         if on_check is not None:
             on_check(t_next, sim)
     return extinct_at
+
+
+def _round_small_clones(sim, clones, index, uniforms, threshold, t_start, extinct_at, log) -> list:
+    """Round each clone below ``threshold`` cells to an integer (stochastically, unbiased) in the
+    simulation itself, so the interval's ODE and its birth-death draw start from the same count.
+
+    A clone rounded to no cells is extinct now; cells that flow in later (from another niche)
+    are rounded again at the next check. Returns the (n,) counts per clone.
+    """
+    running = sim.status == 0
+    counts, changes = [], {}
+    for c, (clone, j) in enumerate(zip(clones, index, strict=True)):
+        n = sim.y[:, j].copy()
+        small = running & (n > 0) & (n < threshold)
+        u = uniforms[:, c * DRAWS_PER_CHECK]
+        n[small] = np.floor(n[small]) + (u[small] < n[small] - np.floor(n[small]))
+        for i in np.flatnonzero(small):
+            changes.setdefault(i, {})[clone.state] = float(n[i])
+            if n[i] == 0:
+                extinct_at[clone.state][i] = t_start
+        counts.append(n)
+    if changes:
+        # applied on entry to the next advance (events due at a patient's time come first); a
+        # separate zero-length advance here would start every patient of the chunk with an initial
+        # step sized for a zero-length interval, so results would depend on the chunking
+        _set_states(sim, changes, t_start, log)
+    return counts
+
+
+def _set_states(sim, changes: dict, t: float, log) -> None:
+    """Schedule {patient: {state: value}} as SetState events at ``t`` (logged for replay)."""
+    per_patient = [[] for _ in range(sim.n_patients)]
+    for i, values in changes.items():
+        per_patient[i].append(SetState(t, values))
+        if log is not None:
+            log.append((i, per_patient[i][-1]))
+    sim.schedule(patient_events=per_patient)
 
 
 def checks_needed(t0: float, t_end: float, check_every: float) -> int:

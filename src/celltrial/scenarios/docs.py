@@ -159,12 +159,13 @@ progression or death. **OS** ends at death, else is censored at `follow_up_days`
 not dead on day 0), or from GvHD: GvHD starts when its cumulative hazard passes the patient's own exponential draw
 and is fatal with probability `endpoints.gvhd_fatal_fraction` (default {gvhd_fatal_fraction}; death placed at
 onset). Deaths after follow-up are not counted, and nothing after death is (no assessments, tests or doses).
-**Cure**: both tumour clones extinct (below `simulation.extinction_threshold` cells a clone is an integer
-birth-death process, so it can reach zero).
+**Cure**: every tumour clone extinct (below `simulation.extinction_threshold` cells a clone is an integer
+birth-death process, so it can reach zero; one rounded to no cells is gone).
 
 **CRS** is graded ASTCT-like from the model's IL-6 signal: grade g while the signal is above the model parameter
 `crs_g<g>`; the patient's grade is that of the peak, onset and duration come from the crossings of the grade-1
-threshold. **Kinetics** are read from product cells in blood (time above `endpoints.lloq_cells_uL`) and, for
+threshold. `crs_grade_penn` reads the same peak on the Penn scale (grades 2-4 at `r_penn` times the
+thresholds). **Kinetics** are read from product cells in blood (time above `endpoints.lloq_cells_uL`) and, for
 T-cell products, CAR transgene copies.
 
 **Success.** Each criterion of `endpoints.success` is judged per replicate trial: a count (the number of patients

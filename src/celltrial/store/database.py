@@ -341,7 +341,12 @@ class RunStore:
             f"ORDER BY a.position NULLS LAST, t.arm, {order}",
             params=[run_id, run_id],
         )
-        return {name: to_numpy(rows.column(name), kind, f"{label} {name!r}") for name, kind in kinds.items()}
+        # A column added after this run was stored is all NULL: leave it out (readers treat it as
+        # optional) rather than refuse the whole run.
+        added_later = {name for name in kinds if rows.num_rows and rows.column(name).null_count == rows.num_rows
+                       and kinds[name] in ("int", "bool")}
+        return {name: to_numpy(rows.column(name), kind, f"{label} {name!r}") for name, kind in kinds.items()
+                if name not in added_later}
 
     @classmethod
     def _read_patients(cls, con, run_id: str) -> dict:

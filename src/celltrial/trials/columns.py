@@ -61,7 +61,7 @@ _COLUMNS = [
     _c("progression_antigen_negative", "bool", "",
        "at progression most tumour cells were antigen-negative or -low (False without progression)"),
     _c("death_cause", "str", "", "\"tumour\" (burden passed the lethal threshold), \"gvhd\", or \"\""),
-    _c("cure_day", "float", "day", "day both tumour clones went extinct (NaN if never)"),
+    _c("cure_day", "float", "day", "day no tumour cell was left (every clone extinct; NaN if never)"),
     # toxicity
     _c("crs_grade", "int", "grade", "maximum CRS grade 0-4 (ASTCT-like, from the IL-6 signal)"),
     _c("crs_grade_penn", "int", "grade", "maximum CRS grade 0-4 on the Penn scale (grades 2-4 reached earlier)"),

@@ -31,8 +31,11 @@ from __future__ import annotations
 from ..model import Module, Observable, Parameter, Rate, State
 from .sources import KIMMEL
 
+#: state -> (net-growth factor, immune kill hazard of one cell): the clones' one declaration.
+_CLONE_TABLE = {"Bp": ("", "(haz_T + haz_K_pos)"), "Bs": ("", "(haz_T + haz_K_pos)*w_prot"),
+                "Bn": ("*(1 - c_neg)", "(haz_K_neg + haz_bys)")}
 #: state -> (birth-rate expression of parameters) for stochastic extinction of each clone.
-CLONES = {"Bp": "d_T + g_T", "Bs": "d_T + g_T", "Bn": "d_T + g_T*(1 - c_neg)"}
+CLONES = {c: f"d_T + g_T{g}" for c, (g, _) in _CLONE_TABLE.items()}
 
 
 def tumour() -> Module:
@@ -91,21 +94,14 @@ def tumour() -> Module:
             Observable("death_flux", "d_T*B_tot + kill_flux + rt_haz*B_tot", "cells/day",
                        "all tumour cell deaths (natural, immune, radiation)"),
         ],
-        rates=[
-            Rate("Bp_birth", f"(d_T + {growth})*Bp", {"Bp": 1}),
-            Rate("Bn_birth", f"(d_T + {growth}*(1 - c_neg))*Bn", {"Bn": 1}),
-            Rate("Bs_birth", f"(d_T + {growth})*Bs", {"Bs": 1}),
-            Rate("Bp_death", "d_T*Bp", {"Bp": -1}),
-            Rate("Bs_death", "d_T*Bs", {"Bs": -1}),
+        rates=[rate for c, (g, kill) in _CLONE_TABLE.items() for rate in (
+            Rate(f"{c}_birth", f"(d_T + {growth}{g})*{c}", {c: 1}),
+            Rate(f"{c}_death", f"d_T*{c}", {c: -1}),
+            Rate(f"{c}_killing", f"{kill}*{c}", {c: -1}),
+            Rate(f"{c}_radiation", f"rt_haz*{c}", {c: -1}),
+        )] + [
             # two-way exchange whose balance keeps the untreated split at f_prot
             Rate("Bs_release", "m_prot*Bs", {"Bs": -1, "Bp": 1}),
             Rate("Bp_shelter", "m_prot*f_prot/(1 - f_prot)*Bp", {"Bp": -1, "Bs": 1}),
-            Rate("Bn_death", "d_T*Bn", {"Bn": -1}),
-            Rate("Bp_killing", "(haz_T + haz_K_pos)*Bp", {"Bp": -1}),
-            Rate("Bs_killing", "(haz_T + haz_K_pos)*w_prot*Bs", {"Bs": -1}),
-            Rate("Bn_killing", "(haz_K_neg + haz_bys)*Bn", {"Bn": -1}),
-            Rate("Bp_radiation", "rt_haz*Bp", {"Bp": -1}),
-            Rate("Bs_radiation", "rt_haz*Bs", {"Bs": -1}),
-            Rate("Bn_radiation", "rt_haz*Bn", {"Bn": -1}),
         ],
     )

@@ -135,12 +135,11 @@ def update_presets(case, problem, fit, command: str) -> list:
         moved = []
         for p in params:
             v = fit.values[p.label]
-            ci = f"95% CrI {v['low']:.3g}-{v['high']:.3g}"
+            ci = _interval(v)
             if p.kind == "typical":
                 default = f"{_default(p.name):g} (model default)"
                 old = data.setdefault("parameters", {}).get(p.name, {}).get("value", default)
-                data["parameters"][p.name] = {"value": float(f"{v['median']:.4g}"),
-                                              "source": f"[F] celltrial calibrate {case.name} (posterior median, {ci})"}
+                data["parameters"][p.name] = _fitted_entry(case, v)
             else:
                 old = data.setdefault("variability", {}).get(p.name, 0)
                 data["variability"][p.name] = float(f"{v['median']:.3g}")
@@ -156,6 +155,16 @@ def update_presets(case, problem, fit, command: str) -> list:
     return changed + _write_shared(case, problem, fit)
 
 
+def _interval(v: dict) -> str:
+    return f"95% CrI {v['low']:.3g}-{v['high']:.3g}"
+
+
+def _fitted_entry(case, v: dict, note: str = "") -> dict:
+    """A preset's parameter entry for a fitted typical value, its source citing the fit."""
+    return {"value": float(f"{v['median']:.4g}"),
+            "source": f"[F] celltrial calibrate {case.name} (posterior median, {_interval(v)}{note})"}
+
+
 def _write_shared(case, problem, fit) -> list:
     """Write shared typical values into the other presets that use them (their value only, citing the fit)."""
     changed = []
@@ -163,11 +172,8 @@ def _write_shared(case, problem, fit) -> list:
         for other in p.shared_with:
             path = preset_file(other)
             data = yaml.safe_load(path.read_text())
-            v = fit.values[p.label]
-            data.setdefault("parameters", {})[p.name] = {
-                "value": float(f"{v['median']:.4g}"),
-                "source": f"[F] celltrial calibrate {case.name} (posterior median, 95% CrI {v['low']:.3g}-"
-                          f"{v['high']:.3g}; shared with {p.preset}, not refitted here)"}
+            data.setdefault("parameters", {})[p.name] = _fitted_entry(
+                case, fit.values[p.label], f"; shared with {p.preset}, not refitted here")
             path.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=110))
             changed.append(path)
     return changed

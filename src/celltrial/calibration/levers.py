@@ -122,8 +122,11 @@ def levers_case(patients: int = 300, compiled=None, seed: int = 15) -> CaseResul
     notes = [f"{patients} paired virtual patients per arm (every patient in every arm), r/r LBCL preset, seed {seed}",
              "directions are published; sizes are rough: a row passes on direction beyond Monte-Carlo error "
              "(paired difference > 2 standard errors) unless a band is given",
-             "re-dosing: autologous anti-CAR immunity is not modelled yet, so a second dose acts like a first "
-             "dose against antigen-positive disease (Turtle 2016; Gauthier 2021)"]
+             "re-dosing: autologous anti-CAR immunity is not in the standard model, so a second dose acts like a "
+             "first dose against antigen-positive disease (Turtle 2016; Gauthier 2021). An anti-CAR memory "
+             "mechanism (primed by the first dose with CD4 help, recalled by the second) brings this share into "
+             "the band only if it also cuts first-dose persistence far below the fitted kinetics (measured in "
+             "docs/calibration/redose-tradeoff.md); it waits for a joint refit of the kinetics"]
     return CaseResult("levers", "Levers on paired twins: dose, lymphodepletion, product, costimulation", rows,
                       time.perf_counter() - start, notes)
 

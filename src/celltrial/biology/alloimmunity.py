@@ -15,12 +15,14 @@ weeks (``k_mat``: a primary response peaks one to three weeks after first antige
 first expansion is over before memory is ready. Priming needs CD4 help (``H_cd4``), which a
 fludarabine-containing lymphodepletion removes for months, so it blunts priming (Turtle 2016:
 transgene responses after Cy without Flu; Gauthier 2021 Blood 137:323: Flu before the first
-infusion predicts response to the second). Memory is recalled into
-an effector response ``E_car`` (the rejection hazard of one CAR T cell, 1/day) only while many
-CAR T cells stimulate it (``s_car``: a steep switch around ``K_car`` cells, as for priming), and
-the response follows the stimulus with rate ``d_Ecar``. So a small persisting pool is ignored,
-while a second infusion meets a primed host: its expansion is cut once it passes about ``K_car``.
-Memory lasts months and a later lymphodepletion does not remove it [E].
+infusion predicts response to the second). Memory is recalled by a new infusion (the bolus
+of circulating product cells, ``I_T``, boosts it as a vaccine dose would), not by the cells of
+the infusion that primed it: the effector response ``E_car`` (the rejection hazard of one CAR T
+cell, 1/day) jumps by ``k_rej_car`` * ``R_car`` * ln(1 + cells/``K_boost``) and contracts at
+``d_Ecar``. So the first dose expands, contracts and persists as its kinetics were fitted, while
+a second infusion meets a primed host that cuts its expansion (and the first dose's remaining
+cells). Memory lasts months and a later lymphodepletion does not remove it [E].
+
 Example:
     >>> alloimmunity().states[0].name
     'R_allo'
@@ -54,16 +56,18 @@ def alloimmunity() -> Module:
             p("k_car", 0.3, "1/day", (0.0, 10.0), "priming rate of anti-CAR T cells with full CD4 help and "
               "stimulus", "[E] weeks without fludarabine (Turtle 2016 JCI 126:2123), slower with its CD4 "
               "deficit; patient variability in the disease presets"),
-            p("K_car", 1e9, "cells", (1.0, 1e13), "CAR T cells at which anti-CAR priming and recall are half on",
+            p("K_car", 1e9, "cells", (1.0, 1e13), "CAR T cells at which anti-CAR priming is half on",
               "[E] above a persisting pool (about 1e6-1e8 cells), below an expansion peak (1e9-1e11)"),
+            p("K_boost", 1e7, "cells", (1.0, 1e12), "infused CAR T cells that boost primed anti-CAR memory",
+              "[E] clinical doses (1e8 or more) boost fully"),
             p("k_mat", 0.07, "1/day", (0.001, 10.0), "maturation of primed anti-CAR T cells into memory",
               "[K] a primary T-cell response peaks one to three weeks after first antigen (t1/2 10 days)"),
             p("d_car", 0.0019, "1/day", (0.0, 1.0), "waning of anti-CAR memory (t1/2 about 1 year)", "[E]"),
-            p("k_rej_car", 18.39, "1/day", (0.0, 50.0), "anti-CAR rejection hazard of one CAR T cell at full "
-              "memory and full recall", "[F] second infusions at molecular relapse help half (Blood Adv 2024 "
-              "8:2182): scripts/calibrate_redose.py, log in docs/calibration/redose-fit.log"),
-            p("d_Ecar", 0.3, "1/day", (0.01, 10.0), "rate at which the anti-CAR effector response follows its "
-              "stimulus", "[E] a recall response takes days"),
+            p("k_rej_car", 2.015, "1/day", (0.0, 50.0), "anti-CAR rejection hazard of one CAR T cell per unit of "
+              "memory and of ln(1 + dose/K_boost)", "[F] second CD19 CAR-T infusions: 39% respond (Gauthier 2021 "
+              "Blood 137:323); scripts/calibrate_redose.py, log in docs/calibration/redose-fit.log"),
+            p("d_Ecar", 0.1, "1/day", (0.01, 10.0), "contraction of the recalled anti-CAR effector response",
+              "[E] a recall response contracts over weeks"),
             p("k_gvhd_T", 0.02, "1/day", (0.0, 1.0), "GvHD hazard from TCR-intact allogeneic T cells", "[E]"),
             p("k_gvhd_K", 1e-5, "1/day", (0.0, 1.0), "GvHD hazard from NK products (almost none)",
               "[E] no GvHD after CAR-NK (Liu 2020 NEJM) or FT596 (Ghobadi 2025)"),
@@ -76,7 +80,7 @@ def alloimmunity() -> Module:
                        "rejection hazard of one fully HLA-mismatched product cell"),
             Observable("car_load", "I_T + C_T", "cells", "CAR T cells the host sees (whole body)"),
             Observable("s_car", "car_load**2/(car_load**2 + K_car**2)", "1",
-                       "anti-CAR priming and recall stimulus of the CAR T load (0-1)"),
+                       "anti-CAR priming stimulus of the CAR T load (0-1)"),
         ],
         rates=[
             Rate("allo_priming", "k_sens*allo_load/(allo_load + K_allo)*N/K_N*(1 - R_allo)", {"R_allo": 1}),
@@ -84,7 +88,8 @@ def alloimmunity() -> Module:
             Rate("car_priming", "k_car*imm_T*s_car*H_cd4*(1 - P_car - R_car)", {"P_car": 1}),
             Rate("car_maturation", "k_mat*P_car", {"P_car": -1, "R_car": 1}),
             Rate("car_waning", "d_car*R_car", {"R_car": -1}),
-            Rate("car_recall", "d_Ecar*k_rej_car*imm_T*R_car*s_car", {"E_car": 1}),
+            # eta_T*I_T/(I_T + K_boost) integrates to ln(1 + dose/K_boost) over an infusion's bolus
+            Rate("car_recall", "k_rej_car*imm_T*R_car*eta_T*I_T/(I_T + K_boost)", {"E_car": 1}),
             Rate("car_effector_decay", "d_Ecar*E_car", {"E_car": -1}),
             Rate("gvhd_hazard", "k_gvhd_T*allo_T*(1 - tcr_ko)*C_T/(C_T + K_gvhd) + k_gvhd_K*C_K/(C_K + K_gvhd)",
                  {"H_gvhd": 1}),

@@ -274,7 +274,8 @@ def test_to_events_uses_the_dose_helpers():
                       doses.tocilizumab(4.0, 60.0), doses.t_cell_infusion(7.0, 2e8)]
     nk = to_events(t.of("infusion"), dose_cells=1e9, kind="nk_cell", weight_kg=60)
     assert nk == [doses.nk_infusion(0.0, 5e8), doses.nk_infusion(7.0, 1e9)]
-    assert type(events[0]).__name__ == "ScaleState" and events[0].factors == {"N": doses.FLU_CY_REMAINING}
+    assert type(events[0]).__name__ == "ScaleState" and events[0].factors == {"N": doses.FLU_CY_REMAINING,
+                                                                                     "H_cd4": doses.FLU_CY_REMAINING}
     assert events[1].amounts == {"I_T": 1e8} and events[2].amounts == {"RT_D": 2.0, "RT_D2": 4.0}
     assert events[6].amounts == {"Toc": 480.0}
     with pytest.raises(InputError, match="kind must be"):

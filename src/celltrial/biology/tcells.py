@@ -27,7 +27,8 @@ Antigen-driven division also needs the homeostatic-cytokine pulse of lymphodeple
 (suppressive myeloid cells cut the CAR-T peak about four-fold: Jain 2021).
 
 Product properties (set by presets, not by the patient): composition ``f_*``, ``allo_T``,
-``rej_escape_T`` (HLA engineering), ``ko_pd1_T``, ``il15_T``, ``has_switch_T``, ``tcr_ko``,
+``rej_escape_T`` (HLA engineering), ``imm_T`` (CAR immunogenicity), ``ko_pd1_T``, ``il15_T``,
+``has_switch_T``, ``tcr_ko``,
 progeny budgets ``n_*``, costimulation-linked ``p_EFF``, ``d_CM``, ``m_rev`` and ``cyt_T``.
 
 Example:
@@ -138,6 +139,9 @@ def _product_parameters():
         _p("ko_pd1_T", 0.0, "1", (0.0, 1.0), "PD-1/LAG3/CTLA4 knockout present (1) or not (0)", _PRODUCT),
         _p("il15_T", 0.0, "1", (0.0, 1.0), "IL-15 armour present (1) or not (0)", _PRODUCT),
         _p("has_switch_T", 0.0, "1", (0.0, 1.0), "safety switch (e.g. iCasp9) present (1) or not (0)", _PRODUCT),
+        _p("imm_T", 1.0, "1", (0.0, 1.0), "immunogenicity of the CAR transgene relative to a murine scFv",
+           "[E] product property: 1 for the FMC63 (murine) scFv of axi-cel, tisa-cel and liso-cel; a fully "
+           "human binder would be lower"),
         _p("tcr_ko", 0.0, "1", (0.0, 1.0), "endogenous TCR knocked out (removes GvHD hazard)", _PRODUCT),
         _p("cyt_T", 1.0, "1", (0.0, 10.0), "cytokine (CRS) drive per engaged CAR T cell, relative to CD28-like",
            "[E] product property: greater with CD28 than 4-1BB (Cappell & Kochenderfer 2021 Nat Rev Clin Oncol "
@@ -181,8 +185,9 @@ def _observables():
                    "T-cell kill hazard of one antigen-positive tumour cell"),
         Observable("surv_T", "1 - il15_T*s_il15", "1", "death-rate multiplier from IL-15 armour"),
         Observable("exh_T", "x_EX*A*(1 - ko_pd1_T*e_ko)*(1 - e_pd1*pd1_occ)", "1/day", "exhaustion rate of effectors"),
-        Observable("rm_T", "k_switch*Sw*has_switch_T + allo_T*(1 - rej_escape_T)*rej + rt_haz_lym", "1/day",
-                   "removal hazard of product T cells (safety switch, host rejection, radiation)"),
+        Observable("rm_T", "k_switch*Sw*has_switch_T + allo_T*(1 - rej_escape_T)*rej + E_car + rt_haz_lym",
+                   "1/day", "removal hazard of product T cells (safety switch, host rejection, anti-CAR memory, "
+                   "radiation)"),
         Observable("car_T_uL", "(I_T + f_blood_T*C_T)/(1000*V_blood)", "cells/uL", "CAR+ T cells per uL of blood"),
     ]
 

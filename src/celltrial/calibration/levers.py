@@ -22,7 +22,8 @@ with Monte-Carlo error:
    ICANS; 4-1BB-like persists longer (Cappell & Kochenderfer 2021);
 7. re-dosing: one more standard dose after Flu/Cy at molecular relapse delays or prevents the
    progression of antigen-positive relapses about as often as second infusions respond
-   (Gauthier 2021), judged against the same twin without it.
+   (Gauthier 2021), judged against the same twin without it; in-sample, since the anti-CAR
+   rejection strength ``k_rej_car`` is fitted to it (scripts/calibrate_redose.py).
 
 Example:
     >>> [name for name, _, _ in ARMS][:3]
@@ -65,22 +66,40 @@ ANTIGEN_NEGATIVE_BAND = (0.20, 0.65)
 FOLD_BAND = (1e2, 1e5)
 
 
-def levers_scenario(patients: int, seed: int = 15):
-    """The paired-twin scenario behind the case (``patients`` per arm)."""
+def levers_scenario(patients: int, seed: int = 15, arms=None, parameters=None):
+    """The paired-twin scenario behind the case (``patients`` per arm).
+
+    ``arms`` keeps only the named arms; ``parameters`` (name -> value) is applied to every arm
+    (used by scripts/calibrate_redose.py to fit the anti-CAR rejection to second infusions).
+    """
     from ..scenarios.loader import parse_scenario
 
+    chosen = [(n, p, {**c, "parameters": {**c.get("parameters", {}), **(parameters or {})}} if parameters else c)
+              for n, p, c in ARMS if arms is None or n in arms]
     doc = {"schema_version": 1, "name": "levers", "title": "Levers on paired twins (r/r LBCL)",
            "disease": "lbcl",
            "cohort": {"patients": int(patients), "design": "paired",
                       "weight_kg": {"distribution": "normal", "mean": 80, "sd": 17, "low": 40, "high": 160}},
-           "arms": [{"name": n, "product": p, "changes": c, **ARM_EXTRAS.get(n, {})} for n, p, c in ARMS],
+           "arms": [{"name": n, "product": p, "changes": c, **ARM_EXTRAS.get(n, {})} for n, p, c in chosen],
            # ZUMA-1's schedule and follow-up, over which Plaks 2021 biopsied progressions
            "assessments": {"imaging_days": [28, 84, 182, 274, 365, 456, 548], "ctdna_days": [7, 28, 90]},
            "follow_up_days": 548, "seed": seed}
     return parse_scenario(yaml.safe_dump(doc, sort_keys=False), where="levers scenario")
 
 
-def _twins(p) -> dict:
+def redose_share(patients: int = 400, seed: int = 15, parameters=None, compiled=None) -> tuple[float, int]:
+    """Share of re-dosed antigen-positive relapses that a second dose helps, and their number.
+
+    Runs only the standard and re-dose arms of the case (the quantity of the re-dosing row).
+    """
+    from ..trials.trial import run_trial
+
+    scenario = levers_scenario(patients, seed, arms=("standard", "redose-ctdna"), parameters=parameters)
+    out = run_trial(scenario, compiled=compiled)
+    return _redose_gain(_twins(out.patients, ("standard", "redose-ctdna")))
+
+
+def _twins(p, names=None) -> dict:
     """Arm name -> its columns, rows in twin order, over the twins solved in every arm.
 
     A patient whose solve failed in one arm is left out of every arm, so paired differences
@@ -89,7 +108,7 @@ def _twins(p) -> dict:
     arm, ids, ok = np.asarray(p["arm"]), np.asarray(p["patient_id"]), np.asarray(p["status"]) == "OK"
     failed = np.unique(ids[~ok])
     out = {}
-    for name, _, _ in ARMS:
+    for name in names or [n for n, _, _ in ARMS]:
         mine = (arm == name) & ~np.isin(ids, failed)
         order = np.argsort(ids[mine], kind="stable")
         out[name] = {k: np.asarray(v)[mine][order] for k, v in p.items()}
@@ -122,11 +141,10 @@ def levers_case(patients: int = 300, compiled=None, seed: int = 15) -> CaseResul
     notes = [f"{patients} paired virtual patients per arm (every patient in every arm), r/r LBCL preset, seed {seed}",
              "directions are published; sizes are rough: a row passes on direction beyond Monte-Carlo error "
              "(paired difference > 2 standard errors) unless a band is given",
-             "re-dosing: autologous anti-CAR immunity is not in the standard model, so a second dose acts like a "
-             "first dose against antigen-positive disease (Turtle 2016; Gauthier 2021). An anti-CAR memory "
-             "mechanism (primed by the first dose with CD4 help, recalled by the second) brings this share into "
-             "the band only if it also cuts first-dose persistence far below the fitted kinetics (measured in "
-             "docs/calibration/redose-tradeoff.md); it waits for a joint refit of the kinetics"]
+             "re-dosing: host memory against the CAR transgene, primed by the first dose when CD4 help allows "
+             "and recalled by the next infusion (Turtle 2016; Gauthier 2021); its strength k_rej_car is fitted to "
+             "Gauthier's 39% by scripts/calibrate_redose.py on this row's own quantity (in-sample; "
+             "docs/calibration/redose-tradeoff.md says why recall by a new infusion, not by the CAR T load)"]
     return CaseResult("levers", "Levers on paired twins: dose, lymphodepletion, product, costimulation", rows,
                       time.perf_counter() - start, notes)
 
@@ -249,21 +267,27 @@ def _costim_rows(arms):
                 persist - 2 * se_p > 0, f"paired difference {persist:.1f} days (SE {se_p:.1f})")]
 
 
-def _redose_rows(arms):
-    """Second doses at molecular relapse, judged on twins whose relapse (without it) was antigen-positive."""
+def _redose_gain(arms) -> tuple[float, int]:
+    """Share of re-dosed twins whose relapse (without the re-dose) was antigen-positive that gained."""
     s, r = arms["standard"], arms["redose-ctdna"]
     dosed = r["policy_doses"] > 0
     positive = s["pfs_event"].astype(bool) & ~s["progression_antigen_negative"].astype(bool)
     twins = dosed & positive
     gained = ~r["pfs_event"].astype(bool) | (r["pfs_days"] >= s["pfs_days"] + REDOSE_GAIN_DAYS)
-    share = float(gained[twins].mean()) if twins.any() else float("nan")
+    return (float(gained[twins].mean()) if twins.any() else float("nan")), int(twins.sum())
+
+
+def _redose_rows(arms):
+    """Second doses at molecular relapse, judged on twins whose relapse (without it) was antigen-positive."""
+    share, n = _redose_gain(arms)
     lo, hi = REDOSE_BAND
     return [Row("re-dosing: a second CD19 dose at molecular relapse helps antigen-positive relapses "
                 "(Gauthier 2021: 39% respond)", f"{lo:.0%}-{hi:.0%} of them",
-                f"{share:.1%} of {int(twins.sum())} re-dosed twins progression-free longer by >= "
+                f"{share:.1%} of {n} re-dosed twins progression-free longer by >= "
                 f"{REDOSE_GAIN_DAYS:.0f} days or to the end", lo <= share <= hi,
                 "proxy for response: progression prevented or delayed against the same patient without the "
-                "re-dose; no anti-CAR immunity in the model yet")]
+                "re-dose; anti-CAR memory primed by the first dose fitted to Gauthier's 39% "
+                "(scripts/calibrate_redose.py)")]
 
 
-__all__ = ["ARMS", "levers_case", "levers_scenario"]
+__all__ = ["ARMS", "levers_case", "levers_scenario", "redose_share"]

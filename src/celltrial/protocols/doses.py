@@ -34,14 +34,14 @@ def _times(times):
 
 
 def lymphodepletion(time: float = 0.0, remaining: float = FLU_CY_REMAINING) -> ScaleState:
-    """Flu/Cy lymphodepletion: host T cells scaled to ``remaining`` (0-1) at ``time`` (days).
+    """Flu/Cy lymphodepletion: host T cells and CD4 help scaled to ``remaining`` (0-1) at ``time`` (days).
 
     Flu/Cy is given on days -5 to -3; its effect is placed at its nadir, the infusion day
     (time 0, applied before an infusion at the same time), where Kimmel 2021 measured N(0).
     """
     if not 0.0 <= _positive("remaining", remaining) <= 1.0:
         raise InputError(f"remaining must lie in [0, 1] (fraction of host T cells left), got {remaining}")
-    return ScaleState(float(time), {"N": float(remaining)})
+    return ScaleState(float(time), {"N": float(remaining), "H_cd4": float(remaining)})
 
 
 def t_cell_infusion(time: float, car_cells: float) -> Bolus:

@@ -22,7 +22,7 @@ SAVE = ["B_tot", "Bp", "Bs", "Bn", "car_T_uL"]
 def test_untreated_split_between_niches_stays_at_f_prot(standard):
     # equal growth in both niches and balanced exchange: the protected share is f_prot at all times
     res = run_preset(standard, "lbcl", None, ld=False, t_end=120.0, save_at=DAYS[:121], save=SAVE,
-                     x_prot=-np.log(0.2), f_neg=0.0)
+                     x_prot=-np.log(0.2), x_neg=1e4)
     share = res["Bs"][0] / (res["Bp"][0] + res["Bs"][0])
     np.testing.assert_allclose(share, 0.2, rtol=1e-6)
     assert res["B_tot"][0][120] > 2 * res["B_tot"][0][0]  # and untreated disease grows
@@ -31,7 +31,7 @@ def test_untreated_split_between_niches_stays_at_f_prot(standard):
 @pytest.mark.parametrize("f_prot", [0.1, 0.3])
 def test_protected_niches_leave_a_partial_response_that_relapses_antigen_positive(standard, f_prot):
     b0 = 1e11
-    kw = dict(cells=1.4e8, B0=b0, f_neg=0.0, save=SAVE)
+    kw = dict(cells=1.4e8, B0=b0, x_neg=1e4, save=SAVE)  # exp(-1e4): no antigen-negative cells
     exposed = run_preset(standard, "lbcl", "axi-cel-like", x_prot=50.0, **kw)  # exp(-50): none protected
     shielded = run_preset(standard, "lbcl", "axi-cel-like", x_prot=-np.log(f_prot), **kw)
     assert exposed["B_tot"][0][28] < 1e-6 * b0  # without protected cells the same patient is cleared

@@ -77,8 +77,8 @@ def test_link_scales_and_emulated_likelihood_reduce_to_the_exact_ones():
 
 
 def test_fit_parameters_transform_and_check():
-    p = FitParameter("f_neg", "typical", 1e-5, 0.1)
-    assert p.from_theta(p.to_theta(0.003)) == pytest.approx(0.003) and p.bounds == pytest.approx(np.log([1e-5, 0.1]))
+    p = FitParameter("x_neg", "typical", 5.0, 1000.0)
+    assert p.from_theta(p.to_theta(20.0)) == pytest.approx(20.0) and p.bounds == pytest.approx(np.log([5.0, 1000.0]))
     w = FitParameter("gamma_T", "omega", 0.0, 2.0)
     assert w.label == "omega(gamma_T)" and w.to_theta(0.5) == 0.5
     for bad in (dict(kind="mean"), dict(low=0.0), dict(low=2.0, high=1.0)):
@@ -91,9 +91,9 @@ def test_shipped_cases_load_and_apply_values():
     case = load_case("zuma1")
     problem = case.problem(patients=20)
     assert problem.scenario.cohort.patients == 20 and len(problem.wanted) == len(case.targets.targets)
-    # f_neg, omega(f_neg), omega(fit_T), omega(gamma_T), il6_max, omega(il6_max), K_nt, x_prot, omega(x_prot)
-    s = apply_values(case.scenario, problem.parameters, [1e-3, 2.0, 1.1, 0.5, 4000.0, 0.3, 250.0, 9.0, 1.2])
-    assert s.disease_changes["f_neg"] == 1e-3 and s.disease_changes["x_prot"] == 9.0
+    # x_neg, omega(x_neg), omega(fit_T), omega(gamma_T), il6_max, omega(il6_max), K_nt, x_prot, omega(x_prot)
+    s = apply_values(case.scenario, problem.parameters, [40.0, 2.0, 1.1, 0.5, 4000.0, 0.3, 250.0, 9.0, 1.2])
+    assert s.disease_changes["x_neg"] == 40.0 and s.disease_changes["x_prot"] == 9.0
     assert s.disease_changes["il6_max"] == 4000.0 and problem.parameters[4].shared_with == ("b-all",)
     assert s.disease_changes["K_nt"] == 250.0 and s.cohort.variability["fit_T"] == 1.1
     assert s.cohort.variability["gamma_T"] == 0.5 and s.cohort.variability["il6_max"] == 0.3
@@ -102,10 +102,10 @@ def test_shipped_cases_load_and_apply_values():
 
 def test_case_file_errors_name_the_section(tmp_path):
     data = yaml.safe_load(load_case("zuma1").path.read_text())
-    data["fit"]["parameters"][0]["name"] = "f_ne"
+    data["fit"]["parameters"][0]["name"] = "x_ne"
     bad = tmp_path / "bad.yaml"
     bad.write_text(yaml.safe_dump(data))
-    with pytest.raises(InputError, match="unknown model parameter 'f_ne'.*did you mean 'f_neg'"):
+    with pytest.raises(InputError, match="unknown model parameter 'x_ne'.*did you mean 'x_neg'"):
         load_case(bad)
     del data["fit"]
     bad.write_text(yaml.safe_dump(data))
@@ -173,19 +173,19 @@ def test_update_presets_records_fit_and_provenance(tmp_path, monkeypatch):
     copy = tmp_path / "lbcl.yaml"
     copy.write_text(src.read_text())
     monkeypatch.setattr(record, "preset_file", lambda name: copy)
-    params = [FitParameter("f_neg", "typical", 1e-6, 0.3, "lbcl"), FitParameter("f_neg", "omega", 0.3, 3.0, "lbcl")]
-    fit = PopulationFit(["f_neg", "omega(f_neg)"], np.zeros((4, 2)),
-                        {"f_neg": {"median": 0.0123, "low": 0.004, "high": 0.03},
-                         "omega(f_neg)": {"median": 2.2, "low": 1.1, "high": 2.9}}, np.eye(2), None,
+    params = [FitParameter("x_neg", "typical", 5.0, 1000.0, "lbcl"), FitParameter("x_neg", "omega", 0.3, 3.0, "lbcl")]
+    fit = PopulationFit(["x_neg", "omega(x_neg)"], np.zeros((4, 2)),
+                        {"x_neg": {"median": 0.0123, "low": 0.004, "high": 0.03},
+                         "omega(x_neg)": {"median": 2.2, "low": 1.1, "high": 2.9}}, np.eye(2), None,
                         [TargetCheck("cr", "58% (n=101)", 0.55, (0.5, 0.6), True, "ok", "55% (50–60%)", 0.6),
                          TargetCheck("crs3", "13% (n=101)", 0.3, (0.25, 0.35), False, "p = 0.001", "30% (25–35%)",
                                      0.001, "trials of 101: 21–39%", False)])
     case = SimpleNamespace(name="zuma1", path=copy)
     record.update_presets(case, SimpleNamespace(parameters=params), fit, "celltrial calibrate zuma1 --write-presets")
     data = yaml.safe_load(copy.read_text())
-    assert data["parameters"]["f_neg"]["value"] == 0.0123
-    assert data["parameters"]["f_neg"]["source"].startswith("[F] celltrial calibrate zuma1")
-    assert data["variability"]["f_neg"] == 2.2
+    assert data["parameters"]["x_neg"]["value"] == 0.0123
+    assert data["parameters"]["x_neg"]["source"].startswith("[F] celltrial calibrate zuma1")
+    assert data["variability"]["x_neg"] == 2.2
     achieved = data["calibration"]["achieved"]
     assert achieved["cr"] == "55% (50–60%)" and len(data["calibration"]["moved"]) == 2
     # a failing target is marked by the validation's rule (predictive p), not by an interval "band"

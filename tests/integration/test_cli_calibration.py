@@ -77,7 +77,7 @@ def test_validate_table_shows_the_predictive_p_and_the_overlap():
 
     case = CaseResult("x", "A [case]", [Row("cr", "58% (n=101)", "47% (39–55%)", False, "why", 0.049,
                                             "trials of 101: 37–57%", True),
-                                        Row("f_neg", "0.04", "0.05", True, "recovered")])
+                                        Row("x_neg", "0.04", "0.05", True, "recovered")])
     out = io.StringIO()
     _print_validation(Console(file=out, width=200), case)
     text = out.getvalue()
@@ -94,7 +94,7 @@ def test_calibrate_writes_its_evidence(tmp_path, standard):
                                  "--out", str(out), "--json", "--html", str(tmp_path / "fit.html")])
     assert result.exit_code == 0, result.output
     summary = json.loads(result.stdout)
-    labels = ["f_neg", "omega(f_neg)", "omega(fit_T)", "omega(gamma_T)", "il6_max", "omega(il6_max)", "K_nt",
+    labels = ["x_neg", "omega(x_neg)", "omega(fit_T)", "omega(gamma_T)", "il6_max", "omega(il6_max)", "K_nt",
               "x_prot", "omega(x_prot)"]
     assert list(summary["posterior"]) == labels
     for v in summary["posterior"].values():

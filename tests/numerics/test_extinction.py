@@ -61,7 +61,7 @@ def test_a_clone_rounded_to_no_cells_is_gone_and_stops_reseeding_its_niche(stand
     model = standard_model()
     params = dict(zip(model.parameter_names, model.default_parameters(), strict=True))
     # 0.4 cells in each niche, no growth advantage, no product: nothing should survive rounding
-    params.update(B0=0.8, f_neg=0.0, x_prot=float(np.log(2.0)), g_T=0.01)
+    params.update(B0=0.8, x_neg=1e4, x_prot=float(np.log(2.0)), g_T=0.01)
     sim = Simulation(standard, {k: [v, v] for k, v in params.items()})
     clones = [Extinction("Bp", "d_T + g_T"), Extinction("Bs", "d_T + g_T"), Extinction("Bn", "d_T + g_T")]
     u = np.full((2, checks_needed(0.0, 3.0, 1.0) * 3 * DRAWS_PER_CHECK), 0.99)  # 0.99 > 0.4: round down

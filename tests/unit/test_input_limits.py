@@ -157,7 +157,7 @@ def test_did_you_mean_prefers_a_case_only_difference():
 @pytest.mark.parametrize("bad", ["../../../tmp/x/victim", "/tmp/x/victim", "lbcl/../lbcl", "LBCL", "lbcl.yaml", ".."])
 def test_a_fit_parameter_preset_is_a_name(bad):
     with pytest.raises(ValidationError):
-        FitParameterSpec(name="f_neg", kind="typical", low=1e-6, high=0.3, preset=bad)
+        FitParameterSpec(name="x_neg", kind="typical", low=5.0, high=1000.0, preset=bad)
     with pytest.raises(InputError, match="no shipped preset"):
         preset_file(bad)
 

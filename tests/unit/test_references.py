@@ -108,7 +108,7 @@ def test_preset_references_for_the_cli_and_json():
     preset = find_preset("lbcl")
     assert preset_detail(preset)["references"] == lines_for_preset(preset)
     rows = {r["name"]: r for r in preset_parameters(preset)}
-    assert rows["B0"]["references"] == ["Kimmel 2021"] and rows["f_neg"]["references"] == []
+    assert rows["B0"]["references"] == ["Kimmel 2021"] and rows["x_neg"]["references"] == []
 
 
 def test_generated_docs_never_mention_the_internal_notes_and_are_up_to_date():

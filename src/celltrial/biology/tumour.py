@@ -4,7 +4,7 @@ Each clone turns over with natural death ``d_T`` and grows at the net rate ``g_T
 slowing towards ``K_T``): births are ``d_T + g_T*(1 - B_tot/K_T)`` per cell, so untreated
 relapsed/refractory disease grows in every patient whatever the variability of ``g_T``
 (log-normal, hence positive; SCHOLAR-1: CR 7% even with salvage chemotherapy); the
-antigen-negative clone (a fraction ``f_neg`` at baseline) pays a fitness
+antigen-negative clone (a share ``f_neg`` = exp(-``x_neg``) at baseline) pays a fitness
 cost ``c_neg`` and escapes direct CAR killing (only a bystander share ``w_bys`` of it while
 CAR T cells are engaged, and NK killing), so it carries antigen-escape relapse. Effector
 killing saturates in effector numbers (Kimmel 2021) and is damped by tumour-mediated
@@ -16,10 +16,14 @@ share is declared through its exponent so that patient variability (log-normal o
 spans many orders of magnitude: from no protected disease (cure possible) to most of it (a
 partial response). So CAR T cells that clear the exposed disease can leave a partial response
 that relapses antigen-positive, which is what most LBCL progressions after CAR-T are (Plaks
-2021: about a third antigen-negative). Radiotherapy arrives as a linear-quadratic log-kill pulse
-(states ``RT_D``/``RT_D2`` of module ``drugs_radiation``) that passes through the death flux, so killed
-cells shed ctDNA and release antigen. Cure is a stochastic extinction event applied between
-segments (:mod:`celltrial.protocols.extinction`), using the clone's low-density birth rate.
+2021: about a third antigen-negative). The antigen-negative share is declared the same way, so
+a wide spread gives most patients no antigen-negative subclone (less than a cell) and some a
+sizeable one that relapses within months, rather than every patient a few hundred cells that
+relapse a year or more later (docs/calibration/zuma1-pfs-shape.md). Radiotherapy arrives as a
+linear-quadratic log-kill pulse (states ``RT_D``/``RT_D2`` of module ``drugs_radiation``) that
+passes through the death flux, so killed cells shed ctDNA and release antigen. Cure is a
+stochastic extinction event applied between segments (:mod:`celltrial.protocols.extinction`),
+using the clone's low-density birth rate.
 
 Example:
     >>> [s.name for s in tumour().states]
@@ -47,16 +51,18 @@ def tumour() -> Module:
         description="antigen-positive (exposed and protected) and antigen-negative tumour cells",
         states=[
             State("Bp", "cells", "antigen-positive tumour cells exposed to immune killing",
-                  initial="B0*(1 - f_neg)*(1 - exp(-x_prot))"),
+                  initial="B0*(1 - exp(-x_neg))*(1 - exp(-x_prot))"),
             State("Bs", "cells", "antigen-positive tumour cells in protected niches",
-                  initial="B0*(1 - f_neg)*exp(-x_prot)"),
-            State("Bn", "cells", "antigen-negative tumour cells (antigen-escape clone)", initial="B0*f_neg"),
+                  initial="B0*(1 - exp(-x_neg))*exp(-x_prot)"),
+            State("Bn", "cells", "antigen-negative tumour cells (antigen-escape clone)", initial="B0*exp(-x_neg)"),
         ],
         parameters=[
             p("B0", 1e10, "cells", (0.0, 1e13), "tumour burden at time 0 (1 mL of tumour = 1e9 cells)",
               KIMMEL + " (1 mL = 1e9 cells); default [E]"),
-            p("f_neg", 1e-7, "1", (0.0, 1.0), "antigen-negative fraction at time 0",
-              "[E] CD19-negative relapses are a minority, typically after months"),
+            # exp(-1e4) is 0: the upper bound is "no antigen-negative subclone"
+            p("x_neg", 16.0, "1", (0.01, 1e4), "antigen-negative share exp(-x_neg) of the tumour at time 0",
+              "[E] CD19-negative relapses are a minority (Plaks 2021: about a third of LBCL progressions after "
+              "CAR-T); disease presets set it"),
             p("g_T", 0.03, "1/day", (0.0, 2.0), "net growth rate of untreated tumour (birth minus death)",
               "[E] disease preset sets it"),
             p("d_T", 0.09, "1/day", (0.0, 2.0), "tumour cell natural death rate (sheds ctDNA)",
@@ -81,6 +87,7 @@ def tumour() -> Module:
         ],
         observables=[
             Observable("B_tot", "Bp + Bs + Bn", "cells", "total tumour burden"),
+            Observable("f_neg", "exp(-x_neg)", "1", "antigen-negative share of the tumour at time 0"),
             Observable("f_prot", "exp(-x_prot)", "1", "share of antigen-positive tumour cells in protected niches"),
             Observable("B_seen", "Bp + w_prot*Bs", "cells",
                        "antigen-positive cells as CAR T cells meet them (protected ones count w_prot)"),

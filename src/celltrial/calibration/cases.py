@@ -10,7 +10,7 @@ Example:
     >>> sorted(case_names())
     ['eliana', 'zuma1']
     >>> load_case("zuma1").fit.parameters[0].name
-    'f_neg'
+    'x_neg'
 """
 
 from __future__ import annotations

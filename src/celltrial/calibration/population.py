@@ -9,7 +9,7 @@ patients with the same random numbers (common random numbers): the random effect
 the same. The objective is then a smooth function of theta, which the emulator needs.
 
 Example:
-    >>> bool(FitParameter("f_neg", "typical", 1e-5, 0.1).to_theta(1e-3) == np.log(1e-3))
+    >>> bool(FitParameter("x_neg", "typical", 5.0, 1000.0).to_theta(20.0) == np.log(20.0))
     True
 """
 

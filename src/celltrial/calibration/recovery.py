@@ -1,7 +1,7 @@
 """Parameter-recovery validation: simulate data from known parameters, calibrate, recover them.
 
 Population level (:func:`population_recovery`): a "published trial" of ``data_patients``
-virtual patients is simulated at known values (antigen-negative fraction and IL-6 scale) with
+virtual patients is simulated at known values (antigen-negative share exponent and IL-6 scale) with
 its own seed; its CR, any-grade and grade >= 3 CRS counts become rate targets; the emulation
 fit (different seed, so a different virtual cohort: as with a real trial) must bring the known
 values inside their 95% credible intervals.
@@ -11,7 +11,7 @@ patients simulated at known random effects, with residual error and BLQ censorin
 MAP with the population prior; the known values must lie inside their 95% intervals.
 
 Example:
-    >>> TRUE_VALUES["f_neg"] < TRUE_VALUES["il6_max"]
+    >>> TRUE_VALUES["x_neg"] < TRUE_VALUES["il6_max"]
     True
 """
 
@@ -25,8 +25,9 @@ from .population import FitParameter, PopulationProblem
 from .targets import RateTarget
 from .validation import CaseResult, Row
 
-TRUE_VALUES = {"f_neg": 3e-3, "il6_max": 4000.0}
-PRIORS = {"f_neg": (1e-5, 0.1), "il6_max": (1000.0, 30000.0)}
+# x_neg 5.81: a typical antigen-negative share exp(-5.81) = 3e-3; the prior spans shares 1e-5 to 0.1
+TRUE_VALUES = {"x_neg": 5.81, "il6_max": 4000.0}
+PRIORS = {"x_neg": (2.3, 11.5), "il6_max": (1000.0, 30000.0)}
 WANTED = [("cr_rate", None), ("crs_any_rate", None), ("crs3_rate", None)]
 
 

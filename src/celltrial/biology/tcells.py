@@ -28,7 +28,8 @@ Antigen-driven division also needs the homeostatic-cytokine pulse of lymphodeple
 
 Product properties (set by presets, not by the patient): composition ``f_*``, ``allo_T``,
 ``rej_escape_T`` (HLA engineering), ``imm_T`` (CAR immunogenicity), ``ko_pd1_T``, ``il15_T``,
-``has_switch_T``, ``tcr_ko``,
+``has_switch_T``, ``tcr_ko``, ``f_cd4`` (CD4:CD8 composition: CD4+ cells help CD8+ division, ``help_T``,
+and lyse more slowly, ``kill_cd4``; both 1 at the 1:1 reference the kinetics were fitted at),
 progeny budgets ``n_*``, costimulation-linked ``p_EFF``, ``d_CM``, ``m_rev`` and ``cyt_T``.
 
 Example:
@@ -128,6 +129,14 @@ def _kinetic_parameters():
            "[E] without fludarabine CR fell from 50% to 8% (Turtle 2016 Sci Transl Med 8:355ra116)"),
         _p("kmax_T", 4.416, "1/day", (0.01, 1000.0), "most tumour cells one effector-equivalent kills per day",
            "[F] serial killing: several targets per CAR-T cell per day; makes killing ratio-dependent; " + FITTED),
+        _p("f_cd4_ref", 0.5, "1", (0.0, 1.0), "CD4+ share at which the kinetic parameters were fitted",
+           "[E] unselected products are taken as about 1:1; the fit's reference, not biology"),
+        _p("w_cd4", 0.3, "1", (0.0, 1.0), "killing per CD4+ CAR T cell relative to a CD8+ one",
+           "[E] CD4+ CAR T cells lyse targets, more slowly than CD8+ (Sommermeyer 2016 Leukemia 30:492)"),
+        _p("a_help", 0.5, "1", (0.0, 1.0), "share of antigen-driven division that needs CD4+ help",
+           "[E] CD4+ CAR T cells augment CD8+ expansion and persistence in vivo (Sommermeyer 2016 Leukemia "
+           "30:492; Turtle 2016 JCI 126:2123, defined composition)"),
+        _p("K_help", 0.1, "1", (0.001, 1.0), "CD4+ share giving half the help", "[E] a minority of CD4+ cells helps"),
         _p("vcn", 1.0, "copies/cell", (0.1, 10.0), "vector copy number per CAR+ cell", "[E]"),
     ]
 
@@ -143,6 +152,8 @@ def _product_parameters():
            "[E] product property: 1 for the FMC63 (murine) scFv of axi-cel, tisa-cel and liso-cel; a fully "
            "human binder would be lower"),
         _p("tcr_ko", 0.0, "1", (0.0, 1.0), "endogenous TCR knocked out (removes GvHD hazard)", _PRODUCT),
+        _p("f_cd4", 0.5, "1", (0.0, 1.0), "CD4+ share of the CAR+ T cells (0.5: a 1:1 defined composition)",
+           _PRODUCT),
         _p("cyt_T", 1.0, "1", (0.0, 10.0), "cytokine (CRS) drive per engaged CAR T cell, relative to CD28-like",
            "[E] product property: greater with CD28 than 4-1BB (Cappell & Kochenderfer 2021 Nat Rev Clin Oncol "
            "18:715); set by the product preset"),
@@ -171,7 +182,14 @@ def _observables():
         # +1 cell keeps 0/0 away before infusion; the budget per cell r gives r/(r + 1).
         Observable("pot_M", "R_M/(R_M + M_T + 1)", "1", "division allowed by the memory progeny budget (0-1)"),
         Observable("pot_E", "R_E/(R_E + EFF + 1)", "1", "division allowed by the effector progeny budget (0-1)"),
-        Observable("drive_T", "A*cap_T*fit_T*ld_gate", "1", "antigen-driven division drive before budgets (0-1)"),
+        # Both CD4:CD8 factors are 1 at the reference composition, where the kinetics were fitted.
+        Observable("help_T", "(1 - a_help + a_help*f_cd4/(f_cd4 + K_help))"
+                   "/(1 - a_help + a_help*f_cd4_ref/(f_cd4_ref + K_help))", "1",
+                   "antigen-driven division allowed by CD4+ help, relative to the reference composition"),
+        Observable("kill_cd4", "(1 - f_cd4 + w_cd4*f_cd4)/(1 - f_cd4_ref + w_cd4*f_cd4_ref)", "1",
+                   "killing per CAR T cell of this CD4:CD8 composition, relative to the reference"),
+        Observable("drive_T", "A*cap_T*fit_T*ld_gate*help_T", "1",
+                   "antigen-driven division drive before budgets"),
         # Antigen-driven division slows as the engineered pool approaches the lymphoid mass,
         # so chronic antigen (a relapsing tumour under suppression) cannot grow it without bound.
         # exp, not K/(K + C): long-lived memory cells with death barely above their homeostatic
@@ -181,7 +199,8 @@ def _observables():
         # Ratio-dependent (handling-time) killing: per target, saturating in effectors as in
         # Kimmel 2021; per effector, at most kmax_T kills a day, so expansion relative to burden
         # decides the response (Locke 2020: peak CAR-T / tumour burden).
-        Observable("haz_T", "gamma_T*E_T/(k_BT + E_T + gamma_T*B_seen/kmax_T)*supp", "1/day",
+        # CD4:CD8 composition scales lysis (kill_cd4), not the cytokine-competent count E_T behind CRS.
+        Observable("haz_T", "gamma_T*E_T*kill_cd4/(k_BT + E_T*kill_cd4 + gamma_T*B_seen/kmax_T)*supp", "1/day",
                    "T-cell kill hazard of one antigen-positive tumour cell"),
         Observable("surv_T", "1 - il15_T*s_il15", "1", "death-rate multiplier from IL-15 armour"),
         Observable("exh_T", "x_EX*A*(1 - ko_pd1_T*e_ko)*(1 - e_pd1*pd1_occ)", "1/day", "exhaustion rate of effectors"),

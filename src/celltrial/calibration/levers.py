@@ -14,7 +14,8 @@ with Monte-Carlo error:
    within Stein 2019's 1e2-1e5 at every dose;
 3. no lymphodepletion: Cmax and CR clearly lower (Turtle 2016 Sci Transl Med: CR 50% -> 8%);
 4. product fitness at equal dose: a T_SCM-rich composition expands more, persists longer and
-   gives more durable responses (Xu 2014; Locke 2020; Fraietta 2018);
+   gives more durable responses (Xu 2014; Locke 2020; Fraietta 2018); a 1:1 CD4:CD8 product gives
+   more durable responses than a CD8-only or CD4-only one (Sommermeyer 2016: CD4+ help, CD8+ lysis);
 5. failure modes after the axi-cel-like product: the antigen-negative share of progressions in
    Plaks 2021 / Spiegel 2021's band, and durable responders with a higher Cmax per baseline
    burden than non-durable ones (Locke 2020);
@@ -47,6 +48,8 @@ ARMS = ([("untreated", "axi-cel-like", {"lymphodepletion": False, "parameters": 
         + [("standard", "axi-cel-like", {}),
            ("no-ld", "axi-cel-like", {"lymphodepletion": False}),
            ("tscm-rich", "axi-cel-like", {"composition": TSCM_COMPOSITION}),
+           ("cd8-only", "axi-cel-like", {"cd4_fraction": 0.0}),
+           ("cd4-only", "axi-cel-like", {"cd4_fraction": 1.0}),
            ("4-1bb", "tisa-cel-like", {"dose": {"per_kg": 2e6, "max_cells": 2e8}}),
            ("redose-ctdna", "axi-cel-like", {})])
 #: Arm-level settings beyond product changes: the re-dose arm gives one more standard dose at
@@ -137,7 +140,7 @@ def levers_case(patients: int = 300, compiled=None, seed: int = 15) -> CaseResul
     out = run_trial(levers_scenario(patients, seed), compiled=compiled)
     arms = _twins(out.patients)
     rows = (_untreated_rows(arms, out) + _dose_rows(arms) + _ld_rows(arms) + _fitness_rows(arms)
-            + _failure_rows(arms) + _costim_rows(arms) + _redose_rows(arms))
+            + _cd4_rows(arms) + _failure_rows(arms) + _costim_rows(arms) + _redose_rows(arms))
     notes = [f"{patients} paired virtual patients per arm (every patient in every arm), r/r LBCL preset, seed {seed}",
              "directions are published; sizes are rough: a row passes on direction beyond Monte-Carlo error "
              "(paired difference > 2 standard errors) unless a band is given",
@@ -228,6 +231,20 @@ def _fitness_rows(arms):
             Row("product fitness: T_SCM-rich gives more durable responses", "higher 12-month PFS",
                 f"{_pct(_pfs12(s))} -> {_pct(_pfs12(t))}", durable - 2 * se_d > 0,
                 f"paired difference {100 * durable:.1f} points (SE {100 * se_d:.1f})")]
+
+
+def _cd4_rows(arms):
+    """CD4:CD8 composition at equal CAR+ dose: the 1:1 standard against single-lineage products."""
+    s = arms["standard"]
+    rows = []
+    for name, label in (("cd8-only", "CD8-only"), ("cd4-only", "CD4-only")):
+        o = arms[name]
+        gain, se = _paired(_pfs12(o), _pfs12(s))
+        rows.append(Row(f"CD4:CD8 composition: 1:1 gives more durable responses than {label} (Sommermeyer 2016)",
+                        "higher 12-month PFS", f"{label} {_pct(_pfs12(o))} vs 1:1 {_pct(_pfs12(s))}",
+                        gain - 2 * se > 0, f"paired difference {100 * gain:.1f} points (SE {100 * se:.1f}); "
+                        f"median Cmax {np.median(o['cmax_cells_uL']):.3g} vs {np.median(s['cmax_cells_uL']):.3g}"))
+    return rows
 
 
 def _failure_rows(arms):

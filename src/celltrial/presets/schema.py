@@ -24,7 +24,8 @@ PHENOTYPE_KEYS = ("S", "CM", "EM", "EFF", "EX")
 #: Model parameter -> the product field that sets it, per product kind (the one mapping used by
 #: :meth:`Product.to_parameters` and by the generated preset docs).
 FIELD_PARAMETERS = {
-    "t_cell": {**{f"f_{k}": f"composition.{k}" for k in PHENOTYPE_KEYS}, "allo_T": "allogeneic",
+    "t_cell": {**{f"f_{k}": f"composition.{k}" for k in PHENOTYPE_KEYS}, "f_cd4": "cd4_fraction",
+               "allo_T": "allogeneic",
                "rej_escape_T": "edits.hla", "ko_pd1_T": "edits.pd1_ko", "il15_T": "edits.il15",
                "has_switch_T": "edits.safety_switch", "tcr_ko": "edits.tcr_ko"},
     "nk_cell": {"f_KM": "memory_like_fraction", "car_K": "edits.car", "cd16": "edits.cd16", "il15_K": "edits.il15",
@@ -130,6 +131,8 @@ class Product(_Preset):
     dose: Dose
     car_fraction: float = Field(1.0, gt=0.0, le=1.0)
     composition: dict[str, float] | None = None
+    #: CD4+ share of CAR+ T cells; 0.5 (1:1) is the composition the kinetics were fitted at
+    cd4_fraction: float = Field(0.5, ge=0.0, le=1.0)
     memory_like_fraction: float = Field(0.0, ge=0.0, le=1.0)
     edits: Edits = Edits()
     lymphodepletion: bool = True

@@ -206,7 +206,8 @@ def arm_product(arm) -> Product:
     """The arm's product: its preset with the arm's ``changes`` applied (validated again)."""
     base = load_product(arm.product).model_dump()
     c = arm.changes
-    for field in ("dose", "car_fraction", "composition", "memory_like_fraction", "edits", "lymphodepletion"):
+    for field in ("dose", "car_fraction", "composition", "cd4_fraction", "memory_like_fraction", "edits",
+                  "lymphodepletion"):
         value = getattr(c, field)
         if value is not None:
             base[field] = value.model_dump() if isinstance(value, BaseModel) else value

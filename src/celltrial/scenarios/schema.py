@@ -179,6 +179,8 @@ class ProductChanges(_Strict):
     car_fraction: Number | None = Field(None, gt=0, le=1, description="CAR+ fraction of the product")
     composition: dict[str, Annotated[Number, Field(ge=0, le=1)]] | None = Field(
         None, description="T-cell phenotype fractions S, CM, EM, EFF, EX")
+    cd4_fraction: Number | None = Field(None, ge=0, le=1, description="CD4+ share of the CAR+ T cells (T-cell "
+                                        "products; 0.5 is a 1:1 defined composition)")
     memory_like_fraction: Number | None = Field(None, ge=0, le=1, description="CIML fraction (NK products)")
     edits: Edits | None = Field(None, description="gene edits (all listed flags replace the preset's)")
     lymphodepletion: bool | None = Field(None, description="Flu/Cy before the first infusion")

@@ -54,6 +54,48 @@ LIBRARY = {
 }
 
 
+_NK_BULK = ("off-the-shelf NK cells do not expand and each kills at most `kmax_K` tumour cells a day, so one "
+            "FT596-like dose clears about 1e9 tumour cells, dents 1e10 by about a fifth and leaves a 1e11-cell "
+            "r/r lymphoma untouched (tests/biology; docs/standard-model.md)")
+#: scenario file -> why its arms differ or not: the model mechanisms behind the measured differences
+#: (hand-written; each names what was measured for it, and says so where causes were not separated).
+WHY = {
+    "offshelf_long_game.yaml": (
+        f"The NK arms barely respond because {_NK_BULK}; the autologous CAR-T expands a thousand-fold and more. "
+        "Once the first NK dose fails, maintenance every 3 months and ctDNA-triggered re-dosing differ in doses "
+        "and cost, not in outcome."),
+    "relapse_redosing.yaml": (
+        "The autologous arm starts after a vein-to-vein wait (median 24 days, 5% failures) during which the "
+        "disease grows, and uses a different product (axi-cel-like) from the off-the-shelf arms (iPSC CAR-T, "
+        "rejected by the host over weeks, and recalled anti-CAR memory at each re-dose); the CR difference "
+        "comes from both, and this run does not separate them. Re-dosing on imaging instead of ctDNA changes "
+        "no patient's CR or PFS in this run, only the doses given and their cost."),
+    "adaptive_vs_maintenance.yaml": (
+        f"No arm responds because {_NK_BULK}: fixed, spaced-out and ctDNA-triggered schedules cannot differ in "
+        "outcome when no dose debulks the disease, only in doses and cost. The question needs a low-burden "
+        "setting (consolidation after CAR-T, or minimal residual disease)."),
+    "combinations_timing.yaml": (
+        "RT before NK beats NK before RT on PFS because each fraction raises NKG2D ligands on the tumour for "
+        "days, so NK cells given after radiotherapy kill more, while radiotherapy given after them also kills "
+        "product cells. The CAR-T arms never reach CR: in a typical patient of this preset (single runs) the "
+        "iPSC CAR-T shrinks the tumour only to about a third of baseline; without "
+        "host rejection of the allogeneic product it would reach about 5e8 cells, at the imaging limit, where "
+        "the 1% antigen-negative cells remain; lifting the tumour's immunosuppression alone reaches about 3e9. "
+        "Rejection, weak killing in solid tumour (gamma_T 0.4 /day) and suppression together, not PD-1, set it, "
+        "which is why anti-PD-1 and the PD-1 knockout do not change it."),
+    "ciml_vs_ipsc_nk.yaml": (
+        f"Both NK products barely respond in bulky disease because {_NK_BULK}; longer CIML persistence cannot help "
+        "a dose that does not debulk."),
+    "bridge_to_transplant.yaml": (
+        "A single FT596-like dose and doses every 4 weeks give the same (no) bridging because NK cells do not "
+        "expand and each kills a capped number of cells a day, far fewer than the 1e11 cells of this r/r B-ALL "
+        "preset holds."),
+    "monitoring_design.yaml": (
+        f"Outcomes cannot differ between monitoring schedules because {_NK_BULK}: the schedule only changes "
+        "when re-doses are given, and no re-dose debulks the disease; the schedules differ in ctDNA lead time, "
+        "tests and cost, which is what this scenario measures."),
+}
+
 def arm_rows(run) -> list:
     """Markdown rows per arm: the measured results that answer the seed questions."""
     rows = []
@@ -75,6 +117,7 @@ def arm_rows(run) -> list:
 
 
 def section(name: str, note: str, run, seconds: float) -> str:
+    why = [f"**Why.** {WHY[name]}", ""] if name in WHY else []
     m = run.meta
     landmarks = " / ".join(f"d{d:g}" for d in m["endpoint_rules"].get("landmarks_days", []))
     head = ("| arm | n | CR (95% CI) | PFS at " + landmarks + " | bridged | CRS >= 3 | doses per patient | "
@@ -83,7 +126,7 @@ def section(name: str, note: str, run, seconds: float) -> str:
     return "\n".join([
         f"## {m['scenario_title']}", "", f"`celltrial run scenarios/{name}` - run `{run.run_id}` "
         f"({m['patients_per_arm']} patients per arm, seed {m['seed']}, {seconds:.0f} s on this machine).", "",
-        head, "|" + "---|" * 10, *arm_rows(run), "", *difference_lines(run), *inventory_lines(run),
+        head, "|" + "---|" * 10, *arm_rows(run), "", *difference_lines(run), *inventory_lines(run), *why,
         f"**Extrapolation.** {note}", ""])
 
 

@@ -32,7 +32,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import sympy as sp
-from scipy import stats
 
 from ..errors import InputError, did_you_mean
 from ..solve.events import SetState
@@ -76,6 +75,9 @@ def extinction_probability(n0, n1, birth, dt):
 
 def birth_death_draw(n0, n1, birth, dt, u_survive, u_size):
     """Integer sizes after ``dt`` of birth-death populations of integer size ``n0`` (inverse CDF)."""
+    # scipy.stats costs about half a second to import; only a run with small clones needs it
+    from scipy import stats
+
     n0 = np.asarray(n0, dtype=np.float64)
     growth = np.where(n0 > 0, np.asarray(n1, float) / np.where(n0 > 0, n0, 1.0), 1.0)
     alpha, beta = _kendall(growth, np.asarray(birth, float), dt)

@@ -160,6 +160,16 @@ def _product_parameters():
     ]
 
 
+def _cd4_help(share: str) -> str:
+    """Antigen-driven division allowed by CD4+ help at a CD4+ ``share`` (expression)."""
+    return f"(1 - a_help + a_help*{share}/({share} + K_help))"
+
+
+def _cd4_lysis(share: str) -> str:
+    """Lysis per CAR T cell at a CD4+ ``share``, CD8+ lysis = 1 (expression)."""
+    return f"(1 - {share} + w_cd4*{share})"
+
+
 def _observables():
     weights = "w_S*S + w_CM*CM + w_EM*EM + EFF + w_EX*EX"
     return [
@@ -183,10 +193,9 @@ def _observables():
         Observable("pot_M", "R_M/(R_M + M_T + 1)", "1", "division allowed by the memory progeny budget (0-1)"),
         Observable("pot_E", "R_E/(R_E + EFF + 1)", "1", "division allowed by the effector progeny budget (0-1)"),
         # Both CD4:CD8 factors are 1 at the reference composition, where the kinetics were fitted.
-        Observable("help_T", "(1 - a_help + a_help*f_cd4/(f_cd4 + K_help))"
-                   "/(1 - a_help + a_help*f_cd4_ref/(f_cd4_ref + K_help))", "1",
+        Observable("help_T", f"{_cd4_help('f_cd4')}/{_cd4_help('f_cd4_ref')}", "1",
                    "antigen-driven division allowed by CD4+ help, relative to the reference composition"),
-        Observable("kill_cd4", "(1 - f_cd4 + w_cd4*f_cd4)/(1 - f_cd4_ref + w_cd4*f_cd4_ref)", "1",
+        Observable("kill_cd4", f"{_cd4_lysis('f_cd4')}/{_cd4_lysis('f_cd4_ref')}", "1",
                    "killing per CAR T cell of this CD4:CD8 composition, relative to the reference"),
         Observable("drive_T", "A*cap_T*fit_T*ld_gate*help_T", "1",
                    "antigen-driven division drive before budgets"),

@@ -77,7 +77,8 @@ def levers_scenario(patients: int, seed: int = 15, arms=None, parameters=None):
     """
     from ..scenarios.loader import parse_scenario
 
-    chosen = [(n, p, {**c, "parameters": {**c.get("parameters", {}), **(parameters or {})}} if parameters else c)
+    extra = parameters or {}
+    chosen = [(n, p, {**c, "parameters": {**c.get("parameters", {}), **extra}} if extra else c)
               for n, p, c in ARMS if arms is None or n in arms]
     doc = {"schema_version": 1, "name": "levers", "title": "Levers on paired twins (r/r LBCL)",
            "disease": "lbcl",
@@ -99,11 +100,11 @@ def redose_share(patients: int = 400, seed: int = 15, parameters=None, compiled=
 
     scenario = levers_scenario(patients, seed, arms=("standard", "redose-ctdna"), parameters=parameters)
     out = run_trial(scenario, compiled=compiled)
-    return _redose_gain(_twins(out.patients, ("standard", "redose-ctdna")))
+    return _redose_gain(_twins(out.patients))
 
 
-def _twins(p, names=None) -> dict:
-    """Arm name -> its columns, rows in twin order, over the twins solved in every arm.
+def _twins(p) -> dict:
+    """Arm name -> its columns, rows in twin order, over the twins solved in every arm run.
 
     A patient whose solve failed in one arm is left out of every arm, so paired differences
     always compare the same virtual patients.
@@ -111,7 +112,8 @@ def _twins(p, names=None) -> dict:
     arm, ids, ok = np.asarray(p["arm"]), np.asarray(p["patient_id"]), np.asarray(p["status"]) == "OK"
     failed = np.unique(ids[~ok])
     out = {}
-    for name in names or [n for n, _, _ in ARMS]:
+    present = set(arm.tolist())
+    for name in [n for n, _, _ in ARMS if n in present]:
         mine = (arm == name) & ~np.isin(ids, failed)
         order = np.argsort(ids[mine], kind="stable")
         out[name] = {k: np.asarray(v)[mine][order] for k, v in p.items()}

@@ -19,7 +19,7 @@ def test_version_smoke():
 def test_demo_prints_a_json_summary_for_every_patient():
     result = CliRunner().invoke(app, ["demo", "--patients", "50", "--days", "120", "--json"])
     assert result.exit_code == 0, result.output
-    summary = json.loads(result.output)
+    summary = json.loads(result.stdout)  # stdout only: a first compile is announced on stderr
     assert summary["patients"] == 50 and summary["patients_ok"] == 50
     assert summary["median Cmax (CAR+ cells/uL)"] > 0
     assert 0.0 <= summary["tumour below 1 cell (fraction)"] <= 1.0
@@ -27,7 +27,7 @@ def test_demo_prints_a_json_summary_for_every_patient():
 
 def test_demo_is_reproducible_for_a_seed():
     args = ["demo", "--patients", "20", "--days", "60", "--json", "--seed", "4"]
-    first, second = (json.loads(CliRunner().invoke(app, args).output) for _ in range(2))
+    first, second = (json.loads(CliRunner().invoke(app, args).stdout) for _ in range(2))
     keys = ["median Cmax (CAR+ cells/uL)", "median Tmax (days)", "median AUC0-28 (cells/uL x day)"]
     assert [first[k] for k in keys] == [second[k] for k in keys]
 

@@ -155,6 +155,19 @@ def test_policy_decisions_do_not_depend_on_chunking(policy_trial, standard):
         np.testing.assert_array_equal(column, again.patients[name], err_msg=name)
 
 
+def test_a_policy_woken_only_on_its_days_decides_as_if_woken_daily(policy_trial, standard, monkeypatch):
+    """The run stops only on a policy's draw, scan and decision days; stopping every day (as the
+    daily loop did) changes the solver's steps, never a decision."""
+    from celltrial.policies.controller import PolicyController
+
+    monkeypatch.setattr(PolicyController, "wake_days", lambda self, check_every=1.0: np.arange(1.0, 121.0))
+    daily = run_trial(parse_scenario(POLICY), compiled=standard).patients
+    for name in ("policy_doses", "first_policy_dose_day", "doses", "best_response", "crs_grade"):
+        np.testing.assert_array_equal(daily[name], policy_trial.patients[name], err_msg=name)
+    for name in ("cmax_cells_uL", "auc0_28_cells_uL_day", "ctdna_d28"):
+        np.testing.assert_allclose(daily[name], policy_trial.patients[name], rtol=1e-4, err_msg=name)
+
+
 def test_tocilizumab_rule_lowers_severe_crs(standard):
     text = BASE.format(design="paired").replace(
         "{name: tscm, product: tscm-enriched}",

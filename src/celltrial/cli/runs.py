@@ -24,11 +24,20 @@ from ..trials.trial import apply_overrides, run_trial
 
 @dataclass
 class Outcome:
+    """A stored run: ``run`` holds its meta, arms and summary (no patient rows: nothing is reloaded);
+    :meth:`full_run` reads the patients, trajectories and doses back from the store."""
+
     run: RunData
     store_path: str
 
     def public_summary(self) -> dict:
         return public_summary(self.run)
+
+    def full_run(self) -> RunData:
+        from ..store import open_store
+
+        with open_store(self.store_path) as store:
+            return store.load(self.run.run_id)
 
 
 def _now() -> str:
@@ -134,7 +143,7 @@ def _arm_meta(plan: TrialPlan, arm, spec) -> dict:
 
 def execute(scenario_path, *, patients=None, replicates=None, seed=None, store_path=None, chunk_size=None,
             threads=None, progress=False, notify=None) -> Outcome:
-    """Load, run and store a scenario; returns the stored run (reloaded from the store).
+    """Load, run and store a scenario; returns the stored run (its summary: patients stay in the store).
 
     ``notify(line)``, when given, hears what takes time before the progress bar can move (the first
     compile of the model) and, when ``progress`` is off, one line when simulating starts.
@@ -154,7 +163,7 @@ def execute(scenario_path, *, patients=None, replicates=None, seed=None, store_p
         try:
             with bar:
                 task = bar.add_task(f"{scenario.name}: simulating", total=plan.rows() * len(plan.arms))
-                output = run_trial(scenario, chunk_size=chunk_size, threads=threads,
+                output = run_trial(scenario, chunk_size=chunk_size, threads=threads, keep_patients=False,
                                    on_chunk=lambda k, table, traj, doses: store.write_chunk(run_id, k, table, traj,
                                                                                             doses=doses),
                                    progress=lambda done, total: bar.update(task, completed=done))
@@ -162,7 +171,7 @@ def execute(scenario_path, *, patients=None, replicates=None, seed=None, store_p
             store.mark_interrupted(run_id)
             raise
         store.finish_run(run_id, output.summary, _now())
-        return Outcome(store.load(run_id), path)
+        return Outcome(store.load_summary(run_id), path)
 
 
 def _announce(plan: TrialPlan, notify, progress: bool) -> None:
@@ -193,10 +202,12 @@ def public_summary(run: RunData) -> dict:
 
 
 def _status_counts(run: RunData) -> dict:
-    import numpy as np
-
-    codes, counts = np.unique(np.asarray(run.patients["status"], dtype=str), return_counts=True)
-    return {str(c): int(k) for c, k in zip(codes, counts, strict=True)}
+    """Patients per solver status, summed over arms (the summary counts them per arm)."""
+    total = {}
+    for arm in run.summary.get("arms", {}).values():
+        for code, k in arm.get("status", {}).items():
+            total[code] = total.get(code, 0) + int(k)
+    return dict(sorted(total.items()))
 
 
 def one_patient(scenario_path, arm: str, patient: int, *, seed=None, patients=None, step=1.0, notify=None):

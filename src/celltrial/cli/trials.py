@@ -55,7 +55,7 @@ def run(
     if html:
         from ..report import write_report
 
-        write_report(outcome.run, html)
+        write_report(outcome.full_run(), html)
     if as_json:
         typer.echo(json.dumps(outcome.public_summary(), indent=2, sort_keys=True))
         typer.echo(f"stored as run {outcome.run.run_id} in {outcome.store_path}", err=True)

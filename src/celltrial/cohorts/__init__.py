@@ -21,6 +21,7 @@ from .spec import CohortSpec as CohortSpec
 from .spec import Variability as Variability
 from .streams import PURPOSES as PURPOSES
 from .streams import patient_blocks as patient_blocks
+from .streams import patient_pcg_states as patient_pcg_states
 from .streams import patient_rng as patient_rng
 
 __all__ = [
@@ -35,6 +36,7 @@ __all__ = [
     "Uniform",
     "Variability",
     "patient_blocks",
+    "patient_pcg_states",
     "patient_rng",
     "sample_cohort",
     "sample_covariates",

@@ -46,6 +46,7 @@ DRAWS = ("standard_normal", "random")
 
 _M32 = 0xFFFFFFFF
 _M128 = (1 << 128) - 1
+_M64 = (1 << 64) - 1
 # Constants of numpy's SeedSequence (numpy/random/bit_generator.pyx) and of PCG64 (pcg64.h).
 _INIT_A, _MULT_A = 0x43B0D7E5, 0x931E8875
 _INIT_B, _MULT_B = 0x8B51F9DD, 0x58F38DED
@@ -199,6 +200,33 @@ def _fill_fast(out: np.ndarray, seed: int, ids: np.ndarray, code: int, draw: str
         inner["state"] = ((inc + ((w0[i] << 64) | w1[i])) * _PCG_MULT + inc) & _M128
         bit_generator.state = state
         fill(out=out[i])
+
+
+def patient_pcg_states(seed: int, patients, purpose: str) -> np.ndarray:
+    """Seeded PCG64 state of each patient's stream, as (n, 4) uint64 [state hi, lo, inc hi, lo].
+
+    A compiled consumer (the solver's stochastic cure) steps these itself: its k-th double is
+    ``patient_rng(seed, patient, purpose).random()``'s k-th, bit for bit, and no block of
+    numbers is drawn ahead for patients that never need one.
+    """
+    code = purpose_code(purpose)
+    seed = check_seed(seed)
+    ids = _as_patients(patients)
+    out = np.zeros((ids.size, 4), dtype=np.uint64)
+    if ids.size == 0:
+        return out
+    if fast_streams_available() and ids.max() <= _M32:
+        with np.errstate(over="ignore"):
+            w0, w1, w2, w3 = (w.tolist() for w in _seed_words(seed, ids, code))
+        for i in range(ids.size):
+            inc = (((w2[i] << 64) | w3[i]) << 1 | 1) & _M128
+            state = ((inc + ((w0[i] << 64) | w1[i])) * _PCG_MULT + inc) & _M128
+            out[i] = (state >> 64, state & _M64, inc >> 64, inc & _M64)
+        return out
+    for i, patient in enumerate(ids.tolist()):
+        inner = patient_rng(seed, patient, purpose).bit_generator.state["state"]
+        out[i] = (inner["state"] >> 64, inner["state"] & _M64, inner["inc"] >> 64, inner["inc"] & _M64)
+    return out
 
 
 @functools.lru_cache(maxsize=1)

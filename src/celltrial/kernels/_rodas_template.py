@@ -221,10 +221,19 @@ def summaries_jump(t, pre, post, su_kind, su_a, su_thr, su_dir, acc):
 
 @numba.njit(**_INLINE)
 def summaries_step(t0, h, y0, y1, c3, c4, nonneg, p, su_kind, su_q, su_a, su_b, su_thr, su_dir,
-                   acc, samples, ybuf, obs):
-    """Update every summary over the accepted step [t0, t0 + h] using the dense output."""
+                   acc, samples, ybuf, obs, continued):
+    """Update every summary over the accepted step [t0, t0 + h] using the dense output.
+
+    ``continued``: nothing changed since the previous accepted step ended, so its last sample
+    is this step's first (saves one evaluation of the observables per step).
+    """
     nsu = su_kind.shape[0]
-    for k in range(N_SAMPLES):
+    first = 0
+    if continued:
+        for j in range(nsu):
+            samples[0, j] = samples[N_SAMPLES - 1, j]
+        first = 1
+    for k in range(first, N_SAMPLES):
         dense_state(k / (N_SAMPLES - 1.0), y0, y1, c3, c4, nonneg, ybuf)
         point_values(ybuf, p, su_q, obs, samples[k])
     t1 = t0 + h
@@ -358,17 +367,39 @@ def work_buffers(nsu):
 
 
 @numba.njit(**_JIT)
+def cure_due(t, y, p, cu, su_kind, su_q, su_a, su_thr, su_dir, acc, pre, post, obs):
+    """Run the cure checks due at or before t (those before t were crossed with no clone small,
+    so they change nothing); True if the state changed (a discontinuity for the summaries)."""
+    cu_idx, cu_glob, cu_n, birth, n0, ext, cu_int, rng, table, cu_log = cu
+    changed = False
+    while cu_int[CU_NEXT] <= cu_n and cure_time(cu_int[CU_NEXT], cu_glob) <= t:
+        if cure_time(cu_int[CU_NEXT], cu_glob) == t:
+            if su_kind.shape[0] > 0:
+                point_values(y, p, su_q, obs, pre)
+            if cure_check(cu_int[CU_NEXT], y, cu_idx, cu_glob, cu_n, birth, n0, ext, cu_int, rng, table, cu_log):
+                changed = True
+                if su_kind.shape[0] > 0:
+                    point_values(y, p, su_q, obs, post)
+                    summaries_jump(t, pre, post, su_kind, su_a, su_thr, su_dir, acc)
+        cu_int[CU_NEXT] += 1
+    return changed
+
+
+@numba.njit(**_JIT)
 def advance_patient(t_end, y, p, state, ctrl, ev_t, ev_kind, ev_idx, ev_val, ev_n, iptr,
                     save_t, save_q, save_out, su_kind, su_q, su_a, su_b, su_thr, su_dir, acc,
-                    atol, rtol, nonneg, hmax, max_steps, work):
+                    atol, rtol, nonneg, hmax, max_steps, work, cu):
     """Integrate one patient from state[0] (its time) to t_end.
 
-    state = [t, h_next, err_old, h_old]; ctrl = [event ptr, save ptr, status, steps, rejects].
+    state = [t, h_next, err_old, h_old]; ctrl = [event ptr, save ptr, status, steps, rejects];
+    cu = the patient's stochastic-cure arrays (see _cure_template; no clones: none).
     """
     if ctrl[2] != ST_OK:
         return
     n = N_STATES
     k, ytmp, ftmp, ynew, c3, c4, ybuf, lu, obs, samples, pre, post = work
+    cu_idx, cu_glob, cu_n, n0, cu_int = cu[0], cu[1], cu[2], cu[4], cu[6]
+    cure = cu_idx.shape[0] > 0
     nsu = su_kind.shape[0]
     t = state[0]
     h = state[1]
@@ -379,17 +410,25 @@ def advance_patient(t_end, y, p, state, ctrl, ev_t, ev_kind, ev_idx, ev_val, ev_
     steps = ctrl[3]
     rejects = ctrl[4]
     status = ST_OK
+    # cure checks due now come before the events at the same time
+    if cure and cure_due(t, y, p, cu, su_kind, su_q, su_a, su_thr, su_dir, acc, pre, post, obs):
+        err_old = -1.0
     new_ptr = events_with_summaries(t, y, p, ev_t, ev_kind, ev_idx, ev_val, ev_n, eptr,
                                     su_kind, su_q, su_a, su_thr, su_dir, acc, pre, post, obs)
     if new_ptr != eptr:
         err_old = -1.0
         eptr = new_ptr
+    continued = False  # (summaries) whether the last accepted step's end is this step's start
     if h <= 0.0:
         h = initial_step(y, p, atol, rtol, max(t_end - t, 1e-12), ftmp)
     while t < t_end and status == ST_OK:
         t_stop = t_end
         if eptr < ev_n and ev_t[eptr] < t_stop:
             t_stop = ev_t[eptr]
+        # while a clone is small every check day is landed on; otherwise steps cross them freely
+        small = cure and cure_small(n0, cu_glob[3])
+        if small and cu_int[CU_NEXT] <= cu_n:
+            t_stop = min(t_stop, cure_time(cu_int[CU_NEXT], cu_glob))
         reject_last = False
         while t < t_stop:
             if steps + rejects >= max_steps:
@@ -432,19 +471,28 @@ def advance_patient(t_end, y, p, state, ctrl, ev_t, ev_kind, ev_idx, ev_val, ev_
                 if err_old > 0.0:
                     facpred = (h_old / h) * (err * err / err_old) ** 0.25 / 0.9
                     fac = max(fac, max(1.0 / 6.0, min(5.0, facpred)))
+                dense_coefficients(k, c3, c4)
+                if cure and not small:
+                    t_hit = cure_scan(t, h, y, ynew, c3, c4, cu_idx, cu_glob, cu_n, cu_int[CU_NEXT])
+                    if t_hit < (t_stop if last else t + h):
+                        t_stop = t_hit  # a clone turns small at this check day: land on it
+                        continue
                 h_new = h / fac
                 if reject_last:
                     h_new = min(h_new, h)
                 h_old = h
                 err_old = max(0.01, err)
-                dense_coefficients(k, c3, c4)
                 if save_t.shape[0] > 0:
                     sptr = save_step(t, h, y, ynew, c3, c4, nonneg, p, save_t, save_q, save_out, sptr,
                                      ybuf, obs)
                 if nsu > 0:
                     summaries_step(t, h, y, ynew, c3, c4, nonneg, p, su_kind, su_q, su_a, su_b, su_thr,
-                                   su_dir, acc, samples, ybuf, obs)
+                                   su_dir, acc, samples, ybuf, obs, continued)
+                    continued = True
                 t = t_stop if last else t + h
+                if cure and not small:  # checks crossed with no clone small change nothing
+                    while cu_int[CU_NEXT] <= cu_n and cure_time(cu_int[CU_NEXT], cu_glob) < t:
+                        cu_int[CU_NEXT] += 1
                 for i in range(n):
                     y[i] = ynew[i]
                 steps += 1
@@ -459,10 +507,14 @@ def advance_patient(t_end, y, p, state, ctrl, ev_t, ev_kind, ev_idx, ev_val, ev_
                     break
         if status != ST_OK:
             break
+        if cure and cure_due(t, y, p, cu, su_kind, su_q, su_a, su_thr, su_dir, acc, pre, post, obs):
+            err_old = -1.0
+            continued = False
         new_ptr = events_with_summaries(t, y, p, ev_t, ev_kind, ev_idx, ev_val, ev_n, eptr,
                                         su_kind, su_q, su_a, su_thr, su_dir, acc, pre, post, obs)
         if new_ptr != eptr:
             err_old = -1.0  # a discontinuity: the controller's history no longer applies
+            continued = False
             eptr = new_ptr
     state[0] = t
     state[1] = h
@@ -479,15 +531,23 @@ def advance_patient(t_end, y, p, state, ctrl, ev_t, ev_kind, ev_idx, ev_val, ev_
 @numba.njit(parallel=True, **_JIT)
 def advance_batch(t_end, y, p, state, ctrl, ev_t, ev_kind, ev_idx, ev_val, ev_n, iptr,
                   save_t, save_q, save_out, su_kind, su_q, su_a, su_b, su_thr, su_dir, acc,
-                  atol, rtol, nonneg, hmax, max_steps, blocks):
-    """Advance every patient (row) to t_end, in parallel over ``blocks`` interleaved blocks of patients."""
+                  atol, rtol, nonneg, hmax, max_steps, blocks, cu_idx, cu_glob, cu_n, cu_birth, cu_n0, cu_ext,
+                  cu_int, cu_rng, cu_table, cu_log):
+    """Advance every patient (row) to t_end, in parallel over ``blocks`` interleaved blocks of patients.
+
+    The cu_* arrays hold the stochastic cure (clone state indices, [t0, every, horizon, threshold],
+    number of checks, then per patient: birth rates, counts at the last check, extinction days,
+    [next check, uniforms used, log entries], PCG64 state, an optional uniform table, a log).
+    """
     n_pat = y.shape[0]
     for b in numba.prange(blocks):
         work = work_buffers(su_kind.shape[0])
         for i in range(b, n_pat, blocks):
+            cu = (cu_idx, cu_glob, cu_n, cu_birth[i], cu_n0[i], cu_ext[i], cu_int[i], cu_rng[i], cu_table[i],
+                  cu_log[i])
             advance_patient(t_end, y[i], p[i], state[i], ctrl[i], ev_t[i], ev_kind[i], ev_idx[i], ev_val[i],
                             ev_n[i], iptr[i], save_t, save_q, save_out[i], su_kind, su_q, su_a, su_b, su_thr,
-                            su_dir, acc[i], atol, rtol, nonneg, hmax, max_steps, work)
+                            su_dir, acc[i], atol, rtol, nonneg, hmax, max_steps, work, cu)
 
 
 @numba.njit(**_JIT)

@@ -29,7 +29,12 @@ import numpy as np
 from .._version import __version__
 from ..errors import CompilationError
 
-_TEMPLATE = Path(__file__).with_name("_rodas_template.py")
+# appended to every model's generated functions, in this order (the solver calls the cure checks)
+_TEMPLATES = tuple(Path(__file__).with_name(f) for f in ("_cure_template.py", "_rodas_template.py"))
+
+
+def _template_text() -> str:
+    return "\n\n".join(t.read_text() for t in _TEMPLATES)
 
 
 def cache_dir() -> Path:
@@ -41,7 +46,7 @@ def cache_dir() -> Path:
 
 
 def _module_path(model) -> Path:
-    template = _TEMPLATE.read_bytes()
+    template = _template_text().encode()
     key = hashlib.sha256(model.structure_fingerprint().encode() + template + __version__.encode()).hexdigest()[:16]
     return cache_dir() / f"ct_{model.name}_{key}.py"
 
@@ -49,7 +54,7 @@ def _module_path(model) -> Path:
 def _write_source(model, path: Path) -> None:
     from .codegen import generate_model_source  # sympy work only on a cache miss
 
-    source = generate_model_source(model) + "\n\n" + _TEMPLATE.read_text()
+    source = generate_model_source(model) + "\n\n" + _template_text()
     tmp = path.with_suffix(f".{os.getpid()}.tmp")
     tmp.write_text(source)
     os.replace(tmp, path)  # atomic: a concurrent process never sees half a file

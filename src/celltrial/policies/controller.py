@@ -1,7 +1,7 @@
 """Run a policy inside a segmented simulation: observe on draw days, decide, schedule doses.
 
-The controller is called after every daily check of the simulation (see
-:func:`~celltrial.protocols.extinction.run_with_extinction`'s ``on_check``). On each pending
+The controller is called after the daily checks of the simulation on its :meth:`PolicyController.wake_days`
+(see :func:`~celltrial.protocols.extinction.run_with_extinction`'s ``on_check``). On each pending
 draw day it turns the true ctDNA into an assay result with the patient's own uniforms,
 updates the observed history, and on decision days asks the policy, applies the caps and
 schedules the doses for "now" (they are given at the start of the next segment). Days are
@@ -71,6 +71,11 @@ class PolicyController:
         self.not_before = first + policy.start_after_days  # inf: never infused, never re-dosed
         self.dose_price, self.spent = float(dose_price), np.zeros(n)
         self.transplant_day = transplant_day
+
+    def wake_days(self, check_every: float = 1.0) -> np.ndarray:
+        """Check days (multiples of ``check_every``) the controller must be called at: the first
+        check on or after each draw, scan and decision day."""
+        return np.unique(np.ceil(self.days / check_every - 1e-9) * check_every)
 
     def __call__(self, t: float, sim) -> None:
         while self.next < self.days.size and self.days[self.next] <= t + 1e-9:

@@ -15,10 +15,12 @@ the ODE's value. The integer result replaces the state, and the ODE continues fr
 that reaches 0 is extinct for good (its growth is proportional to its size). Rates are the
 interval's mean rates (exact when they are constant over dt).
 
-Draws come in as an (n_patients, n_checks * n_clones * 3) block of uniforms from each patient's
-own "extinction" stream (three per check and clone: rounding to an integer, survivors, their
-sizes; all by inverse CDF), so a patient's fate depends only on (seed, patient), never on
-chunking or workers.
+Draws use uniform number (check * n_clones + clone) * 3 + d of each patient's own "extinction"
+stream (three per check and clone: rounding to an integer, survivors, their sizes; all by
+inverse CDF), so a patient's fate depends only on (seed, patient), never on chunking or
+workers. The checks run inside the compiled solver, which steps the patient's PCG64 stream
+itself (``kernels/_cure_template.py``); :func:`birth_death_draw` is the same draw with scipy,
+kept as the reference the compiled one is tested against.
 
 Example:
     >>> float(extinction_probability(1.0, 1.0, 0.0, 1.0))   # one cell, no birth, no death
@@ -34,6 +36,7 @@ import numpy as np
 import sympy as sp
 
 from ..errors import InputError, did_you_mean
+from ..solve.cure import CureArrays
 from ..solve.events import SetState
 
 #: Kimmel 2021 switched to a birth-death process below about 100 cells (science.md 1.1, [R]).
@@ -102,93 +105,65 @@ def _birth_functions(model, clones):
     return out
 
 
-def run_with_extinction(sim, t_end: float, clones, uniforms, *, check_every: float = 1.0,
-                        threshold: float = DEFAULT_THRESHOLD, log: list | None = None, on_check=None) -> dict:
-    """Advance ``sim`` to ``t_end`` in steps of ``check_every`` days, drawing extinctions between steps.
+def run_with_extinction(sim, t_end: float, clones, uniforms=None, *, streams=None, check_every: float = 1.0,
+                        threshold: float = DEFAULT_THRESHOLD, log: list | None = None, on_check=None,
+                        wake_days=None) -> dict:
+    """Advance ``sim`` to ``t_end`` with the stochastic cure checked every ``check_every`` days.
+
+    The checks run inside the compiled solver (``kernels/_cure_template.py``): at each check day
+    every clone that was below ``threshold`` at the previous check gets its exact birth-death size
+    and every clone now below it is rounded to an integer. The integrator lands on check days only
+    while a clone is small, so a plain arm is one kernel call however long the follow-up.
 
     Args:
         sim: a :class:`~celltrial.solve.Simulation` (any current time).
         t_end: final time (days).
         clones: :class:`Extinction` items (e.g. from the model's tumour clones).
-        uniforms: (n_patients, n_checks * len(clones) * DRAWS_PER_CHECK) uniforms on [0, 1) from
-            each patient's "extinction" stream, with n_checks = :func:`checks_needed`.
+        uniforms: (n_patients, n_checks * len(clones) * DRAWS_PER_CHECK) uniforms on [0, 1), with
+            n_checks = :func:`checks_needed`; or None with ``streams``.
+        streams: (n_patients, 4) PCG64 states of each patient's "extinction" stream
+            (:func:`celltrial.cohorts.patient_pcg_states`): the same numbers as ``uniforms`` drawn
+            from them, without building the table.
+        log: if given, receives every drawn or rounded size as (patient row, SetState), for replay.
+        on_check: ``on_check(day, sim)`` after the checks of each day in ``wake_days``.
+        wake_days: days the hook needs (default: every check day); the run stops only there.
     Returns:
         {state: (n,) time of extinction in days, inf if never}.
     """
     t0 = float(sim.t.min())
     n_checks = checks_needed(t0, t_end, check_every)
     clones = list(clones)
-    width = n_checks * len(clones) * DRAWS_PER_CHECK
-    uniforms = np.asarray(uniforms, dtype=np.float64)
-    if uniforms.shape != (sim.n_patients, width):
-        raise InputError(f"extinction: uniforms must have shape {(sim.n_patients, width)} ({n_checks} checks x "
-                         f"{len(clones)} clones x {DRAWS_PER_CHECK} draws), got {uniforms.shape}")
+    if uniforms is not None:
+        width = n_checks * len(clones) * DRAWS_PER_CHECK
+        uniforms = np.asarray(uniforms, dtype=np.float64)
+        if uniforms.shape != (sim.n_patients, width):
+            raise InputError(f"extinction: uniforms must have shape {(sim.n_patients, width)} ({n_checks} checks x "
+                             f"{len(clones)} clones x {DRAWS_PER_CHECK} draws), got {uniforms.shape}")
     births = [np.broadcast_to(f(*sim.params.T), (sim.n_patients,)) for f in _birth_functions(sim.model, clones)]
     index = [sim.model.state_names.index(c.state) for c in clones]
-    extinct_at = {c.state: np.full(sim.n_patients, np.inf) for c in clones}
-    for k in range(n_checks):
-        t_start = float(sim.t.min())
-        t_next = min(t0 + (k + 1) * check_every, float(t_end))
-        previous = _round_small_clones(sim, clones, index, uniforms[:, k * len(clones) * DRAWS_PER_CHECK:],
-                                       threshold, t_start, extinct_at, log)
-        sim.advance(t_next)
-        running = sim.status == 0
-        events = {}
-        for c, (clone, j) in enumerate(zip(clones, index, strict=True)):
-            n0, n1 = previous[c], sim.y[:, j]
-            small = running & (n0 > 0) & (n0 < threshold)  # n0 was rounded to an integer above
-            if not small.any():
-                continue
-            col = (k * len(clones) + c) * DRAWS_PER_CHECK
-            drawn = birth_death_draw(n0[small], n1[small], births[c][small], t_next - t_start,
-                                     uniforms[small, col + 1], uniforms[small, col + 2])
-            for i, value in zip(np.flatnonzero(small), drawn, strict=True):
-                events.setdefault(i, {})[clone.state] = float(value)
-                if value == 0:
-                    extinct_at[clone.state][i] = t_next
-        if events:
-            _set_states(sim, events, t_next, log)
-            sim.advance(t_next)  # apply them now: the policies (on_check) see the drawn sizes
+    capacity = (n_checks + 1) * len(clones) * 2 if log is not None else 0
+    cure = CureArrays.build(index, np.stack(births, axis=1) if births else np.zeros((sim.n_patients, 0)), t0=t0,
+                            every=float(check_every), horizon=float(t_end), n_checks=n_checks,
+                            threshold=float(threshold), rng=streams, table=uniforms, log_capacity=capacity)
+    sim.set_cure(cure)
+    for day in _stops(t0, float(t_end), float(check_every), n_checks, on_check, wake_days):
+        sim.advance(day)
         if on_check is not None:
-            on_check(t_next, sim)
-    return extinct_at
+            on_check(day, sim)
+    if log is not None:
+        names = sim.model.state_names
+        log.extend((i, SetState(day, {names[j]: value})) for i, day, j, value in cure.changes())
+    return {c.state: cure.ext[:, k].copy() for k, c in enumerate(clones)}
 
 
-def _round_small_clones(sim, clones, index, uniforms, threshold, t_start, extinct_at, log) -> list:
-    """Round each clone below ``threshold`` cells to an integer (stochastically, unbiased) in the
-    simulation itself, so the interval's ODE and its birth-death draw start from the same count.
-
-    A clone rounded to no cells is extinct now; cells that flow in later (from another niche)
-    are rounded again at the next check. Returns the (n,) counts per clone.
-    """
-    running = sim.status == 0
-    counts, changes = [], {}
-    for c, (clone, j) in enumerate(zip(clones, index, strict=True)):
-        n = sim.y[:, j].copy()
-        small = running & (n > 0) & (n < threshold)
-        u = uniforms[:, c * DRAWS_PER_CHECK]
-        n[small] = np.floor(n[small]) + (u[small] < n[small] - np.floor(n[small]))
-        for i in np.flatnonzero(small):
-            changes.setdefault(i, {})[clone.state] = float(n[i])
-            if n[i] == 0:
-                extinct_at[clone.state][i] = t_start
-        counts.append(n)
-    if changes:
-        # applied on entry to the next advance (events due at a patient's time come first); a
-        # separate zero-length advance here would start every patient of the chunk with an initial
-        # step sized for a zero-length interval, so results would depend on the chunking
-        _set_states(sim, changes, t_start, log)
-    return counts
-
-
-def _set_states(sim, changes: dict, t: float, log) -> None:
-    """Schedule {patient: {state: value}} as SetState events at ``t`` (logged for replay)."""
-    per_patient = [[] for _ in range(sim.n_patients)]
-    for i, values in changes.items():
-        per_patient[i].append(SetState(t, values))
-        if log is not None:
-            log.append((i, per_patient[i][-1]))
-    sim.schedule(patient_events=per_patient)
+def _stops(t0, t_end, every, n_checks, on_check, wake_days) -> list:
+    """Days the run stops at: the hook's days (every check day by default) and the end."""
+    if on_check is None:
+        return [t_end] if t_end > t0 else []
+    if wake_days is None:
+        return [min(t0 + (k + 1) * every, t_end) for k in range(n_checks)]
+    days = np.asarray(wake_days, dtype=float)
+    return np.unique(np.append(days[(days > t0) & (days < t_end)], t_end)).tolist()
 
 
 def checks_needed(t0: float, t_end: float, check_every: float) -> int:

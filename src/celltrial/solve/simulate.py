@@ -23,6 +23,7 @@ import numpy as np
 
 from ..errors import InputError, Status
 from ..kernels import CompiledModel, compile_model
+from .cure import CureArrays
 from .events import concat_sorted, drop_applied, pack_events
 from .inputs import resolve_atol, resolve_initial, resolve_parameters
 from .result import Result
@@ -88,6 +89,7 @@ class Simulation:
         self.ctrl = np.zeros((n, 5), np.int64)
         self.iptr = np.zeros((n, 2), np.int64)
         self.t0 = float(t0)
+        self.cure = CureArrays.none(n)
         s = self.summaries
         self.compiled.kernels.start_batch(
             self.y, self.params, self.state, self.events.time, self.events.kind, self.events.index,
@@ -132,6 +134,13 @@ class Simulation:
         out.update({name: obs[:, j].copy() for j, name in enumerate(self.model.observable_names)})
         return out
 
+    def set_cure(self, cure: CureArrays) -> None:
+        """Let the solver run the stochastic cure of ``cure`` (built for these patients) from now on."""
+        if cure.birth.shape[0] != self.n_patients:
+            raise InputError(f"cure arrays are for {cure.birth.shape[0]} patients, the simulation has "
+                             f"{self.n_patients}")
+        self.cure = cure
+
     def schedule(self, events=(), patient_events=None) -> None:
         """Add events (doses, parameter switches) for the future; times before now are refused."""
         new = pack_events(self.model, self.n_patients, events, patient_events)
@@ -157,7 +166,7 @@ class Simulation:
                 e.count, self.iptr, self.save_t, self.save_q, self.save_out, s.kind, s.quantity, s.a, s.b,
                 s.threshold, s.direction, self.acc, self.atol, self.rtol, self.nonneg, self.hmax, self.max_steps,
                 # interleaved blocks (several per thread, for balance) each reuse one set of buffers
-                min(self.n_patients, 8 * numba.get_num_threads()),
+                min(self.n_patients, 8 * numba.get_num_threads()), *self.cure.args(),
             )
         finally:
             numba.set_num_threads(previous)

@@ -331,6 +331,20 @@ class RunStore:
         summary = from_json(summary[0]) if summary else {}
         return RunData(run_id, meta, arms, patients, summary, trajectories, extra={"doses": doses})
 
+    def load_summary(self, ref: str) -> RunData:
+        """The run ``ref`` without its rows: meta, arms and summary (what ``celltrial run`` prints).
+
+        A million-patient run is summarised while it runs, so printing it needs no reload of its
+        patients; :meth:`load` reads everything (reports, exports).
+        """
+        run_id = self.resolve(ref)
+        with self._transaction(f"loading run {run_id!r}") as con:
+            row = _first(con, f"SELECT {_META_COLUMNS}, arms FROM runs WHERE run_id = ?", [run_id])
+            meta = {k: meta_from_sql(k, v) for k, v in zip(META_KEYS, row[:-1], strict=True)}
+            meta["chunks"] = _first(con, "SELECT count(*) FROM chunks WHERE run_id = ?", [run_id])[0]
+            summary = _first(con, "SELECT summary FROM summaries WHERE run_id = ?", [run_id])
+        return RunData(run_id, meta, from_json(row[-1]), {}, from_json(summary[0]) if summary else {})
+
     @staticmethod
     def _read_rows(con, run_id: str, table: str, kinds: dict, order: str, label: str) -> dict:
         """Columns ``kinds`` of one run's rows of ``table``, arms in their position, then ``order``."""

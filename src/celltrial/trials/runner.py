@@ -18,11 +18,11 @@ import numpy as np
 
 from ..biology.grading import ICANS_THRESHOLD_PARAMETERS, THRESHOLD_PARAMETERS
 from ..biology.tumour import CLONES
-from ..cohorts import patient_blocks
+from ..cohorts import patient_blocks, patient_pcg_states
 from ..policies import PolicyController
 from ..policies.safety import SafetyController
 from ..protocols.doses import lymphodepletion
-from ..protocols.extinction import DRAWS_PER_CHECK, Extinction, checks_needed, run_with_extinction
+from ..protocols.extinction import Extinction, run_with_extinction
 from ..protocols.monitoring import assay_uniforms
 from ..solve import AUC, Max, Simulation
 from .design import TrialPlan
@@ -87,8 +87,7 @@ def simulate_rows(plan: TrialPlan, compiled, arm_index: int, rows, *, grid, save
     sim = Simulation(compiled, cohort.params, patient_events=plan.patient_events(arm, weights, logistics), save_at=grid,
                      save=save, summaries=SUMMARIES, rtol=s.simulation.rtol, check_bounds=False, threads=threads)
     clones = [Extinction(state, birth) for state, birth in CLONES.items()]
-    width = checks_needed(0.0, s.follow_up_days, 1.0) * len(clones) * DRAWS_PER_CHECK
-    uniforms = patient_blocks(s.seed, cohort.patient_ids, "extinction", width, "random")
+    streams = patient_pcg_states(s.seed, cohort.patient_ids, "extinction")
     controller = plan_controller(plan, arm_index, cohort, weights, log, logistics)
     rules = s.arms[arm_index].safety
     safety = SafetyController.for_cohort(rules, plan.model, cohort.params, weights, log) if rules else None
@@ -98,8 +97,12 @@ def simulate_rows(plan: TrialPlan, compiled, arm_index: int, rows, *, grid, save
         for hook in hooks:
             hook(t, sim_)
 
-    extinct = run_with_extinction(sim, s.follow_up_days, clones, uniforms, threshold=s.simulation.extinction_threshold,
-                                  log=log, on_check=on_check if hooks else None)
+    # the run stops only where a hook acts: every day for safety rules (CRS is graded daily), on its
+    # draw, scan and decision days for a policy; the cure's daily checks run inside the solver
+    wake = None if safety is not None else (controller.wake_days() if controller is not None else ())
+    extinct = run_with_extinction(sim, s.follow_up_days, clones, streams=streams,
+                                  threshold=s.simulation.extinction_threshold, log=log,
+                                  on_check=on_check if hooks else None, wake_days=wake)
     return sim.result(), extinct, cohort, weights, controller, logistics
 
 

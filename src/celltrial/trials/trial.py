@@ -24,7 +24,7 @@ from .design import TrialPlan
 from .endpoints import patient_endpoints
 from .inventory import arm_inventory
 from .runner import Course, regimen_start, simulate_chunk
-from .statistics import summarise
+from .statistics import OPTIONAL_COLUMNS, SUMMARY_COLUMNS, summarise
 
 #: Thinned trajectory grid: daily to day 28, weekly after (plus the last day).
 THIN_DAILY_UNTIL, THIN_EVERY = 28.0, 7.0
@@ -33,7 +33,8 @@ TRAJECTORY_SAVED = ("B_tot", "product_uL", "car_copies", "ctdna", "il6_signal")
 
 @dataclass
 class TrialOutput:
-    """Patients table (column -> array), summary dict, the plan, trajectories and doses (long format)."""
+    """Patients table (column -> array; only the summary's columns when run with ``keep_patients=False``),
+    summary dict, the plan, trajectories and doses (long format)."""
 
     patients: dict
     summary: dict
@@ -61,7 +62,7 @@ def chunks(plan: TrialPlan, chunk_size: int):
 
 
 def run_trial(scenario, *, chunk_size: int | None = None, on_chunk=None, progress=None, threads=None,
-              compiled=None, policies: dict | None = None) -> TrialOutput:
+              compiled=None, policies: dict | None = None, keep_patients: bool = True) -> TrialOutput:
     """Simulate every arm of ``scenario`` (apply :func:`apply_overrides` first) and summarise.
 
     Args:
@@ -72,6 +73,9 @@ def run_trial(scenario, *, chunk_size: int | None = None, on_chunk=None, progres
         compiled: an already compiled standard model (compiled on first use otherwise).
         policies: arm name -> a Python policy (subclass of :class:`celltrial.policies.Policy`)
             replacing that arm's scenario policy.
+        keep_patients: keep every column of every patient in ``TrialOutput.patients``; False keeps
+            only the columns the summary reads (about 100 bytes a patient) and the dose log only of
+            arms with an inventory, for runs whose chunks ``on_chunk`` stores.
     """
     plan = TrialPlan(scenario, policies=policies)
     compiled = compiled or compile_model(plan.model)
@@ -85,8 +89,9 @@ def run_trial(scenario, *, chunk_size: int | None = None, on_chunk=None, progres
         given = dose_log(course, plan, arm_index, table)
         if on_chunk is not None:
             on_chunk(index, table, thin, given)
-        parts.append(table)
-        doses.append(given)
+        parts.append(table if keep_patients else _summary_columns(table))
+        if keep_patients or scenario.arms[arm_index].inventory is not None:
+            doses.append(given)
         if thin is not None:
             trajectories.append(thin)
         done += len(rows)
@@ -97,7 +102,7 @@ def run_trial(scenario, *, chunk_size: int | None = None, on_chunk=None, progres
     summary = summarise(patients, landmarks_days=tuple(e.landmarks(scenario.follow_up_days)),
                         reference_arm=e.reference_arm, success=[c.model_dump() for c in e.success] or None)
     joined = {k: np.concatenate([t[k] for t in trajectories]) for k in trajectories[0]} if trajectories else None
-    given = {k: np.concatenate([d[k] for d in doses]) for k in DOSE_COLUMNS}
+    given = {k: np.concatenate([d[k] for d in doses]) for k in DOSE_COLUMNS} if doses else None
     for arm in plan.arms:
         stock = arm_inventory(scenario, arm.index, given, plan.patients)
         if stock is not None:
@@ -105,6 +110,11 @@ def run_trial(scenario, *, chunk_size: int | None = None, on_chunk=None, progres
     return TrialOutput(patients, summary, plan, joined, given)
 
 
+
+
+def _summary_columns(table: dict) -> dict:
+    """The columns :func:`summarise` reads (a run that streams its chunks to a store keeps no more)."""
+    return {k: table[k] for k in SUMMARY_COLUMNS + OPTIONAL_COLUMNS if k in table}
 
 
 def dose_log(course: Course, plan: TrialPlan, arm_index: int, table: dict) -> dict:

@@ -24,7 +24,12 @@ from sympy.printing.pycode import PythonCodePrinter
 
 from .sparse_lu import LUPlan, plan_lu
 
-_DECORATOR = '@numba.njit(cache=True, error_model="numpy", inline="always")'
+_DECORATOR = '@numba.njit(cache=True, error_model="numpy")'
+# Only the Jacobian-and-LU function is inlined into the solver: it is called once per step. The
+# right-hand side (6 calls a step), the LU solves (6) and the observables (saves, summaries, events)
+# stay calls: inlining them copied each body into every call site, and LLVM's time on the standard
+# model went from 61 s to about 155 s, for a step about 5% faster.
+_INLINED = {"model_jac_lu"}
 
 
 class _Printer(PythonCodePrinter):
@@ -75,7 +80,8 @@ def _unpack(n_states, n_params, states=True):
 
 
 def _function(name, args, docline, lines):
-    return "\n".join([_DECORATOR, f"def {name}({args}):", f'    """{docline}"""', *lines, ""])
+    decorator = _DECORATOR[:-1] + ', inline="always")' if name in _INLINED else _DECORATOR
+    return "\n".join([decorator, f"def {name}({args}):", f'    """{docline}"""', *lines, ""])
 
 
 def _rhs_source(sym, subs, ns, np_):

@@ -33,6 +33,10 @@ from ..errors import CompilationError
 _TEMPLATES = tuple(Path(__file__).with_name(f) for f in ("_cure_template.py", "_rodas_template.py"))
 
 
+# what the generated source depends on besides the model: a change to any of them regenerates it
+_GENERATORS = tuple(Path(__file__).with_name(f) for f in ("codegen.py", "sparse_lu.py"))
+
+
 def _template_text() -> str:
     return "\n\n".join(t.read_text() for t in _TEMPLATES)
 
@@ -46,7 +50,7 @@ def cache_dir() -> Path:
 
 
 def _module_path(model) -> Path:
-    template = _template_text().encode()
+    template = _template_text().encode() + b"".join(g.read_bytes() for g in _GENERATORS)
     key = hashlib.sha256(model.structure_fingerprint().encode() + template + __version__.encode()).hexdigest()[:16]
     return cache_dir() / f"ct_{model.name}_{key}.py"
 

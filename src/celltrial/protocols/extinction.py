@@ -91,6 +91,18 @@ def birth_death_draw(n0, n1, birth, dt, u_survive, u_size):
 
 
 def _birth_functions(model, clones):
+    """Numpy functions of the parameters giving each clone's per-cell birth rate (cached per model:
+    building them with sympy costs about 50 ms, once per chunk otherwise)."""
+    key = (tuple(model.state_names), tuple(model.parameter_names), tuple(clones))
+    if key not in _BIRTHS:
+        _BIRTHS[key] = _build_birth_functions(model, clones)
+    return _BIRTHS[key]
+
+
+_BIRTHS: dict = {}
+
+
+def _build_birth_functions(model, clones):
     names = model.parameter_names
     symbols = {n: sp.Symbol(n) for n in names}
     out = []

@@ -194,7 +194,7 @@ def simulate_chunk(plan: TrialPlan, compiled, arm_index: int, rows: np.ndarray, 
     names = plan.model.parameter_names
     return Course(
         t=grid,
-        values={q: result[q].copy() for q in SAVED},
+        values={q: result[q] for q in SAVED},  # views of the chunk's own output: a copy cost ~5% of a run
         summaries=result.summaries,
         status=result.status,
         extinct=extinct,

@@ -14,6 +14,7 @@ Example:
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -61,6 +62,22 @@ def chunks(plan: TrialPlan, chunk_size: int):
             k += 1
 
 
+def simulated_ahead(plan: TrialPlan, compiled, chunk_size: int, threads=None):
+    """(chunk index, arm index, rows, course) for every chunk, each simulated one chunk ahead in a
+    worker thread: the solver releases the GIL, so reading the endpoints of chunk k and storing it
+    overlap the simulation of chunk k+1 (a core would otherwise idle through the Python part)."""
+    items = list(chunks(plan, chunk_size))
+    if not items:
+        return
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="celltrial-simulate") as pool:
+        ahead = pool.submit(simulate_chunk, plan, compiled, items[0][1], items[0][2], threads)
+        for k, (index, arm_index, rows) in enumerate(items):
+            course = ahead.result()
+            if k + 1 < len(items):
+                ahead = pool.submit(simulate_chunk, plan, compiled, items[k + 1][1], items[k + 1][2], threads)
+            yield index, arm_index, rows, course
+
+
 def run_trial(scenario, *, chunk_size: int | None = None, on_chunk=None, progress=None, threads=None,
               compiled=None, policies: dict | None = None, keep_patients: bool = True) -> TrialOutput:
     """Simulate every arm of ``scenario`` (apply :func:`apply_overrides` first) and summarise.
@@ -82,8 +99,7 @@ def run_trial(scenario, *, chunk_size: int | None = None, on_chunk=None, progres
     size = int(chunk_size or scenario.simulation.chunk_size)
     total, done = plan.rows() * len(plan.arms), 0
     parts, trajectories, doses = [], [], []
-    for index, arm_index, rows in chunks(plan, size):
-        course = simulate_chunk(plan, compiled, arm_index, rows, threads=threads)
+    for index, arm_index, rows, course in simulated_ahead(plan, compiled, size, threads):
         table = patient_endpoints(course, plan, arm_index, rows)
         thin = thinned(course, table, scenario.simulation.trajectories_per_arm)
         given = dose_log(course, plan, arm_index, table)

@@ -58,10 +58,9 @@ def run_cli(scenario: str, patients: int, threads, store: Path) -> dict:
     if status != 0:
         raise SystemExit(f"{' '.join(cmd)} failed:\n{err.decode()[-2000:]}")
     summary = json.loads(out)
-    arms = len(summary["arms"])
     years = summary["follow_up_days"] / 365.0
     cpu = usage.ru_utime + usage.ru_stime
-    n = patients * arms * summary["replicates"]
+    n = sum(summary["status_counts"].values())  # patients x arms x replicates
     return {"scenario": scenario, "patients": n, "patient_years": n * years, "wall_s": round(wall, 2),
             "patients_per_s": round(n / wall, 1), "cpu_ms_per_patient": round(1000 * cpu / n, 3),
             "cpu_ms_per_patient_year": round(1000 * cpu / (n * years), 3), "peak_rss_mb": round(usage.ru_maxrss / 1024),

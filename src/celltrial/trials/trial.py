@@ -113,7 +113,8 @@ def run_trial(scenario, *, chunk_size: int | None = None, on_chunk=None, progres
         done += len(rows)
         if progress is not None:
             progress(done, total)
-    patients = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
+    # column by column, each chunk's piece dropped once joined: the peak is the table plus one column
+    patients = {k: np.concatenate([p.pop(k) for p in parts]) for k in list(parts[0])}
     e = scenario.endpoints
     summary = summarise(patients, landmarks_days=tuple(e.landmarks(scenario.follow_up_days)),
                         reference_arm=e.reference_arm, success=[c.model_dump() for c in e.success] or None)

@@ -474,7 +474,7 @@ def advance_patient(t_end, y, p, state, ctrl, ev_t, ev_kind, ev_idx, ev_val, ev_
                 dense_coefficients(k, c3, c4)
                 if cure and not small:
                     t_hit = cure_scan(t, h, y, ynew, c3, c4, cu_idx, cu_glob, cu_n, cu_int[CU_NEXT])
-                    if t_hit < (t_stop if last else t + h):
+                    if t_hit < t_stop:  # (a step that is not the last ends before t_stop)
                         t_stop = t_hit  # a clone turns small at this check day: land on it
                         continue
                 h_new = h / fac

@@ -10,10 +10,12 @@ Measures, in one run on this machine (issue 16):
   the ratio end-to-end / engine CPU per patient (target <= 1.5);
 - the adaptive long-game scenario (``adaptive_vs_maintenance.yaml``: ctDNA-triggered and
   scheduled re-dosing) per patient-year against the quickstart (target <= 1.3);
+- the quickstart at ``--threads-patients`` with one and with two solver threads (target near 2x);
 - the load average before and after each figure and the CPU model (times on a loaded machine
   are not evidence).
 
     python benchmarks/trial.py [--sizes 10000 100000 1000000] [--threads N] [--adaptive-patients 4000]
+                               [--threads-patients 20000]
 
 Prints one line per figure and a JSON record at the end.
 """
@@ -101,6 +103,8 @@ def main():
     parser.add_argument("--threads", type=int, default=None)
     parser.add_argument("--adaptive-patients", type=int, default=4000)
     parser.add_argument("--engine-patients", type=int, default=4000)
+    parser.add_argument("--threads-patients", type=int, default=20_000,
+                        help="quickstart size run with --threads 1 and 2 for the two-thread speed-up (0: skip)")
     args = parser.parse_args()
     record = {"cpu": cpu_model(), "cores": os.cpu_count(), "threads": args.threads, "runs": []}
     print(f"{record['cpu']}, {record['cores']} cores", flush=True)
@@ -118,6 +122,13 @@ def main():
                   f"peak RSS {r['peak_rss_mb']:,} MB; load {r['load_before']} -> {r['load_after']}", flush=True)
         quick = run_cli("quickstart.yaml", args.adaptive_patients, args.threads, Path(tmp) / "qa.duckdb")
         adaptive = run_cli("adaptive_vs_maintenance.yaml", args.adaptive_patients, args.threads, Path(tmp) / "a.duckdb")
+        if args.threads_patients:
+            one, two = (run_cli("quickstart.yaml", args.threads_patients, k, Path(tmp) / f"t{k}.duckdb")
+                        for k in (1, 2))
+            record["threads_1_vs_2"] = {"one": one, "two": two, "speed_up": round(one["wall_s"] / two["wall_s"], 2)}
+            print(f"two threads: {one['wall_s']:.1f} s -> {two['wall_s']:.1f} s wall at {args.threads_patients:,} "
+                  f"patients = {one['wall_s'] / two['wall_s']:.2f}x (target near 2x); load {one['load_before']} -> "
+                  f"{two['load_after']}", flush=True)
     ratio = adaptive["cpu_ms_per_patient_year"] / quick["cpu_ms_per_patient_year"]
     record.update(adaptive=adaptive, adaptive_quickstart=quick, adaptive_vs_quickstart=round(ratio, 2))
     print(f"adaptive long game: {adaptive['cpu_ms_per_patient_year']:.3f} CPU-ms per patient-year vs quickstart "

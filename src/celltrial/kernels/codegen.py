@@ -68,7 +68,9 @@ def _renamer(symbolic):
 def _body(exprs, targets, subs, used_inputs=True):
     """Straight-line code assigning each expression to its target after CSE."""
     exprs = [sp.sympify(e).xreplace(subs) for e in exprs]
-    replacements, reduced = sp.cse(exprs, symbols=sp.numbered_symbols("_c"), optimizations="basic")
+    # no optimizations="basic": its pre-processing took 9 of the 11 s of generating the standard
+    # model's kernels (cold start), and step cost was unchanged within noise without it
+    replacements, reduced = sp.cse(exprs, symbols=sp.numbered_symbols("_c"))
     lines = [f"    {sym} = {_PRINTER.doprint(val)}" for sym, val in replacements]
     lines += [f"    {tgt} = {_PRINTER.doprint(val)}" for tgt, val in zip(targets, reduced, strict=True)]
     return lines

@@ -187,19 +187,24 @@ def _seed_words(seed: int, ids: np.ndarray, code: int) -> list:
 
 def _fill_fast(out: np.ndarray, seed: int, ids: np.ndarray, code: int, draw: str) -> None:
     """Load each patient's PCG64 state into one generator and draw its block into ``out``."""
-    with np.errstate(over="ignore"):  # uint32 hashing wraps modulo 2**32 on purpose
-        w0, w1, w2, w3 = (w.tolist() for w in _seed_words(seed, ids, code))
     generator = np.random.Generator(np.random.PCG64(0))
     bit_generator, fill = generator.bit_generator, getattr(generator, draw)
     state = {"bit_generator": "PCG64", "state": {"state": 0, "inc": 1}, "has_uint32": 0, "uinteger": 0}
     inner = state["state"]
-    for i in range(out.shape[0]):
-        # pcg_setseq_128_srandom_r: state = 0; step; state += initstate; step (mod 2**128).
-        inc = (((w2[i] << 64) | w3[i]) << 1 | 1) & _M128
-        inner["inc"] = inc
-        inner["state"] = ((inc + ((w0[i] << 64) | w1[i])) * _PCG_MULT + inc) & _M128
+    for i, (pcg_state, inc) in enumerate(_pcg_seeds(seed, ids, code)):
+        inner["state"], inner["inc"] = pcg_state, inc
         bit_generator.state = state
         fill(out=out[i])
+
+
+def _pcg_seeds(seed: int, ids: np.ndarray, code: int):
+    """(state, inc) of each patient's seeded PCG64, as 128-bit Python ints."""
+    with np.errstate(over="ignore"):  # uint32 hashing wraps modulo 2**32 on purpose
+        w0, w1, w2, w3 = (w.tolist() for w in _seed_words(seed, ids, code))
+    for i in range(len(w0)):
+        # pcg_setseq_128_srandom_r: state = 0; step; state += initstate; step (mod 2**128).
+        inc = (((w2[i] << 64) | w3[i]) << 1 | 1) & _M128
+        yield ((inc + ((w0[i] << 64) | w1[i])) * _PCG_MULT + inc) & _M128, inc
 
 
 def patient_pcg_states(seed: int, patients, purpose: str) -> np.ndarray:
@@ -216,16 +221,12 @@ def patient_pcg_states(seed: int, patients, purpose: str) -> np.ndarray:
     if ids.size == 0:
         return out
     if fast_streams_available() and ids.max() <= _M32:
-        with np.errstate(over="ignore"):
-            w0, w1, w2, w3 = (w.tolist() for w in _seed_words(seed, ids, code))
-        for i in range(ids.size):
-            inc = (((w2[i] << 64) | w3[i]) << 1 | 1) & _M128
-            state = ((inc + ((w0[i] << 64) | w1[i])) * _PCG_MULT + inc) & _M128
-            out[i] = (state >> 64, state & _M64, inc >> 64, inc & _M64)
-        return out
-    for i, patient in enumerate(ids.tolist()):
-        inner = patient_rng(seed, patient, purpose).bit_generator.state["state"]
-        out[i] = (inner["state"] >> 64, inner["state"] & _M64, inner["inc"] >> 64, inner["inc"] & _M64)
+        seeds = _pcg_seeds(seed, ids, code)
+    else:
+        seeds = ((g["state"], g["inc"]) for g in (patient_rng(seed, int(i), purpose).bit_generator.state["state"]
+                                                  for i in ids))
+    for i, (state, inc) in enumerate(seeds):
+        out[i] = (state >> 64, state & _M64, inc >> 64, inc & _M64)
     return out
 
 

@@ -318,18 +318,13 @@ class RunStore:
         """
         run_id = self.resolve(ref)
         with self._transaction(f"loading run {run_id!r}") as con:  # one snapshot for every table
-            row = _first(con, f"SELECT {_META_COLUMNS}, arms FROM runs WHERE run_id = ?", [run_id])
-            meta = {k: meta_from_sql(k, v) for k, v in zip(META_KEYS, row[:-1], strict=True)}
-            arms = from_json(row[-1])
+            head = self._read_head(con, run_id)
             files = con.execute("SELECT trajectory_file FROM chunks WHERE run_id = ? ORDER BY chunk", [run_id])
             files = [f for (f,) in files.fetchall()]
-            meta["chunks"] = len(files)
-            summary = _first(con, "SELECT summary FROM summaries WHERE run_id = ?", [run_id])
-            patients = self._read_patients(con, run_id)
-            trajectories = read_trajectories(con, self.trajectory_root, run_id, [f for f in files if f])
-            doses = self._read_doses(con, run_id)
-        summary = from_json(summary[0]) if summary else {}
-        return RunData(run_id, meta, arms, patients, summary, trajectories, extra={"doses": doses})
+            head.patients = self._read_patients(con, run_id)
+            head.trajectories = read_trajectories(con, self.trajectory_root, run_id, [f for f in files if f])
+            head.extra = {"doses": self._read_doses(con, run_id)}
+        return head
 
     def load_summary(self, ref: str) -> RunData:
         """The run ``ref`` without its rows: meta, arms and summary (what ``celltrial run`` prints).
@@ -339,10 +334,15 @@ class RunStore:
         """
         run_id = self.resolve(ref)
         with self._transaction(f"loading run {run_id!r}") as con:
-            row = _first(con, f"SELECT {_META_COLUMNS}, arms FROM runs WHERE run_id = ?", [run_id])
-            meta = {k: meta_from_sql(k, v) for k, v in zip(META_KEYS, row[:-1], strict=True)}
-            meta["chunks"] = _first(con, "SELECT count(*) FROM chunks WHERE run_id = ?", [run_id])[0]
-            summary = _first(con, "SELECT summary FROM summaries WHERE run_id = ?", [run_id])
+            return self._read_head(con, run_id)
+
+    @staticmethod
+    def _read_head(con, run_id: str) -> RunData:
+        """Meta (with the number of chunks), arms and summary of a run; no rows."""
+        row = _first(con, f"SELECT {_META_COLUMNS}, arms FROM runs WHERE run_id = ?", [run_id])
+        meta = {k: meta_from_sql(k, v) for k, v in zip(META_KEYS, row[:-1], strict=True)}
+        meta["chunks"] = _first(con, "SELECT count(*) FROM chunks WHERE run_id = ?", [run_id])[0]
+        summary = _first(con, "SELECT summary FROM summaries WHERE run_id = ?", [run_id])
         return RunData(run_id, meta, from_json(row[-1]), {}, from_json(summary[0]) if summary else {})
 
     @staticmethod

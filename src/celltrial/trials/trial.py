@@ -91,7 +91,7 @@ def run_trial(scenario, *, chunk_size: int | None = None, on_chunk=None, progres
         policies: arm name -> a Python policy (subclass of :class:`celltrial.policies.Policy`)
             replacing that arm's scenario policy.
         keep_patients: keep every column of every patient in ``TrialOutput.patients``; False keeps
-            only the columns the summary reads (about 100 bytes a patient) and the dose log only of
+            only the columns the summary reads (about 145 bytes a patient) and the dose log only of
             arms with an inventory, for runs whose chunks ``on_chunk`` stores.
     """
     plan = TrialPlan(scenario, policies=policies)

@@ -48,8 +48,9 @@ class ExportError(CelltrialError, RuntimeError):
 
 
 class StoreUnavailableError(CelltrialError, RuntimeError):
-    """The results store file cannot be opened: another process holds it (DuckDB's file lock), or
-    it is unreadable or not a DuckDB file. Not a bug and not bad input: the CLI exits with its own code."""
+    """The results store cannot do what was asked: another program holds its file past the wait,
+    the file is unreadable or not a DuckDB file, or its contents are inconsistent. Not a bug in the
+    simulation and not bad input: the CLI exits with its own code (4)."""
 
 
 class MissingDependencyError(CelltrialError, ImportError):

@@ -9,7 +9,8 @@ import pytest
 
 from celltrial.errors import InputError
 from celltrial.store import DEFAULT_STORE, RunStore, StoreError, open_store, trajectory_root
-from celltrial.store.trajectories import StagedFile
+from celltrial.store.liveness import writer_id
+from celltrial.store.staging import staged_chunks
 from celltrial.trials.columns import COLUMNS, TRAJECTORY_QUANTITIES, column_names
 from celltrial.trials.rundata import META_KEYS
 from celltrial.trials.trial import DOSE_COLUMNS
@@ -157,7 +158,8 @@ def test_round_trip_in_a_new_store_object(db):
     assert_columns_equal(run.patients, concat_sorted(list(chunks.values())), PATIENT_KINDS)
     assert list(run.patients) == column_names()
     assert run.summary == {"arms": {"CAR-T": {"cr_rate": 0.4, "n": 25}}, "curve": [0.0, 1.0, 2.0]}
-    expected_meta = make_meta() | {"finished": "2026-03-04T06:00:00+00:00", "status": "finished", "chunks": 2}
+    expected_meta = make_meta() | {"finished": "2026-03-04T06:00:00+00:00", "status": "finished", "chunks": 2,
+                                   "chunk_size": None, "writer": writer_id()}
     assert run.meta == expected_meta and set(run.meta) == set(META_KEYS)
 
 
@@ -259,55 +261,45 @@ def _rows(store, run_id):
     return store.query("SELECT count(*) AS n FROM patients WHERE run_id = ?", [run_id]).column("n")[0].as_py()
 
 
-@pytest.mark.parametrize("failure", ["after_patient_insert", "after_rename"])
-def test_interrupted_chunk_leaves_nothing_and_can_be_rewritten(db, monkeypatch, failure):
+@pytest.mark.parametrize("failure", ["after_patient_insert", "before_removing_staged"])
+def test_an_interrupted_chunk_stays_staged_and_lands_exactly_once(db, monkeypatch, failure):
     store, other = open_store(db), open_store(db)  # two objects on one file in one process
     run_id = store.create_run(make_meta(), ARMS)
     first = make_patients(10, 0)
     store.write_chunk(run_id, 0, first, make_trajectories(first), doses=make_doses(first))
     patients = make_patients(25, 1)
     doses = make_doses(patients, 1)
-    folder = trajectory_root(db) / run_id
     seen = {}
 
     def fail_after_insert(con, run_id_, chunk, n, trajectory_file):
         seen["rows"] = con.execute("SELECT count(*) FROM patients WHERE chunk = 1").fetchall()[0][0]
         seen["doses"] = con.execute("SELECT count(*) FROM doses WHERE chunk = 1").fetchall()[0][0]
-        seen["temp"] = [p.name for p in folder.iterdir() if p.name.endswith(".tmp")]
-        seen["other"] = _rows(other, run_id)  # the other connection must not see uncommitted rows
         raise RuntimeError("disk full")
 
-    original_publish = StagedFile.publish
-
-    def fail_after_rename(self):
-        original_publish(self)
-        seen["final"] = self.final.exists()
-        raise KeyboardInterrupt
+    def fail_before_removing(root, rid, chunk):
+        raise KeyboardInterrupt  # killed between COMMIT and removing the staged files
 
     if failure == "after_patient_insert":
         monkeypatch.setattr(RunStore, "_insert_chunk_row", staticmethod(fail_after_insert))
         with pytest.raises(RuntimeError, match="disk full"):
             store.write_chunk(run_id, 1, patients, make_trajectories(patients), doses=doses)
-        expected = {"rows": 25, "doses": len(doses["day"]), "temp": seen["temp"], "other": 10}
-        assert seen == expected and len(seen["temp"]) == 1
+        assert seen == {"rows": 25, "doses": len(doses["day"])}
+        assert _rows(other, run_id) == 10  # rolled back: nothing of chunk 1 in the database
     else:
-        monkeypatch.setattr(StagedFile, "publish", fail_after_rename)
+        monkeypatch.setattr("celltrial.store.database.remove_staged", fail_before_removing)
         with pytest.raises(KeyboardInterrupt):
             store.write_chunk(run_id, 1, patients, make_trajectories(patients), doses=doses)
-        assert seen == {"final": True}
+        assert _rows(other, run_id) == 35  # committed, files still staged
     monkeypatch.undo()
-    assert sorted(p.name for p in folder.iterdir()) == ["chunk-00000.parquet"]
-    assert _rows(store, run_id) == 10 and _rows(other, run_id) == 10
-    assert store.query("SELECT count(*) AS n FROM doses WHERE chunk = 1").column("n")[0].as_py() == 0
-    loaded = store.load(run_id)
-    assert loaded.meta["chunks"] == 1 and len(loaded.trajectories["day"]) == 30
-    assert_columns_equal(loaded.extra["doses"], concat_sorted([make_doses(first)], with_day=True), DOSE_COLUMNS)
-    store.write_chunk(run_id, 1, patients, make_trajectories(patients), doses=doses)
-    store.close()
+    assert staged_chunks(store.staging_root) == {run_id: [1]}
+    assert store.list_runs()[0]["patients"] == 35  # a staged chunk counts once, in the database or not
+    with pytest.raises(StoreError, match="already stored"):  # staged counts as written
+        store.write_chunk(run_id, 1, patients, make_trajectories(patients), doses=doses)
+    assert store.ingest(run_id) == 1 and staged_chunks(store.staging_root) == {}
     again = other.load(run_id)
-    assert _rows(other, run_id) == 35 and len(again.trajectories["day"]) == 105
+    assert _rows(other, run_id) == 35 and len(again.trajectories["day"]) == 105 and again.meta["chunks"] == 2
     assert len(again.extra["doses"]["day"]) == len(make_doses(first)["day"]) + len(doses["day"])
-    other.close()
+    assert_columns_equal(again.patients, concat_sorted([first, patients]), PATIENT_KINDS)
 
 
 def test_two_store_objects_writing_from_threads(db, monkeypatch):
@@ -412,15 +404,9 @@ def test_a_run_stored_before_an_int_column_existed_loads_without_it(db):
 
 OTHER_PROCESS = """
 import sys
-import threading
 import numpy as np
-from celltrial.store import StoreError, open_store
+from celltrial.store import open_store
 db, run_id, out = sys.argv[1:]
-try:
-    open_store(db)
-except StoreError as exc:
-    print("locked:", exc, flush=True)
-sys.stdin.readline()  # the test process has closed the store
 with open_store(db) as store:
     run = store.load(run_id)
     np.savez(out, **run.patients)
@@ -431,26 +417,19 @@ print("ok", flush=True)
 """
 
 
-def test_another_process_reads_and_writes_the_store_once_it_is_free(db, tmp_path):
+def test_another_process_reads_and_writes_while_a_store_object_is_open(db, tmp_path):
     patients = make_patients(30, 0)
     store = open_store(db)
     run_id = store.create_run(make_meta(), ARMS)
     store.write_chunk(run_id, 0, patients, None)
     out = tmp_path / "child.npz"
-    child = subprocess.Popen(
-        [sys.executable, "-c", OTHER_PROCESS, str(db), run_id, str(out)],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    locked = child.stdout.readline()
-    store.close()
-    rest, _ = child.communicate("go\n", timeout=120)
-    assert child.returncode == 0 and rest.strip() == "ok"
-    assert locked.startswith("locked:") and "one process at a time" in locked
+    child = subprocess.run([sys.executable, "-c", OTHER_PROCESS, str(db), run_id, str(out)],
+                           capture_output=True, text=True, timeout=120)
+    assert child.returncode == 0 and child.stdout.strip() == "ok", child.stderr
+    store.write_chunk(run_id, 1, make_patients(4, 1), None)  # this object still writes afterwards
     with np.load(out) as loaded:
         assert_columns_equal({k: loaded[k] for k in loaded.files}, concat_sorted([patients]), PATIENT_KINDS)
-    with open_store(db) as again:
-        runs = again.list_runs()
-        assert [r["scenario_name"] for r in runs] == ["child", "demo"] and runs[0]["patients"] == 5
-        assert again.load("latest").summary == {"from": "child"}
+    runs = store.list_runs()
+    assert [r["scenario_name"] for r in runs] == ["child", "demo"] and [r["patients"] for r in runs] == [5, 34]
+    assert store.load("latest").summary == {"from": "child"}
+    store.close()

@@ -45,7 +45,8 @@ def _dispatch() -> int:
         sys.stderr.write("aborted\n")
         return INTERNAL
     except KeyboardInterrupt:
-        code = INTERRUPTED
+        sys.stderr.write("interrupted\n")
+        return INTERRUPTED
     except CelltrialError as exc:
         return report(exc)
     except Exception as exc:  # noqa: BLE001 - everything else is a usage error or a bug
@@ -54,8 +55,6 @@ def _dispatch() -> int:
             return int(getattr(exc, "exit_code", BAD_INPUT))
         report_internal(exc)
         return INTERNAL
-    if code == INTERRUPTED:  # typer turns Ctrl-C into Exit(130)
-        sys.stderr.write("interrupted: chunks already written stay in the store; the run is marked interrupted\n")
     return code if isinstance(code, int) and not isinstance(code, bool) else 0
 
 

@@ -1,8 +1,9 @@
 """The Typer application every command registers on, and the exit-code contract shared by all of them.
 
 Exit codes: 0 ok; 1 internal error (one line, the traceback goes to a log file); 2 bad input or
-usage (the message says what to fix); 3 ``validate --strict`` found a failing row; 4 the results
-store is in use by another process or unreadable; 130 interrupted.
+usage (the message says what to fix); 3 ``validate --strict`` found a failing row; 4 a results
+store error (held by another program past the wait, unreadable, inconsistent); 130 interrupted
+(Ctrl-C; 143 for SIGTERM).
 
 Example:
     >>> from celltrial.errors import InputError, StoreUnavailableError
@@ -24,7 +25,7 @@ import typer
 from .._version import __version__
 from ..errors import CelltrialError, StoreUnavailableError
 
-OK, INTERNAL, BAD_INPUT, VALIDATION_FAILED, STORE_UNAVAILABLE, INTERRUPTED = 0, 1, 2, 3, 4, 130
+OK, INTERNAL, BAD_INPUT, VALIDATION_FAILED, STORE_UNAVAILABLE, INTERRUPTED, TERMINATED = 0, 1, 2, 3, 4, 130, 143
 
 #: Largest trial seed: the store keeps seeds as 64-bit integers, and every seed fits numpy's SeedSequence.
 SEED_MAX = 2**63 - 1
@@ -36,8 +37,10 @@ Exit codes:
   1    internal error: one line, the traceback is written to a log file
   2    bad input or usage: the message says what to fix
   3    validate --strict: a validation row failed
-  4    the results store is in use by another process (or unreadable)
-  130  interrupted (Ctrl-C); chunks already written stay in the store"""
+  4    results store error: in use by another program past the wait, unreadable
+       or inconsistent (the message names the file and the fix)
+  130  interrupted (Ctrl-C; 143 for SIGTERM): finished chunks stay in the store
+       and `celltrial run --resume RUN` completes the run"""
 
 # rich_markup_mode=None: typer's rich help panels print every flag as "<bool>" (typer 0.29), as if
 # --json took a value; click's plain help lists flags as flags.
@@ -61,7 +64,7 @@ def exit_code(exc: CelltrialError) -> int:
     """The exit code of a celltrial error: input mistakes 2, a busy or unreadable store 4, the rest 1."""
     if isinstance(exc, ValueError):  # input mistakes: the message says what to fix
         return BAD_INPUT
-    if isinstance(exc, StoreUnavailableError):  # someone else's run holds the store: not our bug
+    if isinstance(exc, StoreUnavailableError):  # a store error: busy, unreadable or inconsistent
         return STORE_UNAVAILABLE
     return INTERNAL  # solver, store, compilation: ours to fix, not the user's
 

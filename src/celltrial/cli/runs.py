@@ -9,16 +9,22 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import signal
 import subprocess
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
 from .._version import __version__
+from ..errors import CelltrialError, InputError
 from ..presets import load_disease
 from ..scenarios import load_scenario
+from ..scenarios.loader import parse_scenario
 from ..trials.design import TrialPlan
 from ..trials.rundata import RunData
+from ..trials.statistics import OPTIONAL_COLUMNS, SUMMARY_COLUMNS
 from ..trials.trial import apply_overrides, run_trial
 
 
@@ -141,44 +147,136 @@ def _arm_meta(plan: TrialPlan, arm, spec) -> dict:
             "dose": dose_amount(arm.product.dose), "regimen": regimen}
 
 
-def execute(scenario_path, *, patients=None, replicates=None, seed=None, store_path=None, chunk_size=None,
-            threads=None, progress=False, notify=None) -> Outcome:
+def execute(scenario_path=None, *, patients=None, replicates=None, seed=None, store_path=None, chunk_size=None,
+            threads=None, progress=False, notify=None, cluster=None, workers=None, resume=None) -> Outcome:
     """Load, run and store a scenario; returns the stored run (its summary: patients stay in the store).
 
     ``notify(line)``, when given, hears what takes time before the progress bar can move (the first
     compile of the model) and, when ``progress`` is off, one line when simulating starts.
+    ``cluster`` ("local" or a Dask scheduler address) runs the chunks on Dask workers; ``resume``
+    (a run id) completes an interrupted run instead of starting one (no scenario then).
     """
     from ..store import DEFAULT_STORE, open_store
 
+    path = str(store_path or DEFAULT_STORE)
+    if resume is not None:
+        if scenario_path is not None or any(v is not None for v in (patients, replicates, seed, chunk_size)):
+            raise InputError("--resume continues a stored run as it was started: give no SCENARIO, --patients, "
+                             "--replicates, --seed or --chunk-size with it")
+        return _resume(resume, path, threads=threads, progress=progress, notify=notify, cluster=cluster,
+                       workers=workers)
+    if scenario_path is None:
+        raise InputError("give a SCENARIO file to run, or --resume RUN to complete an interrupted run")
     scenario, text = load_scenario(scenario_path)
     scenario = apply_overrides(scenario, patients, replicates, seed)
     plan = TrialPlan(scenario)
     meta, arms = run_meta(plan, text)
-    path = str(store_path or DEFAULT_STORE)
-    with open_store(path) as store:  # a busy store fails here, before minutes of compiling
+    meta["chunk_size"] = int(chunk_size or scenario.simulation.chunk_size)
+    with open_store(path) as store:  # an unusable store fails here, before minutes of compiling
         if notify is not None:
-            _announce(plan, notify, progress)
+            _announce(plan, notify, progress, cluster)
         run_id = store.create_run(meta, arms)
-        bar = _progress_bar(progress)
-        try:
-            with bar:
-                task = bar.add_task(f"{scenario.name}: simulating", total=plan.rows() * len(plan.arms))
-                output = run_trial(scenario, chunk_size=chunk_size, threads=threads, keep_patients=False,
-                                   on_chunk=lambda k, table, traj, doses: store.write_chunk(run_id, k, table, traj,
-                                                                                            doses=doses),
-                                   progress=lambda done, total: bar.update(task, completed=done))
-        except BaseException:
-            store.mark_interrupted(run_id)
-            raise
-        store.finish_run(run_id, output.summary, _now())
-        return Outcome(store.load_summary(run_id), path)
+        return _run_into(store, run_id, plan, meta["chunk_size"], {}, threads=threads, progress=progress,
+                         notify=notify, cluster=cluster, workers=workers)
 
 
-def _announce(plan: TrialPlan, notify, progress: bool) -> None:
-    """Compile the model if needed (saying so), and say that simulating starts when no bar will show it."""
+def _resume(ref: str, path: str, *, threads, progress, notify, cluster, workers) -> Outcome:
+    """Complete an interrupted run: simulate only the chunks it lacks, then summarise all of them."""
+    from ..store import open_store
+
+    with open_store(path) as store:
+        run_id = store.resolve(ref)
+        head = store.load_summary(run_id)
+        plan, size = _stored_plan(head)
+        if notify is not None:
+            _announce(plan, notify, progress, cluster)
+        store.reopen_run(run_id)
+        done = store.stored_chunks(run_id, SUMMARY_COLUMNS + OPTIONAL_COLUMNS)
+        if notify is not None:
+            total = -(-plan.rows() // size) * len(plan.arms)
+            notify(f"resuming run {run_id}: {len(done)} of {total} chunks already stored")
+        return _run_into(store, run_id, plan, size, done, threads=threads, progress=progress, notify=notify,
+                         cluster=cluster, workers=workers)
+
+
+def _stored_plan(head: RunData) -> tuple:
+    """The plan and chunk size of a stored run, refusing a run this celltrial cannot continue exactly."""
+    m = head.meta
+    if head.meta["status"] == "finished":
+        raise InputError(f"run {head.run_id} is finished: there is nothing to resume")
+    if not m.get("chunk_size"):
+        raise InputError(f"run {head.run_id} was stored by a celltrial without --resume (no chunk size recorded); "
+                         "run its scenario again instead")
+    scenario = apply_overrides(parse_scenario(m["scenario_text"], where=f"run {head.run_id}"),
+                               m["patients_per_arm"], m["replicates"], m["seed"])
+    plan = TrialPlan(scenario)
+    model = f"{plan.model.name} {plan.model.structure_fingerprint()[:12]}"
+    if model != m["model"]:
+        raise InputError(f"run {head.run_id} was simulated with model {m['model']}, this celltrial has {model}: "
+                         "its missing chunks would not match the stored ones; resume it with the celltrial "
+                         f"{m['package_version']} (git {m['git_revision'] or 'unknown'}) that started it")
+    return plan, int(m["chunk_size"])
+
+
+def _run_into(store, run_id: str, plan: TrialPlan, size: int, done: dict, *, threads, progress, notify, cluster,
+              workers) -> Outcome:
+    """Simulate the chunks of ``run_id`` not in ``done`` into the store, then record the summary.
+
+    Each chunk is staged beside the store and moved in when the store is free, so readers are never
+    locked out for longer than one chunk's insert. Ctrl-C and SIGTERM mark the run interrupted.
+    """
+    from ..cluster import executor_for
+
+    bar = _progress_bar(progress)
+    try:
+        with terminate_as_interrupt(), executor_for(cluster, workers, notify) as executor, bar:
+            task = bar.add_task(f"{plan.scenario.name}: simulating", total=plan.rows() * len(plan.arms))
+
+            def store_chunk(k, table, traj, doses):
+                store.stage_chunk(run_id, k, table, traj, doses)
+                store.try_ingest(run_id)
+
+            output = run_trial(plan.scenario, chunk_size=size, threads=threads, keep_patients=False, done=done,
+                               executor=executor, on_chunk=store_chunk,
+                               progress=lambda n, total: bar.update(task, completed=n))
+    except BaseException as exc:
+        with contextlib.suppress(CelltrialError):  # the run's own error matters more than this one
+            store.mark_interrupted(run_id, wait_s=10.0)
+        exc.celltrial_run_id = run_id  # the CLI names the run to --resume
+        raise
+    store.finish_run(run_id, output.summary, _now())
+    return Outcome(store.load_summary(run_id), str(store.path))
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised where the run is, so that it unwinds like Ctrl-C (state written, exit 143)."""
+
+
+@contextlib.contextmanager
+def terminate_as_interrupt():
+    """Turn SIGTERM into :class:`Terminated` while a run writes (main thread only; elsewhere a no-op)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum, frame):
+        raise Terminated("terminated (SIGTERM)")
+
+    previous = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _announce(plan: TrialPlan, notify, progress: bool, cluster=None) -> None:
+    """Compile the model if needed (saying so), and say that simulating starts when no bar will show it.
+
+    On a remote cluster the workers compile (or load their own cache); a local one shares this machine's."""
     from .compiling import ensure_compiled
 
-    ensure_compiled(plan.model, notify=notify)
+    if cluster is None or cluster == "local":
+        ensure_compiled(plan.model, notify=notify)
     if not progress:
         arms, reps = len(plan.arms), plan.replicates
         notify(f"simulating {plan.patients} patients per arm x {arms} arm{'s' * (arms != 1)}"

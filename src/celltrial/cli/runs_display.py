@@ -141,6 +141,19 @@ def _print_replicates(run, console) -> None:
         console.print(f"probability of success ({' and '.join(s['criteria'])}): {fmt_rate(s['probability'])}")
 
 
+def _patients_cell(run: dict) -> str:
+    """Patients stored; for a run not finished, "done / planned (percent)" so its progress shows.
+
+    Example:
+        >>> _patients_cell({"status": "interrupted", "patients": 2500, "patients_planned": 10000})
+        '2,500 / 10,000 (25%)'
+    """
+    done, planned = run.get("patients", 0), run.get("patients_planned")
+    if run.get("status") == "finished" or not planned:
+        return f"{done:,}"
+    return f"{done:,} / {planned:,} ({100 * done / planned:.0f}%)"
+
+
 def print_runs(rows: list, console: Console | None = None) -> None:
     """The stored runs, newest first. Run IDs are printed whole: they are what `report` and `compare` take.
 
@@ -152,7 +165,7 @@ def print_runs(rows: list, console: Console | None = None) -> None:
         console.print("no runs yet: `celltrial run scenarios/quickstart.yaml`")
         return
     heads = ("run id", "status", "patients", "seed")
-    cells = [[str(r.get("run_id", "")), str(r.get("status", "")), f"{r.get('patients', 0):,}", str(r.get("seed", ""))]
+    cells = [[str(r.get("run_id", "")), str(r.get("status", "")), _patients_cell(r), str(r.get("seed", ""))]
              for r in rows]
     widths = [max(len(h), *(len(c[i]) for c in cells)) for i, h in enumerate(heads)]
     if console.width < sum(widths) + 3 * len(widths) + 1:  # the table would cut or wrap IDs: a block per run

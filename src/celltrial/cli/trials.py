@@ -17,7 +17,7 @@ import sys
 
 import typer
 
-from .root import app, guarded, seed_option
+from .root import INTERRUPTED, TERMINATED, app, guarded, seed_option
 
 STORE_HELP = "Results database (DuckDB file); default celltrial-runs/runs.duckdb."
 SCENARIO_HELP = "Scenario YAML file (see docs/scenarios.md)."
@@ -36,7 +36,7 @@ def _store(path):
 @app.command()
 @guarded
 def run(
-    scenario: str = typer.Argument(..., metavar="SCENARIO", help=SCENARIO_HELP),
+    scenario: str = typer.Argument(None, metavar="SCENARIO", help=SCENARIO_HELP + " Not with --resume."),
     patients: int = typer.Option(None, "--patients", "-n", min=1, help="Patients per arm (overrides the file)."),
     replicates: int = typer.Option(None, "--replicates", "-r", min=1, help="Replicate trials (overrides the file)."),
     seed: int = seed_option(None, "Trial seed, overrides the file"),
@@ -45,13 +45,28 @@ def run(
     chunk_size: int = typer.Option(None, "--chunk-size", min=1, help="Patients per chunk (results do not change)."),
     threads: int = typer.Option(None, "--threads", min=1, help="Solver threads (default: all cores)."),
     html: str = typer.Option(None, "--html", help="Also write the HTML report here."),
+    cluster: str = typer.Option(None, "--cluster", help="Run the chunks on Dask: `local` starts a local cluster, "
+                                "or a scheduler address such as tcp://host:8786 (results do not change)."),
+    workers: int = typer.Option(None, "--workers", min=1, help="Workers of --cluster local (default: one per core)."),
+    resume: str = typer.Option(None, "--resume", metavar="RUN", help="Complete an interrupted run (id, unique "
+                               "prefix or `latest`): only its missing chunks are simulated."),
 ):
     """Run a virtual trial from a scenario file, store it, and print the summary per arm."""
-    from .runs import execute
+    from .runs import Terminated, execute
 
     quiet = as_json or not sys.stderr.isatty()  # a progress bar only where someone watches it
-    outcome = execute(scenario, patients=patients, replicates=replicates, seed=seed, store_path=out,
-                      chunk_size=chunk_size, threads=threads, progress=not quiet, notify=_stderr)
+    try:
+        outcome = execute(scenario, patients=patients, replicates=replicates, seed=seed, store_path=out,
+                          chunk_size=chunk_size, threads=threads, progress=not quiet, notify=_stderr,
+                          cluster=cluster, workers=workers, resume=resume)
+    except KeyboardInterrupt as exc:  # Ctrl-C or SIGTERM: the run is marked interrupted and can be completed
+        run_id = getattr(exc, "celltrial_run_id", None)
+        if run_id is None:
+            raise
+        how = "terminated (SIGTERM)" if isinstance(exc, Terminated) else "interrupted"
+        _stderr(f"{how}: run {run_id} keeps its finished chunks; complete it with: celltrial run --resume {run_id}"
+                + (f" --out {out}" if out else ""))
+        raise typer.Exit(TERMINATED if isinstance(exc, Terminated) else INTERRUPTED) from None
     if html:
         from ..report import write_report
 

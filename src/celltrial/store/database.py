@@ -1,11 +1,11 @@
 """The results store: one DuckDB file holding many trial runs, trajectories in Parquet files beside it.
 
-Concurrency: DuckDB lets one *process* at a time open a database file (it takes a file lock), so
-a running trial keeps the store to itself until it closes it; another process gets a
-:class:`StoreOpenError` saying so (and how to go on). Within one process any number of
-:class:`RunStore` objects may share a file: DuckDB shares one database instance among
-connections to the same path and isolates their transactions.
-One RunStore may be used from several threads (its methods take a lock).
+Concurrency: no process keeps the file open. Every operation opens it, works in one transaction and
+closes it (see :mod:`celltrial.store.connection`), so ``celltrial runs``, ``report``, ``compare`` and
+SQL queries work while a run writes, and two runs can write to one store. A run stages each
+finished chunk as Parquet files first (no lock needed, see :mod:`celltrial.store.staging`) and moves
+it into the database when the file is free, so a reader holding the store never stalls a run.
+One RunStore may be used from several threads.
 
 Example:
     >>> import tempfile
@@ -22,78 +22,49 @@ import contextlib
 import operator
 import re
 import secrets
-import threading
 from pathlib import Path
 
 import duckdb
 import pyarrow as pa
 
-from celltrial.errors import InputError, StoreUnavailableError, did_you_mean
+from celltrial.errors import InputError, did_you_mean
 from celltrial.trials.rundata import META_KEYS, RunData
 
-from .convert import arrow_table, to_arrow_columns, to_numpy
+from . import reading
+from .connection import StoreOpenError, connected, is_lock_conflict, open_failure
+from .convert import arrow_table, to_arrow_columns
 from .errors import StoreError
+from .liveness import effective_status, writer_alive, writer_id
 from .schema import (
     ARM_FIELDS,
     arm_text,
     check_arms,
     dose_kinds,
     ensure_schema,
-    from_json,
-    meta_from_sql,
     meta_to_sql,
     patient_kinds,
     quote,
+    schema_is_current,
     time_stamp,
     to_json,
     utc_now,
 )
-from .trajectories import TRAJECTORY_KINDS, StagedFile, chunk_file, read_trajectories, trajectory_root
+from .staging import remove_staged, stage, staged_chunks, staged_file, staging_root
+from .trajectories import TRAJECTORY_KINDS, chunk_file, read_trajectories, trajectory_root, write_trajectory
 
 #: Store used by the CLI when none is given (relative to the current directory).
 DEFAULT_STORE = "celltrial-runs/runs.duckdb"
 RUN_STATUSES = ("running", "finished", "interrupted")
 
 _NEWEST_FIRST = "ORDER BY r.started DESC NULLS LAST, r.rowid DESC"
-_CHUNK_VIEW = "_celltrial_chunk_rows"
-_META_COLUMNS = ", ".join(quote(k) for k in META_KEYS)
-
-
-class StoreOpenError(StoreError, StoreUnavailableError):
-    """The store file cannot be opened (locked by another process, unreadable, not DuckDB).
-
-    A :class:`StoreError` for callers of the store, a :class:`StoreUnavailableError` for the CLI
-    (its own exit code: neither a bug nor bad input).
-    """
-
-
-def _open_failure(path: Path, exc: Exception) -> StoreOpenError:
-    """The error for a failed ``duckdb.connect``, naming the file and what to do next.
-
-    Example:
-        >>> str(_open_failure(Path("/r.duckdb"), OSError('Could not set lock ... (PID 42). See'))).split(":")[0]
-        'the results store /r.duckdb is in use by process 42'
-    """
-    text = str(exc)
-    if "lock" not in text.lower():
-        return StoreOpenError(f"cannot open the results store {path}: {text}")
-    pid = re.search(r"\(PID (\d+)\)", text)
-    who = f"process {pid.group(1)}" if pid else "another process"
-    return StoreOpenError(
-        f"the results store {path} is in use by {who}: DuckDB lets one process at a time open a store "
-        "(a running trial keeps it until it ends). Wait for that run to finish, or write to another "
-        "store with --out OTHER.duckdb")
+_META_COLUMNS = reading.META_COLUMNS
+_first = reading.first
+__all__ = ["DEFAULT_STORE", "RUN_STATUSES", "RunStore", "StoreOpenError", "open_failure", "open_store"]
 
 
 def open_store(path: str | Path) -> RunStore:
     """Open (creating file, folders and tables if missing) the store at ``path``."""
     return RunStore(path)
-
-
-def _first(con, sql: str, params: list):
-    """First row or None. Drains the result: DuckDB 2 refuses ``con.sql`` while a result is unfinished."""
-    rows = con.execute(sql, params).fetchall()
-    return rows[0] if rows else None
 
 
 class RunStore:
@@ -102,58 +73,69 @@ class RunStore:
     Attributes:
         path: the database file (absolute).
         trajectory_root: the folder of the trajectory Parquet files (``chunks.trajectory_file`` is relative to it).
+        staging_root: the folder of chunks staged and not yet in the database.
     """
 
     def __init__(self, path: str | Path):
-        # Resolved, so that every spelling of one file maps to DuckDB's one shared instance for it.
+        # Resolved, so that every spelling of one file maps to one process-wide lock.
         self.path = Path(path).expanduser().resolve()
         self.trajectory_root = trajectory_root(self.path)
-        self._lock = threading.RLock()
+        self.staging_root = staging_root(self.path)
+        self._closed = False
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            self._con = duckdb.connect(str(self.path))
-        except duckdb.Error as exc:  # IOException for a lock held elsewhere or a file that is not DuckDB
-            raise _open_failure(self.path, exc) from exc
-        try:
-            with self._transaction("creating the store tables") as con:
-                ensure_schema(con)
-        except BaseException:
-            self.close()
-            raise
+        if self.path.exists():
+            with self._reading("checking the store tables") as con:
+                current = schema_is_current(con)
+            if current:
+                return
+        with self._transaction("creating the store tables") as con:
+            ensure_schema(con)
 
     # -- plumbing ---------------------------------------------------------------------------------
 
-    def _connection(self):
-        if self._con is None:
+    def _check_open(self) -> None:
+        if self._closed:
             raise StoreError(f"the results store {self.path} is closed")
-        return self._con
 
     @contextlib.contextmanager
-    def _transaction(self, what: str):
-        """BEGIN ... COMMIT under the lock; ROLLBACK on any exception (Ctrl-C included)."""
-        with self._lock:
-            con = self._connection()
+    def _transaction(self, what: str, wait_s: float | None = None):
+        """Open the file for writing, BEGIN ... COMMIT, close; ROLLBACK on any exception (Ctrl-C included)."""
+        self._check_open()
+        with self._duckdb_errors(what), connected(self.path, read_only=False, wait_s=wait_s) as con:
             con.begin()
             try:
                 yield con
                 con.commit()
-            except BaseException as exc:
+            except BaseException:
                 with contextlib.suppress(duckdb.Error):
                     con.rollback()
-                if isinstance(exc, duckdb.Error):
-                    raise StoreError(f"{what} in {self.path} failed: {exc}") from exc
                 raise
+
+    @contextlib.contextmanager
+    def _reading(self, what: str):
+        """Open the file read-only for one snapshot of every table (a reader never blocks another)."""
+        self._check_open()
+        with self._duckdb_errors(what), connected(self.path, read_only=True) as con:
+            con.begin()
+            yield con
+            con.commit()
+
+    @contextlib.contextmanager
+    def _duckdb_errors(self, what: str):
+        try:
+            yield
+        except duckdb.Error as exc:
+            if is_lock_conflict(exc):
+                raise open_failure(self.path, exc) from exc
+            raise StoreError(f"{what} in {self.path} failed: {exc}") from exc
 
     def _require_run(self, con, run_id: str) -> None:
         if _first(con, "SELECT 1 FROM runs WHERE run_id = ?", [run_id]) is None:
             raise InputError(f"no run {run_id!r} in the store {self.path}")
 
     def close(self) -> None:
-        """Close the connection (idempotent); the file lock goes when the process's last one closes."""
-        with self._lock:
-            if self._con is not None:
-                self._con.close()
-                self._con = None
+        """Mark this object closed (idempotent); it holds no connection between operations."""
+        self._closed = True
 
     def __enter__(self) -> RunStore:
         return self
@@ -167,11 +149,12 @@ class RunStore:
     # -- writing ----------------------------------------------------------------------------------
 
     def create_run(self, meta: dict, arms: list) -> str:
-        """Register a new run (status "running") and return its id ``<scenario>-<YYYYmmdd-HHMMSS>-<hex4>``.
+        """Register a new run (status "running", written by this process) and return its id
+        ``<scenario>-<YYYYmmdd-HHMMSS>-<hex4>``.
 
-        ``meta`` holds keys of :data:`META_KEYS` (missing ones are NULL; ``finished``, ``status`` and
-        ``chunks`` are set by the store); ``arms`` one dict per arm with ``name`` and optionally
-        product, description, dose, regimen (any other keys are kept in ``runs.arms``).
+        ``meta`` holds keys of :data:`META_KEYS` (missing ones are NULL; ``finished``, ``status``,
+        ``chunks`` and ``writer`` are set by the store); ``arms`` one dict per arm with ``name`` and
+        optionally product, description, dose, regimen (any other keys are kept in ``runs.arms``).
         """
         unknown = [k for k in meta if k not in META_KEYS]
         if unknown:
@@ -180,7 +163,8 @@ class RunStore:
         if not isinstance(name, str) or not name:
             raise InputError("run meta needs a non-empty 'scenario_name'")
         # The store is the outer layer, so it may read the clock, but the runner's time wins.
-        meta = {**meta, "started": meta.get("started") or utc_now(), "finished": "", "status": "running", "chunks": 0}
+        meta = {**meta, "started": meta.get("started") or utc_now(), "finished": "", "status": "running",
+                "chunks": 0, "writer": writer_id()}
         stamp, arms = time_stamp(meta["started"]), check_arms(arms)
         values = [meta_to_sql(k, meta.get(k)) for k in META_KEYS] + [to_json(arms)]
         with self._transaction("creating a run") as con:
@@ -200,53 +184,87 @@ class RunStore:
                 return run_id
         raise StoreError(f"could not find a free run id for {name!r} at {stamp}")
 
-    def write_chunk(
-        self, run_id: str, chunk: int, patients: dict, trajectories: dict | None = None, doses: dict | None = None
-    ) -> None:
-        """Store one chunk atomically: its patient rows, dose rows, ``chunks`` row and Parquet file, or none.
+    def reopen_run(self, run_id: str) -> RunData:
+        """Take over an interrupted run to complete it (``--resume``): it becomes "running", written by
+        this process. Refused for a finished run and for a run whose writer still lives or cannot be checked."""
+        with self._transaction(f"reopening run {run_id!r}") as con:
+            self._require_run(con, run_id)
+            status, writer = _first(con, "SELECT status, writer FROM runs WHERE run_id = ?", [run_id])
+            if status == "finished":
+                raise InputError(f"run {run_id} is finished: there is nothing to resume")
+            if status == "running" and writer_alive(writer) is not False:
+                where = "on another host, so celltrial cannot tell whether it still runs" \
+                    if writer_alive(writer) is None else "and that process still runs"
+                raise InputError(f"run {run_id} is being written by {writer or 'an unknown process'} {where}; "
+                                 "resume it once that process has ended")
+            con.execute("UPDATE runs SET status = 'running', finished = '', writer = ? WHERE run_id = ?",
+                        [writer_id(), run_id])
+        return self.load_summary(run_id)
 
-        ``doses`` is the chunk's dose log (columns ``celltrial.trials.columns.DOSE_COLUMNS``; zero rows is
-        fine); None stores none.
+    def stage_chunk(self, run_id: str, chunk: int, patients, trajectories=None, doses=None) -> None:
+        """Write one finished chunk beside the store, without opening the database (see
+        :mod:`celltrial.store.staging`); :meth:`ingest` moves it in. Columns are checked first.
 
-        Example:
-            store.write_chunk(run_id, 0, {name: array for name in column_names()}, None, doses=dose_log)
+        ``patients``, ``trajectories`` and ``doses`` are column dicts (or Arrow tables with those
+        columns); ``doses`` is the chunk's dose log (zero rows is fine), None stores none.
         """
         chunk = operator.index(chunk)
         if chunk < 0:
             raise InputError(f"chunk index must be >= 0, got {chunk}")
-        table = to_arrow_columns(patient_kinds(), patients, "patients")  # validate before touching disk
-        traj = None if trajectories is None else to_arrow_columns(TRAJECTORY_KINDS, trajectories, "trajectories")
-        given = None if doses is None else to_arrow_columns(dose_kinds(), doses, "doses")
-        staged = None
+        table = _as_table(patient_kinds(), patients, "patients")  # validate before touching disk
+        traj = None if trajectories is None else _as_table(TRAJECTORY_KINDS, trajectories, "trajectories")
+        given = None if doses is None else _as_table(dose_kinds(), doses, "doses")
+        if traj is not None:  # registered by the chunk's row when it is ingested; a rerun overwrites it
+            write_trajectory(self.trajectory_root, chunk_file(run_id, chunk), traj)
+        stage(self.staging_root, run_id, chunk, table, given)
+
+    def ingest(self, run_id: str | None = None, wait_s: float | None = None) -> int:
+        """Move staged chunks (of ``run_id``, or of every run) into the database in one transaction.
+
+        Returns the number of chunks moved. ``wait_s`` bounds the wait for a store locked by another
+        process (:class:`StoreOpenError` after it); the staged files stay until the move commits.
+        """
+        pending = [(rid, k) for rid, ks in staged_chunks(self.staging_root, run_id).items() for k in ks]
+        if not pending:
+            return 0
+        moved = []
+        with self._transaction(f"storing {len(pending)} chunk(s)", wait_s) as con:
+            known = {r for (r,) in con.execute("SELECT run_id FROM runs").fetchall()}
+            for rid, k in pending:
+                if rid not in known:
+                    raise StoreError(f"staged chunk {k} of run {rid!r} has no run in {self.path}; "
+                                     f"remove {self.staging_root / rid} if that run was deleted")
+                if _first(con, "SELECT 1 FROM chunks WHERE run_id = ? AND chunk = ?", [rid, k]) is None:
+                    self._insert_staged(con, rid, k)
+                moved.append((rid, k))
+        for rid, k in moved:  # after COMMIT: a crash in between leaves files the next ingest skips
+            remove_staged(self.staging_root, rid, k)
+        return len(moved)
+
+    def try_ingest(self, run_id: str, wait_s: float = 0.5) -> int:
+        """:meth:`ingest`, giving up quietly (0) when the store stays locked for ``wait_s``."""
         try:
-            with self._transaction(f"writing chunk {chunk} of run {run_id!r}") as con:
-                self._require_run(con, run_id)
-                if _first(con, "SELECT 1 FROM chunks WHERE run_id = ? AND chunk = ?", [run_id, chunk]):
-                    raise StoreError(f"chunk {chunk} of run {run_id!r} is already stored; each chunk is written once")
-                if traj is not None:
-                    staged = StagedFile(self.trajectory_root, chunk_file(run_id, chunk), traj)
-                self._insert_rows(con, "patients", run_id, chunk, table)
-                if given is not None and given.num_rows:
-                    self._insert_rows(con, "doses", run_id, chunk, given)
-                self._insert_chunk_row(con, run_id, chunk, table.num_rows, staged and chunk_file(run_id, chunk))
-                if staged is not None:
-                    staged.publish()  # before COMMIT: a crash in between leaves only an unregistered file
-        except BaseException:
-            if staged is not None:
-                staged.discard()
+            return self.ingest(run_id, wait_s)
+        except StoreOpenError as exc:
+            if isinstance(exc.__cause__, duckdb.Error) and is_lock_conflict(exc.__cause__):
+                return 0
             raise
 
+    def _insert_staged(self, con, run_id: str, chunk: int) -> None:
+        patients = staged_file(self.staging_root, run_id, chunk, "patients")
+        n = self._insert_file(con, "patients", run_id, chunk, patients, patient_kinds())
+        doses = staged_file(self.staging_root, run_id, chunk, "doses")
+        if doses.exists():
+            self._insert_file(con, "doses", run_id, chunk, doses, dose_kinds())
+        traj = chunk_file(run_id, chunk)
+        self._insert_chunk_row(con, run_id, chunk, n, traj if (self.trajectory_root / traj).exists() else None)
+
     @staticmethod
-    def _insert_rows(con, target: str, run_id: str, chunk: int, table: pa.Table) -> None:
-        # One INSERT ... SELECT over the registered Arrow table (zero-copy scan): a million rows take
-        # seconds; row-by-row inserts would take hours.
-        names = ", ".join(quote(n) for n in table.column_names)
-        con.register(_CHUNK_VIEW, table)
-        try:
-            sql = f"INSERT INTO {target} (run_id, chunk, {names}) SELECT ?, ?, {names} FROM {_CHUNK_VIEW}"
-            con.execute(sql, [run_id, chunk])
-        finally:
-            con.unregister(_CHUNK_VIEW)
+    def _insert_file(con, target: str, run_id: str, chunk: int, path: Path, kinds: dict) -> int:
+        # One INSERT ... SELECT straight from the Parquet file: a million rows take seconds.
+        names = ", ".join(quote(n) for n in kinds)
+        sql = f"INSERT INTO {target} (run_id, chunk, {names}) SELECT ?, ?, {names} FROM read_parquet(?)"
+        return con.execute(sql, [run_id, chunk, path.as_posix()]).fetchall()[0][0]
 
     @staticmethod
     def _insert_chunk_row(con, run_id: str, chunk: int, n_patients: int, trajectory_file: str | None) -> None:
@@ -254,10 +272,27 @@ class RunStore:
             "INSERT INTO chunks VALUES (?, ?, ?, ?, ?)", [run_id, chunk, n_patients, trajectory_file, utc_now()]
         )
 
+    def write_chunk(
+        self, run_id: str, chunk: int, patients: dict, trajectories: dict | None = None, doses: dict | None = None
+    ) -> None:
+        """Store one chunk now: :meth:`stage_chunk`, then :meth:`ingest` of the run (waiting for the lock).
+
+        Example:
+            store.write_chunk(run_id, 0, {name: array for name in column_names()}, None, doses=dose_log)
+        """
+        with self._reading(f"checking chunk {chunk} of run {run_id!r}") as con:
+            self._require_run(con, run_id)
+            if _first(con, "SELECT 1 FROM chunks WHERE run_id = ? AND chunk = ?", [run_id, chunk]) or \
+                    chunk in staged_chunks(self.staging_root, run_id).get(run_id, []):
+                raise StoreError(f"chunk {chunk} of run {run_id!r} is already stored; each chunk is written once")
+        self.stage_chunk(run_id, chunk, patients, trajectories, doses)
+        self.ingest(run_id)
+
     def finish_run(self, run_id: str, summary: dict, finished: str, status: str = "finished") -> None:
-        """Record the summary, finish time and final status of a run."""
+        """Record the summary, finish time and final status of a run (after moving in its staged chunks)."""
         if status not in RUN_STATUSES:
             raise InputError(f"run status must be one of {RUN_STATUSES}, got {status!r}")
+        self.ingest(run_id)
         with self._transaction(f"finishing run {run_id!r}") as con:
             self._require_run(con, run_id)
             con.execute(
@@ -267,9 +302,9 @@ class RunStore:
             )
             con.execute("INSERT OR REPLACE INTO summaries VALUES (?, ?)", [run_id, to_json(summary)])
 
-    def mark_interrupted(self, run_id: str) -> None:
-        """Mark a running run as interrupted (a finished run is left as it is); its stored chunks stay."""
-        with self._transaction(f"marking run {run_id!r} interrupted") as con:
+    def mark_interrupted(self, run_id: str, wait_s: float | None = None) -> None:
+        """Mark a running run as interrupted (a finished run is left as it is); its stored and staged chunks stay."""
+        with self._transaction(f"marking run {run_id!r} interrupted", wait_s) as con:
             self._require_run(con, run_id)
             con.execute(
                 "UPDATE runs SET status = 'interrupted', chunks = (SELECT count(*) FROM chunks WHERE run_id = ?) "
@@ -280,24 +315,46 @@ class RunStore:
     # -- reading ----------------------------------------------------------------------------------
 
     def list_runs(self) -> list:
-        """One dict per run, newest first: run_id, scenario_name, started, finished, status, patients, seed."""
+        """One dict per run, newest first: run_id, scenario_name, started, finished, status, patients
+        (stored so far), patients_planned (arms x patients per arm x replicates, None if unknown), seed.
+
+        A run still marked running whose process is gone reads as "interrupted"; chunks staged and
+        not yet in the database count as stored.
+        """
         keys = ("run_id", "scenario_name", "started", "finished", "status", "patients", "seed")
-        with self._lock:
-            rows = (
-                self._connection()
-                .execute(
-                    "SELECT r.run_id, r.scenario_name, r.started, r.finished, r.status, coalesce(c.n, 0), r.seed "
-                    "FROM runs r LEFT JOIN (SELECT run_id, sum(n_patients) AS n FROM chunks GROUP BY run_id) c "
-                    f"ON c.run_id = r.run_id {_NEWEST_FIRST}"
-                )
-                .fetchall()
-            )
-        return [dict(zip(keys, (*row[:5], int(row[5]), row[6]), strict=True)) for row in rows]
+        with self._reading("listing runs") as con:
+            rows = con.execute(
+                "SELECT r.run_id, r.scenario_name, r.started, r.finished, r.status, coalesce(c.n, 0), r.seed, "
+                "r.writer, r.patients_per_arm * r.replicates * (SELECT count(*) FROM arms a WHERE a.run_id = r.run_id) "
+                "FROM runs r LEFT JOIN (SELECT run_id, sum(n_patients) AS n FROM chunks GROUP BY run_id) c "
+                f"ON c.run_id = r.run_id {_NEWEST_FIRST}"
+            ).fetchall()
+            staged = self._staged_patients(con)
+        out = []
+        for row in rows:
+            run = dict(zip(keys, (*row[:5], int(row[5]) + staged.get(row[0], 0), row[6]), strict=True))
+            run["status"] = effective_status(run["status"], row[7])
+            run["patients_planned"] = None if row[8] is None else int(row[8])
+            out.append(run)
+        return out
+
+    def _staged_patients(self, con) -> dict:
+        """run id -> patients in its staged chunks not yet in the database (from the Parquet footers)."""
+        import pyarrow.parquet as pq
+
+        out = {}
+        for rid, ks in staged_chunks(self.staging_root).items():
+            stored = {k for (k,) in con.execute("SELECT chunk FROM chunks WHERE run_id = ?", [rid]).fetchall()}
+            for k in set(ks) - stored:
+                with contextlib.suppress(OSError):  # moved in meanwhile
+                    out[rid] = out.get(rid, 0) + pq.read_metadata(staged_file(self.staging_root, rid, k,
+                                                                              "patients")).num_rows
+        return out
 
     def resolve(self, ref: str) -> str:
         """Full run id, a unique prefix of one, or "latest" (the newest run) -> full run id."""
-        with self._lock:
-            ids = [r[0] for r in self._connection().execute(f"SELECT r.run_id FROM runs r {_NEWEST_FIRST}").fetchall()]
+        with self._reading("looking up a run") as con:
+            ids = [r[0] for r in con.execute(f"SELECT r.run_id FROM runs r {_NEWEST_FIRST}").fetchall()]
         ref = str(ref).strip()
         if ref in ids:
             return ref
@@ -315,15 +372,16 @@ class RunStore:
         """The run ``ref`` (see :meth:`resolve`) with patients sorted by arm position, replicate, patient.
 
         The dose log is in ``extra["doses"]`` (column -> array, also sorted by day; empty for an older run).
+        Chunks still staged are not included (a running run shows what it has stored so far).
         """
         run_id = self.resolve(ref)
-        with self._transaction(f"loading run {run_id!r}") as con:  # one snapshot for every table
-            head = self._read_head(con, run_id)
+        with self._reading(f"loading run {run_id!r}") as con:  # one snapshot for every table
+            head = reading.read_head(con, run_id)
             files = con.execute("SELECT trajectory_file FROM chunks WHERE run_id = ? ORDER BY chunk", [run_id])
             files = [f for (f,) in files.fetchall()]
-            head.patients = self._read_patients(con, run_id)
+            head.patients = reading.read_patients(con, run_id)
             head.trajectories = read_trajectories(con, self.trajectory_root, run_id, [f for f in files if f])
-            head.extra = {"doses": self._read_doses(con, run_id)}
+            head.extra = {"doses": reading.read_doses(con, run_id)}
         return head
 
     def load_summary(self, ref: str) -> RunData:
@@ -333,53 +391,38 @@ class RunStore:
         patients; :meth:`load` reads everything (reports, exports).
         """
         run_id = self.resolve(ref)
-        with self._transaction(f"loading run {run_id!r}") as con:
-            return self._read_head(con, run_id)
+        with self._reading(f"loading run {run_id!r}") as con:
+            return reading.read_head(con, run_id)
 
-    @staticmethod
-    def _read_head(con, run_id: str) -> RunData:
-        """Meta (with the number of chunks), arms and summary of a run; no rows."""
-        row = _first(con, f"SELECT {_META_COLUMNS}, arms FROM runs WHERE run_id = ?", [run_id])
-        meta = {k: meta_from_sql(k, v) for k, v in zip(META_KEYS, row[:-1], strict=True)}
-        meta["chunks"] = _first(con, "SELECT count(*) FROM chunks WHERE run_id = ?", [run_id])[0]
-        summary = _first(con, "SELECT summary FROM summaries WHERE run_id = ?", [run_id])
-        return RunData(run_id, meta, from_json(row[-1]), {}, from_json(summary[0]) if summary else {})
-
-    @staticmethod
-    def _read_rows(con, run_id: str, table: str, kinds: dict, order: str, label: str) -> dict:
-        """Columns ``kinds`` of one run's rows of ``table``, arms in their position, then ``order``."""
-        rows = arrow_table(
-            con,
-            f"SELECT {', '.join('t.' + quote(n) for n in kinds)} FROM {table} t "
-            "LEFT JOIN (SELECT arm, position FROM arms WHERE run_id = ?) a ON a.arm = t.arm WHERE t.run_id = ? "
-            f"ORDER BY a.position NULLS LAST, t.arm, {order}",
-            params=[run_id, run_id],
-        )
-        # A column added after this run was stored is all NULL: leave it out (readers treat it as
-        # optional) rather than refuse the whole run.
-        added_later = {name for name in kinds if rows.num_rows and rows.column(name).null_count == rows.num_rows
-                       and kinds[name] in ("int", "bool")}
-        return {name: to_numpy(rows.column(name), kind, f"{label} {name!r}") for name, kind in kinds.items()
-                if name not in added_later}
-
-    @classmethod
-    def _read_patients(cls, con, run_id: str) -> dict:
-        return cls._read_rows(con, run_id, "patients", patient_kinds(), "t.replicate, t.patient, t.chunk", "column")
-
-    @classmethod
-    def _read_doses(cls, con, run_id: str) -> dict:
-        """The dose log sorted like the patients, then by day (ties in the order written); empty arrays if none."""
-        return cls._read_rows(con, run_id, "doses", dose_kinds(),
-                              "t.replicate, t.patient, t.day, t.chunk, t.rowid", "dose column")
+    def stored_chunks(self, run_id: str, columns) -> dict:
+        """chunk -> (patient ``columns``, dose log) of every chunk stored for ``run_id`` (staged ones
+        moved in first): what a resumed run needs of the chunks it does not recompute."""
+        self.ingest(run_id)
+        with self._reading(f"reading the chunks of run {run_id!r}") as con:
+            return reading.read_chunk_parts(con, run_id, columns)
 
     def query(self, sql: str, params=None) -> pa.Table:
-        """Run SQL on the store and return a pyarrow Table.
+        """Run SQL on the store and return a pyarrow Table (a statement that writes opens it for writing).
 
         Example:
             store.query("SELECT arm, avg(cr::INT) AS cr FROM patients WHERE run_id = ? GROUP BY arm", [run_id])
         """
-        with self._lock:
-            try:
-                return arrow_table(self._connection(), sql, params)
-            except duckdb.Error as exc:
-                raise InputError(f"SQL query on {self.path} failed: {exc}") from exc
+        self._check_open()
+        writes = not re.match(r"\s*(SELECT|WITH|DESCRIBE|SHOW|PRAGMA|EXPLAIN|SUMMARIZE|FROM)\b", sql, re.I)
+        try:
+            with connected(self.path, read_only=not writes) as con:
+                return arrow_table(con, sql, params)
+        except duckdb.Error as exc:
+            if is_lock_conflict(exc):
+                raise open_failure(self.path, exc) from exc
+            raise InputError(f"SQL query on {self.path} failed: {exc}") from exc
+
+
+def _as_table(kinds: dict, data, what: str) -> pa.Table:
+    """An Arrow table of the declared columns: a column dict is checked and converted; a table must
+    already have exactly those columns (it comes from a worker that converted it the same way)."""
+    if not isinstance(data, pa.Table):
+        return to_arrow_columns(kinds, data, what)
+    if data.column_names != list(kinds):
+        raise StoreError(f"{what} table columns {data.column_names} do not match the declared {list(kinds)}")
+    return data

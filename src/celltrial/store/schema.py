@@ -44,6 +44,8 @@ _TYPED_META = {
     "finished": "VARCHAR",
     "status": "VARCHAR",
     "chunks": "BIGINT",
+    "chunk_size": "BIGINT",
+    "writer": "VARCHAR",
 }
 META_TYPES = {key: _TYPED_META.get(key, "JSON") for key in META_KEYS}
 ARM_FIELDS = ("product", "description", "dose", "regimen")
@@ -92,6 +94,13 @@ def ensure_schema(con) -> None:
             if name not in have:  # older store file: new columns read as NULL for old runs
                 con.execute(f"ALTER TABLE {table} ADD COLUMN {quote(name)} {sql_type.split()[0]}")
     con.execute("INSERT OR IGNORE INTO store_info VALUES ('schema_version', ?)", [SCHEMA_VERSION])
+
+
+def schema_is_current(con) -> bool:
+    """True when every table and column of this celltrial exists (a read-only reader can use the file)."""
+    have = {(t, c) for t, c in con.execute(
+        "SELECT table_name, column_name FROM information_schema.columns WHERE table_schema = 'main'").fetchall()}
+    return all((table, name) in have for table, columns in _table_columns().items() for name, _ in columns)
 
 
 def patient_kinds() -> dict:

@@ -1,9 +1,9 @@
 """Trajectory Parquet files of the results store: one file per chunk, next to the database file.
 
 Layout: ``<db path without suffix>_trajectories/<run_id>/chunk-<k:05d>.parquet``, long format with
-the columns of :data:`TRAJECTORY_KINDS`. A file is written under a hidden temporary name and renamed
-into place only while the chunk's database transaction is open, so a crash leaves at most a stray
-file that no ``chunks`` row names; readers only open the files the ``chunks`` table registers.
+the columns of :data:`TRAJECTORY_KINDS`. A file is written (atomically) when its chunk is staged and
+registered by the chunk's ``chunks`` row when the chunk enters the database, so a crash leaves at
+most a stray file that no ``chunks`` row names; readers only open the files the ``chunks`` table registers.
 
 Example:
     >>> trajectory_root(Path("celltrial-runs/runs.duckdb")).as_posix()
@@ -14,19 +14,16 @@ Example:
 
 from __future__ import annotations
 
-import contextlib
-import os
-import secrets
 from pathlib import Path
 
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 from celltrial.trials.columns import TRAJECTORY_QUANTITIES
 
 from .convert import arrow_table, to_numpy
 from .errors import StoreError
 from .schema import quote
+from .staging import write_atomically
 
 #: Columns of a trajectory table and their kinds, in file order.
 TRAJECTORY_KINDS = {
@@ -48,43 +45,9 @@ def chunk_file(run_id: str, chunk: int) -> str:
     return f"{run_id}/chunk-{chunk:05d}.parquet"
 
 
-class StagedFile:
-    """A Parquet file written under a temporary name in the folder of its final path.
-
-    Example:
-        >>> import tempfile
-        >>> root = Path(tempfile.mkdtemp())
-        >>> staged = StagedFile(root, "r/chunk-00000.parquet", pa.table({"x": [1.0]}))
-        >>> staged.publish(); (root / "r/chunk-00000.parquet").exists()
-        True
-        >>> staged.discard(); (root / "r/chunk-00000.parquet").exists()
-        False
-    """
-
-    def __init__(self, root: Path, relpath: str, table: pa.Table):
-        self.final = root / relpath
-        self.final.parent.mkdir(parents=True, exist_ok=True)
-        # Same folder as the final name, so the rename below never crosses file systems.
-        self.temp = self.final.with_name(f".{self.final.name}.{secrets.token_hex(4)}.tmp")
-        self.published = False
-        try:
-            pq.write_table(table, self.temp)
-        except BaseException:
-            self.discard()
-            raise
-
-    def publish(self) -> None:
-        """Rename into place (atomic within one folder; replaces a stray file of a crashed attempt)."""
-        os.replace(self.temp, self.final)
-        self.published = True
-
-    def discard(self) -> None:
-        """Remove the temporary file, and the final one if this object published it."""
-        for path in (self.temp, self.final if self.published else None):
-            if path is not None:
-                with contextlib.suppress(FileNotFoundError):
-                    path.unlink()
-        self.published = False
+def write_trajectory(root: Path, relpath: str, table: pa.Table) -> None:
+    """Write a chunk's trajectory file (atomically: a crash leaves no half-written file)."""
+    write_atomically(table, root / relpath)
 
 
 def read_trajectories(con, root: Path, run_id: str, relpaths: list) -> dict | None:

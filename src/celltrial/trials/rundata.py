@@ -33,6 +33,8 @@ META_KEYS = {
     "parameter_changes": "list of {arm, parameter, preset_value, value, reason}: values that differ from presets",
     "extrapolation": "list of plain statements of what in this run is extrapolation beyond published data",
     "chunks": "number of chunks written",
+    "chunk_size": "patients per chunk (fixes which patients each chunk holds, for --resume)",
+    "writer": "host:pid:start of the process writing the run (tells a killed run from a running one)",
 }
 
 

@@ -62,24 +62,70 @@ def chunks(plan: TrialPlan, chunk_size: int):
             k += 1
 
 
-def simulated_ahead(plan: TrialPlan, compiled, chunk_size: int, threads=None):
-    """(chunk index, arm index, rows, course) for every chunk, each simulated one chunk ahead in a
-    worker thread: the solver releases the GIL, so reading the endpoints of chunk k and storing it
-    overlap the simulation of chunk k+1 (a core would otherwise idle through the Python part)."""
-    items = list(chunks(plan, chunk_size))
-    if not items:
-        return
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="celltrial-simulate") as pool:
-        ahead = pool.submit(simulate_chunk, plan, compiled, items[0][1], items[0][2], threads)
-        for k, (index, arm_index, rows) in enumerate(items):
-            course = ahead.result()
-            if k + 1 < len(items):
-                ahead = pool.submit(simulate_chunk, plan, compiled, items[k + 1][1], items[k + 1][2], threads)
-            yield index, arm_index, rows, course
+@dataclass
+class ChunkResult:
+    """One simulated chunk as an executor delivers it to :func:`run_trial`.
+
+    ``patients`` and ``doses`` are what ``on_chunk`` stores: column dicts (in process) or Arrow
+    tables of the same columns (from a Dask worker); ``columns`` holds, as numpy arrays, the
+    columns the summary reads (every column when the caller keeps patients); ``dose_log`` the dose
+    log as numpy arrays when the caller needs it (arms with an inventory), else None;
+    ``trajectories`` the thinned trajectories (a column dict) or None.
+    """
+
+    index: int
+    arm_index: int
+    n: int
+    patients: object
+    trajectories: dict | None
+    doses: object
+    columns: dict
+    dose_log: dict | None
+
+
+def chunk_outputs(plan: TrialPlan, course: Course, arm_index: int, rows) -> tuple:
+    """(patients table, thinned trajectories, dose log) of one simulated chunk."""
+    table = patient_endpoints(course, plan, arm_index, rows)
+    thin = thinned(course, table, plan.scenario.simulation.trajectories_per_arm)
+    return table, thin, dose_log(course, plan, arm_index, table)
+
+
+def needs_dose_log(plan: TrialPlan, arm_index: int, keep_patients: bool) -> bool:
+    """Whether :func:`run_trial` keeps an arm's dose log in memory (for the inventory or the caller)."""
+    return keep_patients or plan.scenario.arms[arm_index].inventory is not None
+
+
+def in_process(compiled=None, threads=None):
+    """The default executor: chunks simulated in this process, one chunk ahead in a worker thread
+    (the solver releases the GIL, so reading the endpoints of chunk k and storing it overlap the
+    simulation of chunk k+1; a core would otherwise idle through the Python part).
+
+    Returns ``executor(plan, items, keep_patients)`` yielding :class:`ChunkResult` in chunk order.
+    """
+
+    def executor(plan: TrialPlan, items: list, keep_patients: bool):
+        model = compiled or compile_model(plan.model)
+        if not items:
+            return
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="celltrial-simulate") as pool:
+            ahead = pool.submit(simulate_chunk, plan, model, items[0][1], items[0][2], threads)
+            for k, (index, arm_index, rows) in enumerate(items):
+                course = ahead.result()
+                if k + 1 < len(items):
+                    ahead = pool.submit(simulate_chunk, plan, model, items[k + 1][1], items[k + 1][2], threads)
+                table, thin, given = chunk_outputs(plan, course, arm_index, rows)
+                del course
+                columns = table if keep_patients else _summary_columns(table)
+                keep_doses = needs_dose_log(plan, arm_index, keep_patients)
+                yield ChunkResult(index, arm_index, len(rows), table, thin, given, columns,
+                                  given if keep_doses else None)
+
+    return executor
 
 
 def run_trial(scenario, *, chunk_size: int | None = None, on_chunk=None, progress=None, threads=None,
-              compiled=None, policies: dict | None = None, keep_patients: bool = True) -> TrialOutput:
+              compiled=None, policies: dict | None = None, keep_patients: bool = True, executor=None,
+              done: dict | None = None) -> TrialOutput:
     """Simulate every arm of ``scenario`` (apply :func:`apply_overrides` first) and summarise.
 
     Args:
@@ -93,26 +139,43 @@ def run_trial(scenario, *, chunk_size: int | None = None, on_chunk=None, progres
         keep_patients: keep every column of every patient in ``TrialOutput.patients``; False keeps
             only the columns the summary reads (about 145 bytes a patient) and the dose log only of
             arms with an inventory, for runs whose chunks ``on_chunk`` stores.
+        executor: where chunks are simulated: :func:`in_process` (the default) or a Dask executor
+            (``celltrial.cluster``); per-patient results are the same bit for bit.
+        done: chunk index -> (columns, dose log) of chunks already stored (a resumed run): they are
+            not simulated again, and the summary covers them as if they had just run.
     """
     plan = TrialPlan(scenario, policies=policies)
-    compiled = compiled or compile_model(plan.model)
     size = int(chunk_size or scenario.simulation.chunk_size)
-    total, done = plan.rows() * len(plan.arms), 0
-    parts, trajectories, doses = [], [], []
-    for index, arm_index, rows, course in simulated_ahead(plan, compiled, size, threads):
-        table = patient_endpoints(course, plan, arm_index, rows)
-        thin = thinned(course, table, scenario.simulation.trajectories_per_arm)
-        given = dose_log(course, plan, arm_index, table)
+    done = done or {}
+    items = [c for c in chunks(plan, size) if c[0] not in done]
+    total, finished = plan.rows() * len(plan.arms), sum(len(cols["arm"]) for cols, _ in done.values())
+    parts = {k: cols for k, (cols, _) in done.items()}
+    doses = {k: given for k, (cols, given) in done.items() if needs_dose_log(plan, _arm_of(plan, cols), keep_patients)}
+    trajectories = {}
+    run = executor or in_process(compiled, threads)
+    for result in run(plan, items, keep_patients):
         if on_chunk is not None:
-            on_chunk(index, table, thin, given)
-        parts.append(table if keep_patients else _summary_columns(table))
-        if keep_patients or scenario.arms[arm_index].inventory is not None:
-            doses.append(given)
-        if thin is not None:
-            trajectories.append(thin)
-        done += len(rows)
+            on_chunk(result.index, result.patients, result.trajectories, result.doses)
+        parts[result.index] = result.columns
+        if result.dose_log is not None:
+            doses[result.index] = result.dose_log
+        if result.trajectories is not None:
+            trajectories[result.index] = result.trajectories
+        finished += result.n
         if progress is not None:
-            progress(done, total)
+            progress(finished, total)
+    return _summarised(scenario, plan, [parts.pop(k) for k in sorted(parts)],
+                       [trajectories[k] for k in sorted(trajectories)], [doses[k] for k in sorted(doses)])
+
+
+def _arm_of(plan: TrialPlan, columns: dict) -> int:
+    names = [a.name for a in plan.arms]
+    return names.index(str(columns["arm"][0])) if len(columns["arm"]) else 0
+
+
+def _summarised(scenario, plan: TrialPlan, parts: list, trajectories: list, doses: list) -> TrialOutput:
+    """The trial's output from its chunks' columns in chunk order (so the summary never depends on
+    which chunk finished first)."""
     # column by column, each chunk's piece dropped once joined: the peak is the table plus one column
     patients = {k: np.concatenate([p.pop(k) for p in parts]) for k in list(parts[0])}
     e = scenario.endpoints
@@ -125,8 +188,6 @@ def run_trial(scenario, *, chunk_size: int | None = None, on_chunk=None, progres
         if stock is not None:
             summary["arms"][arm.name]["inventory"] = stock
     return TrialOutput(patients, summary, plan, joined, given)
-
-
 
 
 def _summary_columns(table: dict) -> dict:

@@ -1,0 +1,137 @@
+"""The client side of a Dask run: start or join a cluster, feed it chunks, hand results back in order.
+
+A bounded number of chunks is in flight (two per worker), so the client's memory does not grow
+with the cohort and a slow store never piles results up. A worker that dies mid-task has its task
+rerun elsewhere by the Dask scheduler (its ``allowed-failures`` setting); a task that raises is
+retried twice, then the run stops with that error (finished chunks stay stored for ``--resume``).
+
+Example:
+    >>> with executor_for(None) as executor:   # no --cluster: the in-process default
+    ...     executor is None
+    True
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import logging
+import os
+from itertools import islice
+
+from ..errors import InputError, MissingDependencyError
+from ..store.schema import dose_kinds, patient_kinds
+from ..store.trajectories import TRAJECTORY_KINDS
+from ..trials.statistics import OPTIONAL_COLUMNS, SUMMARY_COLUMNS
+from ..trials.trial import ChunkResult, needs_dose_log
+from .tasks import from_parquet, numpy_columns, run_chunk
+
+#: Chunks in flight per worker: one running, one queued so a worker never waits for the client.
+IN_FLIGHT_PER_WORKER = 2
+
+
+def _distributed():
+    try:
+        import distributed
+    except ImportError as exc:
+        raise MissingDependencyError(
+            "--cluster needs Dask distributed: pip install 'celltrial[cluster]' (or: pip install 'dask[distributed]')"
+        ) from exc
+    return distributed
+
+
+@contextlib.contextmanager
+def executor_for(cluster: str | None, workers: int | None = None, notify=None):
+    """The executor for a ``--cluster`` value: None (in process), ``local`` or a scheduler address."""
+    if cluster is None:
+        if workers is not None:
+            raise InputError("--workers needs --cluster (e.g. --cluster local --workers 2)")
+        yield None
+        return
+    with DaskExecutor(cluster, workers=workers, notify=notify) as executor:
+        yield executor
+
+
+class DaskExecutor:
+    """Runs a trial's chunks as Dask tasks; use as a context manager (it owns a local cluster).
+
+    Args:
+        address: "local" (start a LocalCluster of ``workers`` single-threaded processes, default
+            one per core) or a scheduler address such as ``tcp://host:8786``.
+        workers: local workers (only with "local").
+        notify: called with one line when the cluster is up.
+    """
+
+    def __init__(self, address: str, workers: int | None = None, notify=None):
+        address = str(address).strip()
+        if address != "local" and "://" not in address:
+            raise InputError(f"--cluster must be 'local' or a scheduler address such as tcp://host:8786, got {address!r}")
+        if workers is not None and address != "local":
+            raise InputError("--workers applies to --cluster local; a remote cluster has the workers it was given")
+        if workers is not None and workers < 1:
+            raise InputError(f"--workers must be at least 1, got {workers}")
+        self.address, self.workers, self.notify = address, workers, notify
+        self.client = self._cluster = None
+
+    def __enter__(self) -> DaskExecutor:
+        distributed = _distributed()
+        if self.address == "local":
+            n = self.workers or os.cpu_count() or 1
+            self._cluster = distributed.LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
+                                                     dashboard_address=None, silence_logs=logging.ERROR)
+            self.client = distributed.Client(self._cluster)
+        else:
+            try:
+                self.client = distributed.Client(self.address, timeout="30s")
+            except OSError as exc:
+                raise InputError(f"--cluster {self.address}: cannot reach the Dask scheduler ({exc})") from exc
+        if self.notify is not None:
+            self.notify(f"Dask cluster {self.describe()}")
+        return self
+
+    def __exit__(self, *exc) -> None:
+        for part in (self.client, self._cluster):
+            if part is not None:
+                with contextlib.suppress(Exception):  # closing must not hide the run's own error
+                    part.close()
+        self.client = self._cluster = None
+
+    def n_workers(self) -> int:
+        return max(1, len(self.client.scheduler_info().get("workers", {})))
+
+    def describe(self) -> str:
+        return f"{self.address} with {self.n_workers()} worker(s) at {self.client.scheduler.address}"
+
+    def __call__(self, plan, items: list, keep_patients: bool):
+        """Yield :class:`ChunkResult` for ``items`` (chunk index, arm index, rows) as they complete."""
+        distributed = _distributed()
+        scenario = self.client.scatter(plan.scenario, broadcast=True, hash=False)
+        policies = self.client.scatter(plan.policies or None, broadcast=True, hash=False)
+        tag = hashlib.sha256(plan.scenario.model_dump_json().encode()).hexdigest()[:12]
+
+        def submit(item):
+            index, arm_index, rows = item
+            return self.client.submit(run_chunk, scenario, policies, index, arm_index, int(rows[0]), int(rows[-1]) + 1,
+                                      key=f"celltrial-chunk-{tag}-arm{arm_index}-{index:05d}", retries=2, pure=False)
+
+        pending = iter(items)
+        running = distributed.as_completed([submit(i) for i in islice(pending, IN_FLIGHT_PER_WORKER * self.n_workers())])
+        for future in running:
+            payload = future.result()
+            future.release()
+            following = next(pending, None)
+            if following is not None:
+                running.add(submit(following))
+            yield decoded(plan, payload, keep_patients)
+
+
+def decoded(plan, payload: dict, keep_patients: bool) -> ChunkResult:
+    """A worker's Parquet payload as the :class:`ChunkResult` the trial loop expects."""
+    patients, doses = from_parquet(payload["patients"]), from_parquet(payload["doses"])
+    wanted = None if keep_patients else SUMMARY_COLUMNS + OPTIONAL_COLUMNS
+    columns = numpy_columns(patients, patient_kinds(), wanted)
+    arm_index = payload["arm_index"]
+    dose_log = numpy_columns(doses, dose_kinds()) if needs_dose_log(plan, arm_index, keep_patients) else None
+    thin = payload["trajectories"]
+    thin = None if thin is None else numpy_columns(from_parquet(thin), TRAJECTORY_KINDS)
+    return ChunkResult(payload["index"], arm_index, payload["n"], patients, thin, doses, columns, dose_log)

@@ -78,7 +78,7 @@ class DaskExecutor:
         if self.address == "local":
             n = self.workers or os.cpu_count() or 1
             self._cluster = distributed.LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
-                                                     dashboard_address=None, silence_logs=logging.ERROR)
+                                                     dashboard_address=":0", silence_logs=logging.ERROR)
             self.client = distributed.Client(self._cluster)
         else:
             try:

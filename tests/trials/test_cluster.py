@@ -1,0 +1,84 @@
+"""Dask scale-out: the same per-patient table and summary as in process, whatever the workers,
+chunking or a worker killed mid-task."""
+
+import os
+import signal
+
+import numpy as np
+import pytest
+
+from celltrial.scenarios import load_scenario
+from celltrial.trials.trial import apply_overrides, run_trial
+
+pytest.importorskip("distributed")
+from celltrial.cluster import DaskExecutor  # noqa: E402 - only with distributed installed
+
+# Policies (maintenance, ctDNA-triggered), an inventory and logistics: every per-patient path.
+LONG_GAME = "scenarios/offshelf_long_game.yaml"
+
+
+def long_game(patients=5, replicates=2):
+    scenario, _ = load_scenario(LONG_GAME)
+    return apply_overrides(scenario, patients=patients, replicates=replicates)
+
+
+def assert_same(a, b):
+    assert list(a.patients) == list(b.patients)
+    for name, column in a.patients.items():
+        np.testing.assert_array_equal(column, b.patients[name], err_msg=name)
+    for name, column in a.doses.items():
+        np.testing.assert_array_equal(column, b.doses[name], err_msg=f"dose log {name}")
+    assert a.summary == b.summary
+
+
+@pytest.fixture(scope="module")
+def in_process(standard):
+    return run_trial(long_game(), compiled=standard, chunk_size=4)
+
+
+@pytest.fixture(scope="module")
+def two_workers():
+    with DaskExecutor("local", workers=2) as executor:
+        yield executor
+
+
+@pytest.mark.parametrize("chunk_size", [3, 10])
+def test_two_workers_give_the_in_process_patients_bit_for_bit(in_process, two_workers, chunk_size):
+    out = run_trial(long_game(), chunk_size=chunk_size, executor=two_workers)
+    assert_same(in_process, out)
+
+
+def test_one_worker_and_summary_only_runs_agree(in_process):
+    stored = {}
+    with DaskExecutor("local", workers=1) as one:
+        out = run_trial(long_game(), chunk_size=7, executor=one, keep_patients=False,
+                        on_chunk=lambda k, patients, traj, doses: stored.setdefault(k, patients.num_rows))
+    assert out.summary == in_process.summary
+    assert sum(stored.values()) == len(in_process.patients["arm"]) and sorted(stored) == list(range(len(stored)))
+
+
+def test_a_worker_killed_mid_task_is_replaced_and_nothing_changes(in_process, two_workers):
+    client = two_workers.client
+    before = client.run(os.getpid)
+    killed = []
+
+    def kill_a_worker(k, *_):
+        if not killed:  # after the first chunk: the other tasks in flight on that worker are lost
+            pid = next(iter(client.run(os.getpid).values()))
+            os.kill(pid, signal.SIGKILL)
+            killed.append(pid)
+
+    out = run_trial(long_game(), chunk_size=1, executor=two_workers, on_chunk=kill_a_worker)
+    assert_same(in_process, out)
+    client.wait_for_workers(2, timeout=60)
+    after = client.run(os.getpid)
+    assert killed[0] in before.values() and killed[0] not in after.values()  # the nanny started a new one
+
+
+def test_cluster_values_are_checked():
+    from celltrial.errors import InputError
+
+    with pytest.raises(InputError, match="'local' or a scheduler address"):
+        DaskExecutor("localhost")
+    with pytest.raises(InputError, match="--workers applies to --cluster local"):
+        DaskExecutor("tcp://127.0.0.1:8786", workers=2)

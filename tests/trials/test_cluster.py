@@ -82,3 +82,37 @@ def test_cluster_values_are_checked():
         DaskExecutor("localhost")
     with pytest.raises(InputError, match="--workers applies to --cluster local"):
         DaskExecutor("tcp://127.0.0.1:8786", workers=2)
+
+
+def test_a_calibration_wave_on_dask_gives_the_same_summaries(standard, two_workers):
+    from celltrial.calibration.cases import load_case
+    from celltrial.calibration.population import FitParameter, PopulationProblem
+
+    case = load_case("zuma1")
+    assessments = case.scenario.assessments.model_copy(update={"imaging_days": [28.0, 56.0], "ctdna_days": [28.0]})
+    short = case.scenario.model_copy(update={"follow_up_days": 60.0, "assessments": assessments,
+                                             "cohort": case.scenario.cohort.model_copy(update={"patients": 12})})
+    params = [FitParameter("il6_max", "typical", 1000.0, 30000.0)]
+    wanted = [("crs_any_rate", None), ("blood_median_at", 7)]
+    thetas = [[np.log(3000.0)], [np.log(9000.0)], [np.log(20000.0)]]
+    here = PopulationProblem(short, params, wanted, compiled=standard).simulate(thetas)
+    there = PopulationProblem(short, params, wanted, mapper=two_workers.map).simulate(thetas)
+    for a, b in zip(here, there, strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_validate_on_a_local_cluster_gives_the_in_process_rows():
+    import json
+    import subprocess
+    import sys
+
+    def validate(*extra):
+        proc = subprocess.run([sys.executable, "-m", "celltrial.cli", "validate", "--quick", "--only", "zuma1,levers",
+                               "--json", *extra], capture_output=True, text=True, timeout=600)
+        assert proc.returncode == 0, proc.stderr
+        cases = json.loads(proc.stdout)
+        return [{k: v for k, v in case.items() if k != "seconds"} for case in cases], proc.stderr
+
+    here, _ = validate()
+    there, err = validate("--cluster", "local", "--workers", "2")
+    assert there == here and "Dask cluster local with 2 worker(s)" in err

@@ -77,6 +77,13 @@ def apply_values(scenario, parameters, values) -> object:
     return scenario.model_copy(update={"disease_changes": typical, "cohort": cohort})
 
 
+def cohort_summary(scenario, wanted) -> tuple:
+    """The summaries ``wanted`` of one scenario's simulated cohort, on one thread (a Dask task of a
+    calibration wave: the worker compiles the model once, or loads it from its cache)."""
+    plan = TrialPlan(scenario)
+    return summarise_cohort(simulate_cohort(scenario, compile_model(plan.model), threads=1), wanted)
+
+
 def simulate_cohort(scenario, compiled=None, *, chunk_size: int = 500, threads=None) -> CohortResult:
     """Simulate the first arm of ``scenario`` (all its patients) and keep the blood trajectories."""
     plan = TrialPlan(scenario)
@@ -108,6 +115,9 @@ class PopulationProblem:
     wanted: list
     compiled: object = None
     threads: int | None = None
+    #: ``mapper(fn, calls) -> [fn(*args) for args in calls]``: where the design points run (None: here, in
+    #: turn; ``DaskExecutor.map``: as Dask tasks). Results do not depend on it.
+    mapper: object = None
 
     def __post_init__(self):
         if not self.parameters:
@@ -137,5 +147,8 @@ class PopulationProblem:
     def simulate(self, thetas) -> tuple:
         """Summaries for a batch: (values (m, n_out), standard errors (m, n_out), n (m, n_out))."""
         thetas = np.atleast_2d(np.asarray(thetas, float))
-        rows = [summarise_cohort(self.cohort(theta), self.wanted) for theta in thetas]
+        if self.mapper is not None:
+            rows = self.mapper(cohort_summary, [(self.scenario_at(theta), self.wanted) for theta in thetas])
+        else:
+            rows = [summarise_cohort(self.cohort(theta), self.wanted) for theta in thetas]
         return tuple(np.array([r[k] for r in rows]) for k in range(3))

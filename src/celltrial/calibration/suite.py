@@ -32,14 +32,32 @@ def _cases(quick: bool, compiled):
 CASE_NAMES = tuple(name for name, _ in _cases(True, None))
 
 
-def run_suite(*, quick: bool, only=None, progress=None) -> list:
-    """Run the validation cases (all, or those named in ``only``); returns their CaseResults."""
+def run_case(name: str, quick: bool):
+    """One validation case by name (what a Dask worker runs for ``validate --cluster``)."""
+    from ..biology import standard_model
+    from ..solve import compile as compile_model
+
+    compiled = compile_model(standard_model())
+    return dict(_cases(quick, compiled))[name]()
+
+
+def run_suite(*, quick: bool, only=None, progress=None, mapper=None) -> list:
+    """Run the validation cases (all, or those named in ``only``); returns their CaseResults.
+
+    ``mapper(fn, calls)`` (e.g. ``DaskExecutor.map``) runs the cases as parallel tasks; the results
+    are the same, in the same order.
+    """
     from ..biology import standard_model
     from ..solve import compile as compile_model
 
     for n in only or []:
         if n not in CASE_NAMES:
             raise InputError(f"no validation case {n!r}{did_you_mean(n, CASE_NAMES)}; cases: {', '.join(CASE_NAMES)}")
+    if mapper is not None:
+        names = [n for n in CASE_NAMES if not only or n in only]
+        if progress is not None:
+            progress(f"validating {', '.join(names)} as {len(names)} parallel tasks")
+        return mapper(run_case, [(n, quick) for n in names])
     compiled = compile_model(standard_model())
     results = []
     for name, run in _cases(quick, compiled):

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import typer
 
-from .root import VALIDATION_FAILED, app, guarded, seed_option
+from .root import CLUSTER_HELP, VALIDATION_FAILED, app, guarded, seed_option
 
 
 @app.command()
@@ -34,12 +34,15 @@ def calibrate(
     html: str = typer.Option(None, "--html", help="Write an HTML report of the fit (posterior, correlations, "
                                                    "targets, emulator diagnostics)."),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
+    cluster: str = typer.Option(None, "--cluster", help=CLUSTER_HELP),
+    workers: int = typer.Option(None, "--workers", min=1, help="Workers of --cluster local (default: one per core)."),
 ):
     """Refit a calibration case by Bayesian emulation and print the posterior and the target checks."""
     from ..calibration.cases import load_case
     from ..calibration.design import check_calibration_settings
     from ..calibration.fit import calibrate as fit_case
     from ..calibration.record import fit_summary, update_presets, write_fit
+    from ..cluster import executor_for
     from .compiling import ensure_standard_compiled
 
     spec = load_case(case)
@@ -50,8 +53,10 @@ def calibrate(
     check_calibration_settings(len(problem.parameters), design_points=points, waves=n_waves)
     ensure_standard_compiled()  # after the case is read: a typo fails at once, not after the compile
     start = time.perf_counter()
-    fit = fit_case(problem, spec.targets.targets, design_points=points, waves=n_waves, seed=seed,
-                   progress=None if as_json else lambda m: typer.echo(f"  {m}", err=True))
+    with executor_for(cluster, workers, notify=lambda m: typer.echo(m, err=True)) as executor:
+        problem.mapper = None if executor is None else executor.map
+        fit = fit_case(problem, spec.targets.targets, design_points=points, waves=n_waves, seed=seed,
+                       progress=None if as_json else lambda m: typer.echo(f"  {m}", err=True))
     seconds = time.perf_counter() - start
     flags = "".join(f" --{k} {v}" for k, v in (("patients", patients), ("design-points", design_points),
                                                 ("waves", waves)) if v)
@@ -126,9 +131,12 @@ def validate(
     only: str = typer.Option(None, "--only", help="Run only these cases (comma-separated names)."),
     as_json: bool = typer.Option(False, "--json", help="Print the results as JSON."),
     strict: bool = typer.Option(False, "--strict", help=f"Exit {VALIDATION_FAILED} when any validation row fails."),
+    cluster: str = typer.Option(None, "--cluster", help=CLUSTER_HELP),
+    workers: int = typer.Option(None, "--workers", min=1, help="Workers of --cluster local (default: one per core)."),
 ):
     """Run every shipped validation case; print target vs simulated, the predictive p-value and pass/fail."""
     from ..calibration.suite import CASE_NAMES, run_suite, suite_json
+    from ..cluster import executor_for
     from ..errors import InputError, did_you_mean
     from .compiling import ensure_standard_compiled
 
@@ -138,8 +146,9 @@ def validate(
             raise InputError(f"--only: no validation case {name!r}{did_you_mean(name, CASE_NAMES)}; "
                              f"cases: {', '.join(CASE_NAMES)}")
     ensure_standard_compiled()
-    results = run_suite(quick=quick, only=names,
-                        progress=None if as_json else lambda m: typer.echo(f"  {m}", err=True))
+    with executor_for(cluster, workers, notify=lambda m: typer.echo(m, err=True)) as executor:
+        results = run_suite(quick=quick, only=names, mapper=None if executor is None else executor.map,
+                            progress=None if as_json else lambda m: typer.echo(f"  {m}", err=True))
     if html is not None:
         from ..report.validation import write_validation_report
 

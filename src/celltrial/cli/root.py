@@ -118,6 +118,10 @@ def guarded(command):
     return wrapper
 
 
+CLUSTER_HELP = ("Run on Dask: `local` starts a local cluster, or give a scheduler address such as "
+                "tcp://host:8786 (results do not change; needs the cluster extra).")
+
+
 def seed_option(default, help_text: str):
     """A ``--seed`` option bounded to 0..2**63-1: a clear usage error instead of an overflow deep inside."""
     return typer.Option(default, "--seed", min=0, max=SEED_MAX, help=f"{help_text}.")

@@ -17,7 +17,7 @@ import sys
 
 import typer
 
-from .root import INTERRUPTED, TERMINATED, app, guarded, seed_option
+from .root import CLUSTER_HELP, INTERRUPTED, TERMINATED, app, guarded, seed_option
 
 STORE_HELP = "Results database (DuckDB file); default celltrial-runs/runs.duckdb."
 SCENARIO_HELP = "Scenario YAML file (see docs/scenarios.md)."
@@ -45,8 +45,7 @@ def run(
     chunk_size: int = typer.Option(None, "--chunk-size", min=1, help="Patients per chunk (results do not change)."),
     threads: int = typer.Option(None, "--threads", min=1, help="Solver threads (default: all cores)."),
     html: str = typer.Option(None, "--html", help="Also write the HTML report here."),
-    cluster: str = typer.Option(None, "--cluster", help="Run the chunks on Dask: `local` starts a local cluster, "
-                                "or a scheduler address such as tcp://host:8786 (results do not change)."),
+    cluster: str = typer.Option(None, "--cluster", help=CLUSTER_HELP),
     workers: int = typer.Option(None, "--workers", min=1, help="Workers of --cluster local (default: one per core)."),
     resume: str = typer.Option(None, "--resume", metavar="RUN", help="Complete an interrupted run (id, unique "
                                "prefix or `latest`): only its missing chunks are simulated."),

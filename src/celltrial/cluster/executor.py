@@ -17,6 +17,7 @@ import contextlib
 import hashlib
 import logging
 import os
+import uuid
 from itertools import islice
 
 from ..errors import InputError, MissingDependencyError
@@ -101,6 +102,17 @@ class DaskExecutor:
 
     def describe(self) -> str:
         return f"{self.address} with {self.n_workers()} worker(s) at {self.client.scheduler.address}"
+
+    def map(self, fn, calls: list, label: str = "celltrial-task") -> list:
+        """``[fn(*args) for args in calls]`` as Dask tasks (results in order), e.g. the design points of a
+        calibration wave or the cases of ``validate``; ``fn`` must be importable on the workers."""
+        futures = [self.client.submit(fn, *args, key=f"{label}-{i:05d}-{uuid.uuid4().hex[:8]}", retries=2, pure=False)
+                   for i, args in enumerate(calls)]
+        try:
+            return self.client.gather(futures)
+        finally:
+            for future in futures:
+                future.release()
 
     def __call__(self, plan, items: list, keep_patients: bool):
         """Yield :class:`ChunkResult` for ``items`` (chunk index, arm index, rows) as they complete."""

@@ -433,3 +433,27 @@ def test_another_process_reads_and_writes_while_a_store_object_is_open(db, tmp_p
     assert [r["scenario_name"] for r in runs] == ["child", "demo"] and [r["patients"] for r in runs] == [5, 34]
     assert store.load("latest").summary == {"from": "child"}
     store.close()
+
+
+def test_a_chunk_given_as_parquet_bytes_is_stored_as_written_and_checked(store):
+    """A Dask worker returns Parquet: the store writes those bytes (no re-encode) after checking the schema."""
+    import io
+
+    import pyarrow.parquet as pq
+
+    from celltrial.store.convert import to_arrow_columns
+
+    run_id = store.create_run(make_meta(), ARMS)
+    patients = make_patients(9, 0)
+    kinds = {c.name: c.kind for c in COLUMNS.values()}
+    sink = io.BytesIO()
+    pq.write_table(to_arrow_columns(kinds, patients, "patients"), sink)
+    store.stage_chunk(run_id, 0, sink.getvalue(), None, None)
+    assert store.ingest(run_id) == 1
+    assert_columns_equal(store.load(run_id).patients, concat_sorted([patients]), PATIENT_KINDS)
+    wrong = io.BytesIO()
+    pq.write_table(to_arrow_columns(kinds, patients, "patients").drop(["cr"]), wrong)
+    with pytest.raises(StoreError, match="patients table columns .* do not match"):
+        store.stage_chunk(run_id, 1, wrong.getvalue())
+    with pytest.raises(StoreError, match="not a Parquet file"):
+        store.stage_chunk(run_id, 1, b"not parquet")

@@ -23,7 +23,7 @@ import traceback
 import typer
 
 from .._version import __version__
-from ..errors import CelltrialError, StoreUnavailableError
+from ..errors import CelltrialError, MissingDependencyError, StoreUnavailableError
 
 OK, INTERNAL, BAD_INPUT, VALIDATION_FAILED, STORE_UNAVAILABLE, INTERRUPTED, TERMINATED = 0, 1, 2, 3, 4, 130, 143
 
@@ -62,7 +62,7 @@ def _main(version: bool = typer.Option(False, "--version", callback=_version, is
 
 def exit_code(exc: CelltrialError) -> int:
     """The exit code of a celltrial error: input mistakes 2, a busy or unreadable store 4, the rest 1."""
-    if isinstance(exc, ValueError):  # input mistakes: the message says what to fix
+    if isinstance(exc, (ValueError, MissingDependencyError)):  # input or set-up mistakes: the message says the fix
         return BAD_INPUT
     if isinstance(exc, StoreUnavailableError):  # a store error: busy, unreadable or inconsistent
         return STORE_UNAVAILABLE
@@ -119,7 +119,7 @@ def guarded(command):
 
 
 CLUSTER_HELP = ("Run on Dask: `local` starts a local cluster, or give a scheduler address such as "
-                "tcp://host:8786 (results do not change; needs the cluster extra).")
+                "tcp://host:8786 (results do not change).")
 
 
 def seed_option(default, help_text: str):

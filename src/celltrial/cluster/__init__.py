@@ -7,7 +7,7 @@ the trial and the chunk; every patient's random streams are keyed by (seed, arm,
 patient), never by worker, so the per-patient table is bit-identical to the in-process run.
 Workers return each chunk as Parquet; the client alone writes the results store.
 
-Needs the ``cluster`` extra (``pip install 'celltrial[cluster]'``: dask and distributed).
+Dask and distributed are dependencies of celltrial (the engine of ``--cluster``).
 
 Example:
     >>> from celltrial.cluster import DaskExecutor                    # doctest: +SKIP

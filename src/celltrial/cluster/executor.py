@@ -36,7 +36,7 @@ def _distributed():
         import distributed
     except ImportError as exc:
         raise MissingDependencyError(
-            "--cluster needs Dask distributed: pip install 'celltrial[cluster]' (or: pip install 'dask[distributed]')"
+            "--cluster needs Dask distributed, a dependency of celltrial missing here: pip install 'dask[distributed]'"
         ) from exc
     return distributed
 
@@ -66,7 +66,8 @@ class DaskExecutor:
     def __init__(self, address: str, workers: int | None = None, notify=None):
         address = str(address).strip()
         if address != "local" and "://" not in address:
-            raise InputError(f"--cluster must be 'local' or a scheduler address such as tcp://host:8786, got {address!r}")
+            raise InputError("--cluster must be 'local' or a scheduler address such as tcp://host:8786, "
+                             f"got {address!r}")
         if workers is not None and address != "local":
             raise InputError("--workers applies to --cluster local; a remote cluster has the workers it was given")
         if workers is not None and workers < 1:
@@ -127,7 +128,8 @@ class DaskExecutor:
                                       key=f"celltrial-chunk-{tag}-arm{arm_index}-{index:05d}", retries=2, pure=False)
 
         pending = iter(items)
-        running = distributed.as_completed([submit(i) for i in islice(pending, IN_FLIGHT_PER_WORKER * self.n_workers())])
+        first = islice(pending, IN_FLIGHT_PER_WORKER * self.n_workers())
+        running = distributed.as_completed([submit(i) for i in first])
         for future in running:
             payload = future.result()
             future.release()
@@ -138,12 +140,17 @@ class DaskExecutor:
 
 
 def decoded(plan, payload: dict, keep_patients: bool) -> ChunkResult:
-    """A worker's Parquet payload as the :class:`ChunkResult` the trial loop expects."""
-    patients, doses = from_parquet(payload["patients"]), from_parquet(payload["doses"])
+    """A worker's Parquet payload as the :class:`ChunkResult` the trial loop expects.
+
+    The patients' and doses' Parquet bytes go to the store as they are (no decode and re-encode);
+    only the columns the summary reads are decoded here.
+    """
     wanted = None if keep_patients else SUMMARY_COLUMNS + OPTIONAL_COLUMNS
-    columns = numpy_columns(patients, patient_kinds(), wanted)
+    columns = numpy_columns(from_parquet(payload["patients"], wanted), patient_kinds(), wanted)
     arm_index = payload["arm_index"]
-    dose_log = numpy_columns(doses, dose_kinds()) if needs_dose_log(plan, arm_index, keep_patients) else None
+    keep_doses = needs_dose_log(plan, arm_index, keep_patients)
+    dose_log = numpy_columns(from_parquet(payload["doses"]), dose_kinds()) if keep_doses else None
     thin = payload["trajectories"]
     thin = None if thin is None else numpy_columns(from_parquet(thin), TRAJECTORY_KINDS)
-    return ChunkResult(payload["index"], arm_index, payload["n"], patients, thin, doses, columns, dose_log)
+    return ChunkResult(payload["index"], arm_index, payload["n"], payload["patients"], thin, payload["doses"],
+                       columns, dose_log)

@@ -42,8 +42,9 @@ def to_parquet(table: pa.Table) -> bytes:
     return sink.getvalue()
 
 
-def from_parquet(data: bytes) -> pa.Table:
-    return pq.read_table(io.BytesIO(data))
+def from_parquet(data: bytes, columns=None) -> pa.Table:
+    """The table in Parquet ``data`` (only ``columns`` of it, when given)."""
+    return pq.read_table(pa.BufferReader(data), columns=None if columns is None else list(columns))
 
 
 def run_chunk(scenario, policies, index: int, arm_index: int, lo: int, hi: int) -> dict:

@@ -18,6 +18,8 @@ from .errors import StoreError
 
 _ACCEPTED = {"int": "iub", "float": "fiub", "bool": "b", "str": "UO"}
 _NUMPY = {"int": np.int64, "float": np.float64, "bool": np.bool_}
+#: The Arrow type of each column kind (what :func:`to_arrow_columns` builds).
+ARROW_TYPES = {"int": pa.int64(), "float": pa.float64(), "bool": pa.bool_(), "str": pa.string()}
 
 
 def to_arrow_columns(kinds: dict, data: dict, what: str) -> pa.Table:

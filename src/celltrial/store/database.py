@@ -26,13 +26,14 @@ from pathlib import Path
 
 import duckdb
 import pyarrow as pa
+import pyarrow.parquet as pq
 
 from celltrial.errors import InputError, did_you_mean
 from celltrial.trials.rundata import META_KEYS, RunData
 
 from . import reading
 from .connection import StoreOpenError, connected, is_lock_conflict, open_failure
-from .convert import arrow_table, to_arrow_columns
+from .convert import ARROW_TYPES, arrow_table, to_arrow_columns
 from .errors import StoreError
 from .liveness import effective_status, writer_alive, writer_id
 from .schema import (
@@ -205,8 +206,9 @@ class RunStore:
         """Write one finished chunk beside the store, without opening the database (see
         :mod:`celltrial.store.staging`); :meth:`ingest` moves it in. Columns are checked first.
 
-        ``patients``, ``trajectories`` and ``doses`` are column dicts (or Arrow tables with those
-        columns); ``doses`` is the chunk's dose log (zero rows is fine), None stores none.
+        ``patients``, ``trajectories`` and ``doses`` are column dicts, or Arrow tables or Parquet
+        bytes with exactly those columns; ``doses`` is the chunk's dose log (zero rows is fine), None
+        stores none.
         """
         chunk = operator.index(chunk)
         if chunk < 0:
@@ -340,8 +342,6 @@ class RunStore:
 
     def _staged_patients(self, con) -> dict:
         """run id -> patients in its staged chunks not yet in the database (from the Parquet footers)."""
-        import pyarrow.parquet as pq
-
         out = {}
         for rid, ks in staged_chunks(self.staging_root).items():
             stored = {k for (k,) in con.execute("SELECT chunk FROM chunks WHERE run_id = ?", [rid]).fetchall()}
@@ -418,11 +418,22 @@ class RunStore:
             raise InputError(f"SQL query on {self.path} failed: {exc}") from exc
 
 
-def _as_table(kinds: dict, data, what: str) -> pa.Table:
-    """An Arrow table of the declared columns: a column dict is checked and converted; a table must
-    already have exactly those columns (it comes from a worker that converted it the same way)."""
-    if not isinstance(data, pa.Table):
+def _as_table(kinds: dict, data, what: str) -> pa.Table | bytes:
+    """An Arrow table (or Parquet bytes) of exactly the declared columns: a column dict is checked and
+    converted; a table, or a Parquet file's bytes from a Dask worker (written as they are, without
+    decoding), must have those columns with their Arrow types."""
+    if isinstance(data, (bytes, bytearray, memoryview)):
+        data = bytes(data)
+        try:
+            schema = pq.read_schema(pa.BufferReader(data))
+        except (pa.ArrowInvalid, OSError) as exc:
+            raise StoreError(f"{what}: not a Parquet file ({exc})") from exc
+    elif isinstance(data, pa.Table):
+        schema = data.schema
+    else:
         return to_arrow_columns(kinds, data, what)
-    if data.column_names != list(kinds):
-        raise StoreError(f"{what} table columns {data.column_names} do not match the declared {list(kinds)}")
+    expected = pa.schema([(n, ARROW_TYPES[k]) for n, k in kinds.items()])
+    if not schema.remove_metadata().equals(expected):
+        raise StoreError(f"{what} table columns {schema.names} do not match the declared {list(kinds)} "
+                         "(or their types differ)")
     return data

@@ -1,14 +1,15 @@
 """The one error class of the results store.
 
 Example:
-    >>> from celltrial.errors import CelltrialError, StoreUnavailableError
+    >>> from celltrial.errors import StoreUnavailableError
+    >>> from celltrial.errors import CelltrialError
     >>> issubclass(StoreError, CelltrialError) and issubclass(StoreError, StoreUnavailableError)
     True
 """
 
 from __future__ import annotations
 
-from celltrial.errors import CelltrialError, StoreUnavailableError
+from celltrial.errors import StoreUnavailableError
 
 
 class StoreError(StoreUnavailableError):

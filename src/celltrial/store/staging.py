@@ -44,19 +44,23 @@ def staged_file(root: Path, run_id: str, chunk: int, part: str) -> Path:
     return root / run_id / f"chunk-{chunk:05d}.{part}.parquet"
 
 
-def write_atomically(table: pa.Table, final: Path) -> None:
-    """Write ``table`` under a temporary name in ``final``'s folder and rename it into place."""
+def write_atomically(table: pa.Table | bytes, final: Path) -> None:
+    """Write ``table`` (or a Parquet file's bytes, as a Dask worker returns them) under a temporary
+    name in ``final``'s folder and rename it into place."""
     final.parent.mkdir(parents=True, exist_ok=True)
     temp = final.with_name(f".{final.name}.{secrets.token_hex(4)}.tmp")
     try:
-        pq.write_table(table, temp)
+        if isinstance(table, bytes):
+            temp.write_bytes(table)
+        else:
+            pq.write_table(table, temp)
         os.replace(temp, final)  # atomic within one folder; replaces a stray file of a crashed attempt
     finally:
         with contextlib.suppress(FileNotFoundError):
             temp.unlink()
 
 
-def stage(root: Path, run_id: str, chunk: int, patients: pa.Table, doses: pa.Table | None) -> None:
+def stage(root: Path, run_id: str, chunk: int, patients: pa.Table | bytes, doses: pa.Table | bytes | None) -> None:
     """Stage one chunk: the dose log first, the patients file last (its presence marks the chunk staged)."""
     with contextlib.suppress(FileNotFoundError):  # a dose log of an earlier attempt must not survive
         staged_file(root, run_id, chunk, "doses").unlink()

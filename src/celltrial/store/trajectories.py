@@ -45,7 +45,7 @@ def chunk_file(run_id: str, chunk: int) -> str:
     return f"{run_id}/chunk-{chunk:05d}.parquet"
 
 
-def write_trajectory(root: Path, relpath: str, table: pa.Table) -> None:
+def write_trajectory(root: Path, relpath: str, table: pa.Table | bytes) -> None:
     """Write a chunk's trajectory file (atomically: a crash leaves no half-written file)."""
     write_atomically(table, root / relpath)
 

@@ -109,3 +109,39 @@ def test_calibrate_writes_its_evidence(tmp_path, standard):
     assert "<th>p</th>" in report and "<th>overlap</th>" in report
     command = "celltrial calibrate zuma1 --seed 1 --patients 20 --design-points 13 --waves 1"
     assert summary["settings"]["command"] == command
+
+
+def test_an_interrupted_calibration_resumes_from_its_simulated_design_points(tmp_path, standard):
+    """Ctrl-C midway through a wave, then the same command: the finished design points are reused and
+    the fit equals the uninterrupted one."""
+    import json
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    def command(folder):
+        return [sys.executable, "-m", "celltrial.cli", "calibrate", "zuma1", "--patients", "300", "--design-points",
+                "13", "--waves", "1", "--out", str(folder), "--json"]
+
+    def fit(folder):
+        proc = subprocess.run(command(folder), capture_output=True, text=True, timeout=600)
+        assert proc.returncode == 0, proc.stderr
+        summary = json.loads(proc.stdout)
+        summary.pop("seconds")
+        return summary, proc.stderr
+
+    reference, _ = fit(tmp_path / "whole")
+    folder = tmp_path / "interrupted"
+    proc = subprocess.Popen(command(folder), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 300
+    while len(list((folder / ".checkpoint").glob("*.pkl"))) < 4:
+        assert proc.poll() is None and time.monotonic() < deadline
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGINT)
+    proc.communicate(timeout=120)
+    assert proc.returncode == 130 and not (folder / "summary.json").exists()
+    kept = len(list((folder / ".checkpoint").glob("*.pkl")))
+    resumed, err = fit(folder)
+    assert f"resuming: {kept} design point(s)" in err and f"reused {kept} design point(s)" in err
+    assert resumed == reference and not (folder / ".checkpoint").exists()

@@ -78,10 +78,11 @@ def apply_values(scenario, parameters, values) -> object:
 
 
 def cohort_summary(scenario, wanted) -> tuple:
-    """The summaries ``wanted`` of one scenario's simulated cohort, on one thread (a Dask task of a
-    calibration wave: the worker compiles the model once, or loads it from its cache)."""
+    """The summaries ``wanted`` of one scenario's simulated cohort: one design point as a mapper runs it
+    (on numba's current thread count; a Dask worker runs it on one thread and compiles the model once,
+    or loads it from its cache)."""
     plan = TrialPlan(scenario)
-    return summarise_cohort(simulate_cohort(scenario, compile_model(plan.model), threads=1), wanted)
+    return summarise_cohort(simulate_cohort(scenario, compile_model(plan.model)), wanted)
 
 
 def simulate_cohort(scenario, compiled=None, *, chunk_size: int = 500, threads=None) -> CohortResult:

@@ -53,17 +53,21 @@ def calibrate(
     check_calibration_settings(len(problem.parameters), design_points=points, waves=n_waves)
     ensure_standard_compiled()  # after the case is read: a typo fails at once, not after the compile
     start = time.perf_counter()
+    target = Path(out) if out else Path("celltrial-calibration") / spec.name
     with executor_for(cluster, workers, notify=lambda m: typer.echo(m, err=True)) as executor:
-        problem.mapper = None if executor is None else executor.map
+        problem.mapper = checkpointed(problem, target, None if executor is None else executor.map)
         fit = fit_case(problem, spec.targets.targets, design_points=points, waves=n_waves, seed=seed,
                        progress=None if as_json else lambda m: typer.echo(f"  {m}", err=True))
+    if problem.mapper.reused:
+        typer.echo(f"reused {problem.mapper.reused} design point(s) an interrupted calibration had simulated", err=True)
+    problem.mapper.clear()
     seconds = time.perf_counter() - start
     flags = "".join(f" --{k} {v}" for k, v in (("patients", patients), ("design-points", design_points),
                                                 ("waves", waves)) if v)
     command = f"celltrial calibrate {case} --seed {seed}{flags}" + (" --write-presets" if write_presets else "")
     settings = {"patients": int(problem.scenario.cohort.patients), "fit_seed": seed, "design_points": points,
                 "waves": n_waves, "command": command}
-    folder = write_fit(out or Path("celltrial-calibration") / spec.name, spec, problem, fit, seconds, settings)
+    folder = write_fit(target, spec, problem, fit, seconds, settings)
     summary = fit_summary(spec, fit, seconds, settings)
     if write_presets:
         summary["presets_written"] = [str(p) for p in update_presets(spec, problem, fit, command)]
@@ -76,6 +80,21 @@ def calibrate(
         return
     _print_fit(summary)
     typer.echo(f"evidence written to {folder}")
+
+
+def checkpointed(problem, folder: Path, inner):
+    """The design-point mapper of a calibration writing to ``folder``: every simulated point is kept in
+    ``folder/.checkpoint`` until the fit ends, so rerunning an interrupted command resumes it."""
+    from .._version import __version__
+    from ..cluster.checkpoint import CheckpointedMapper
+    from ..trials.design import TrialPlan
+
+    model = TrialPlan(problem.scenario).model.structure_fingerprint()
+    mapper = CheckpointedMapper(folder / ".checkpoint", inner=inner, salt=f"celltrial {__version__} model {model}")
+    if mapper.stored():
+        typer.echo(f"resuming: {mapper.stored()} design point(s) of an interrupted calibration in "
+                   f"{mapper.folder}", err=True)
+    return mapper
 
 
 def _print_fit(summary: dict) -> None:

@@ -107,8 +107,8 @@ class DaskExecutor:
     def map(self, fn, calls: list, label: str = "celltrial-task") -> list:
         """``[fn(*args) for args in calls]`` as Dask tasks (results in order), e.g. the design points of a
         calibration wave or the cases of ``validate``; ``fn`` must be importable on the workers."""
-        futures = [self.client.submit(fn, *args, key=f"{label}-{i:05d}-{uuid.uuid4().hex[:8]}", retries=2, pure=False)
-                   for i, args in enumerate(calls)]
+        futures = [self.client.submit(on_one_thread, fn, *args, key=f"{label}-{i:05d}-{uuid.uuid4().hex[:8]}",
+                                      retries=2, pure=False) for i, args in enumerate(calls)]
         try:
             return self.client.gather(futures)
         finally:
@@ -137,6 +137,14 @@ class DaskExecutor:
             if following is not None:
                 running.add(submit(following))
             yield decoded(plan, payload, keep_patients)
+
+
+def on_one_thread(fn, *args):
+    """``fn(*args)`` with numba's solver threads set to one: a worker is one core's share of the machine."""
+    import numba
+
+    numba.set_num_threads(1)
+    return fn(*args)
 
 
 def decoded(plan, payload: dict, keep_patients: bool) -> ChunkResult:

@@ -328,14 +328,19 @@ def summarise(patients: dict, *, landmarks_days=(180.0, 365.0), reference_arm: s
     arms = {}
     for i, name in enumerate(names):
         mine = codes == i
-        arms[name] = _arm_summary({c: v[mine & ok] for c, v in cols.items()},
-                                  {c: v[mine] for c, v in cols.items()}, days.tolist())
-    pooled = {c: v[ok] for c, v in cols.items()}
+        arms[name] = _arm_summary(_rows(cols, mine & ok), _rows(cols, mine), days.tolist())
     ref_code = names.index(ref) if names else 0
+    pooled = _rows(cols, ok) if len(names) > 1 else {}
     comparisons = [_comparison(pooled, codes[ok], names, ref_code, j) for j in range(len(names)) if j != ref_code]
     several = np.unique(np.asarray(patients["replicate"])).size > 1
     return {"arms": arms, "comparisons": comparisons,
             "replicates": replicate_summary(patients, success) if several else None}
+
+
+def _rows(cols: dict, mask: np.ndarray) -> dict:
+    """The rows ``mask`` of every column; the columns themselves when the mask takes every row (a
+    one-arm million-patient run would otherwise copy its table twice)."""
+    return cols if mask.all() else {c: v[mask] for c, v in cols.items()}
 
 
 def __getattr__(name):

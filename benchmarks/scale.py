@@ -48,6 +48,8 @@ def _sample_tree(pid: int, peaks: dict, stop: threading.Event) -> None:
     while not stop.is_set():
         try:
             peaks["client"] = max(peaks["client"], root.memory_info().rss / 2**20)
+            times = root.cpu_times()
+            peaks["client_cpu_s"] = times.user + times.system  # the last reading before it exits
             for child in root.children(recursive=True):
                 try:
                     peaks["worker"] = max(peaks["worker"], child.memory_info().rss / 2**20)
@@ -65,7 +67,7 @@ def run_cli(patients: int, chunk_size: int | None, store: Path, cluster_workers:
     if cluster_workers:
         cmd += ["--cluster", "local", "--workers", str(cluster_workers)]
     load_before = os.getloadavg()[0]
-    peaks, stop = {"client": 0.0, "worker": 0.0}, threading.Event()
+    peaks, stop = {"client": 0.0, "worker": 0.0, "client_cpu_s": 0.0}, threading.Event()
     t0 = time.perf_counter()
     child = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ROOT)
     sampler = threading.Thread(target=_sample_tree, args=(child.pid, peaks, stop), daemon=True)
@@ -81,7 +83,9 @@ def run_cli(patients: int, chunk_size: int | None, store: Path, cluster_workers:
     n = sum(summary["status_counts"].values())
     return {"mode": f"cluster, {cluster_workers} worker(s)" if cluster_workers else "in process",
             "patients": n, "wall_s": round(wall, 1), "patients_per_s": round(n / wall, 1),
-            "cpu_ms_per_patient": round(1000 * cpu / n, 3), "peak_rss_client_mb": round(peaks["client"]),
+            "cpu_ms_per_patient": round(1000 * cpu / n, 3),
+            "client_cpu_ms_per_patient": round(1000 * peaks["client_cpu_s"] / n, 3),
+            "peak_rss_client_mb": round(peaks["client"]),
             "peak_rss_worker_mb": round(peaks["worker"]) if cluster_workers else None,
             "load_before": round(load_before, 2), "load_after": round(os.getloadavg()[0], 2), "summary": summary}
 
@@ -130,7 +134,7 @@ def payload_bytes(chunk_size: int) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--patients", type=int, default=1_000_000)
-    parser.add_argument("--one-worker-patients", type=int, default=200_000)
+    parser.add_argument("--one-worker-patients", type=int, default=200_000, help="0: skip the one-worker run")
     parser.add_argument("--chunk-size", type=int, default=None, help="default: the scenario's (2,000)")
     parser.add_argument("--skip-in-process", action="store_true")
     args = parser.parse_args()
@@ -144,13 +148,14 @@ def main() -> None:
     _children_cpu()
     runs = []
     with tempfile.TemporaryDirectory() as tmp:
-        modes = ([] if args.skip_in_process else [None]) + [2, 1]
+        modes = ([] if args.skip_in_process else [None]) + [2] + ([1] if args.one_worker_patients else [])
         for k, workers in enumerate(modes):
             n = args.one_worker_patients if workers == 1 else args.patients
             r = run_cli(n, args.chunk_size, Path(tmp) / f"s{k}.duckdb", workers)
             runs.append(r)
             print(f"{r['mode']:>20}: {r['wall_s']:8.1f} s wall, {r['patients_per_s']:8,.0f} patients/s, "
-                  f"{r['cpu_ms_per_patient']:.3f} CPU-ms/patient, peak RSS client {r['peak_rss_client_mb']:,} MB"
+                  f"{r['cpu_ms_per_patient']:.3f} CPU-ms/patient (client alone {r['client_cpu_ms_per_patient']:.3f}), "
+                  f"peak RSS client {r['peak_rss_client_mb']:,} MB"
                   + (f", worker {r['peak_rss_worker_mb']:,} MB" if workers else "")
                   + f"; load {r['load_before']} -> {r['load_after']}", flush=True)
     summaries = [r.pop("summary") for r in runs if r["patients"] == args.patients]

@@ -53,6 +53,11 @@ class StoreUnavailableError(CelltrialError, RuntimeError):
     simulation and not bad input: the CLI exits with its own code (4)."""
 
 
+class ClusterError(CelltrialError, RuntimeError):
+    """The Dask cluster failed the run: scheduler unreachable or lost, or a task's workers died again
+    and again. Finished chunks stay in the store; the CLI exits with its own code (5)."""
+
+
 class MissingDependencyError(CelltrialError, ImportError):
     """An optional dependency is needed for this feature."""
 

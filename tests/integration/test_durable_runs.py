@@ -90,8 +90,10 @@ def test_readers_work_while_a_run_writes(uninterrupted):
     assert listed["patients_planned"] == PLANNED
 
 
-@pytest.mark.parametrize("fraction", [0.02, 0.5, 0.85], ids=["early", "middle", "late"])
-def test_a_run_killed_at_any_chunk_resumes_to_the_uninterrupted_patients(uninterrupted, tmp_path, fraction):
+@pytest.mark.parametrize(("fraction", "resume_with"), [(0.02, []), (0.5, ["--cluster", "local", "--workers", "2"]),
+                                                       (0.85, [])], ids=["early", "middle-on-dask", "late"])
+def test_a_run_killed_at_any_chunk_resumes_to_the_uninterrupted_patients(uninterrupted, tmp_path, fraction,
+                                                                         resume_with):
     reference_db, reference_json, _ = uninterrupted
     db = tmp_path / "runs.duckdb"
     proc = start(db)
@@ -100,8 +102,8 @@ def test_a_run_killed_at_any_chunk_resumes_to_the_uninterrupted_patients(uninter
     listed = json.loads(subprocess.run(cli("runs", "--out", str(db), "--json"), capture_output=True, text=True,
                                        timeout=120, check=True).stdout)[0]
     assert listed["status"] == "interrupted" and fraction * PLANNED <= listed["patients"] < PLANNED
-    resumed = subprocess.run(cli("run", "--resume", "latest", "--out", str(db), "--json"), capture_output=True,
-                             text=True, timeout=300)
+    resumed = subprocess.run(cli("run", "--resume", "latest", "--out", str(db), "--json", *resume_with),
+                             capture_output=True, text=True, timeout=300)
     assert resumed.returncode == 0, resumed.stderr
     assert "resuming run" in resumed.stderr and json.loads(resumed.stdout) == reference_json
     assert_same_run(patients_of(reference_db), patients_of(db))
@@ -145,3 +147,28 @@ def test_two_runs_write_to_one_store_at_once(tmp_path, standard):
     assert sorted(r["seed"] for r in runs) == [1, 2]
     assert all(r["status"] == "finished" and r["patients"] == 600 for r in runs)
     assert not any(os.scandir(db.with_name("runs_chunks")))  # nothing left staged
+
+
+def test_resume_refuses_other_inputs_and_a_writer_it_cannot_check_until_forced(uninterrupted, tmp_path):
+    db = tmp_path / "runs.duckdb"
+    stop_at(db, start(db), 0.02, signal.SIGKILL)
+    with open_store(db) as store:
+        run_id = store.resolve("latest")
+        inputs = store.query("SELECT inputs FROM runs").column(0)[0].as_py()
+        store.query("UPDATE runs SET inputs = 'refitted-presets' WHERE run_id = ?", [run_id])
+
+    def resume(*extra):
+        return subprocess.run(cli("run", "--resume", run_id, "--out", str(db), "--json", *extra), capture_output=True,
+                              text=True, timeout=300)
+
+    refused = resume()
+    assert refused.returncode == 2 and "other model inputs" in refused.stderr
+    with open_store(db) as store:  # a writer on another host: alive or not, celltrial cannot tell
+        store.query("UPDATE runs SET inputs = ?, status = 'running', writer = 'compute-node-7:4242:1' "
+                    "WHERE run_id = ?", [inputs, run_id])
+        assert store.list_runs()[0]["status"] == "running"
+    refused = resume()
+    assert refused.returncode == 2 and "--force" in refused.stderr and "another host" in refused.stderr
+    forced = resume("--force")
+    assert forced.returncode == 0, forced.stderr
+    assert json.loads(forced.stdout) == uninterrupted[1]

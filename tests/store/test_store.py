@@ -159,7 +159,7 @@ def test_round_trip_in_a_new_store_object(db):
     assert list(run.patients) == column_names()
     assert run.summary == {"arms": {"CAR-T": {"cr_rate": 0.4, "n": 25}}, "curve": [0.0, 1.0, 2.0]}
     expected_meta = make_meta() | {"finished": "2026-03-04T06:00:00+00:00", "status": "finished", "chunks": 2,
-                                   "chunk_size": None, "writer": writer_id()}
+                                   "chunk_size": None, "writer": writer_id(), "inputs": None}
     assert run.meta == expected_meta and set(run.meta) == set(META_KEYS)
 
 

@@ -124,3 +124,44 @@ def test_validate_on_a_local_cluster_gives_the_in_process_rows():
     here, _ = validate()
     there, err = validate("--cluster", "local", "--workers", "2")
     assert there == here and "Dask cluster local with 2 worker(s)" in err
+
+
+def test_celltrial_run_on_a_local_cluster_stores_the_in_process_run(tmp_path):
+    """The CLI end to end: same summary JSON and the same stored patients, dose log and trajectories."""
+    import json
+    import subprocess
+    import sys
+
+    from celltrial.store import open_store
+
+    def run(db, *extra):
+        proc = subprocess.run([sys.executable, "-m", "celltrial.cli", "run", LONG_GAME, "--patients", "6",
+                               "--replicates", "2", "--out", str(db), "--json", *extra],
+                              capture_output=True, text=True, timeout=600)
+        assert proc.returncode == 0, proc.stderr
+        with open_store(db) as store:
+            return json.loads(proc.stdout), store.load("latest")
+
+    here, a = run(tmp_path / "here.duckdb")
+    there, b = run(tmp_path / "there.duckdb", "--cluster", "local", "--workers", "2", "--chunk-size", "5")
+    assert here == there
+    for name, column in a.patients.items():
+        np.testing.assert_array_equal(column, b.patients[name], err_msg=name)
+    for name, column in a.extra["doses"].items():
+        np.testing.assert_array_equal(column, b.extra["doses"][name], err_msg=name)
+    for name, column in a.trajectories.items():
+        np.testing.assert_array_equal(column, b.trajectories[name], err_msg=name)
+
+
+def test_a_bad_cluster_value_fails_before_the_run_exists(tmp_path):
+    from typer.testing import CliRunner
+
+    from celltrial.cli import app
+    from celltrial.store import open_store
+
+    db = tmp_path / "runs.duckdb"
+    for extra, message in ((["--cluster", "localhost"], "'local' or a scheduler address"),
+                           (["--workers", "2"], "--workers needs --cluster")):
+        result = CliRunner().invoke(app, ["run", LONG_GAME, "--patients", "2", "--out", str(db), *extra])
+        assert result.exit_code == 2 and message in result.output
+    assert open_store(db).list_runs() == []

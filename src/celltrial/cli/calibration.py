@@ -60,7 +60,6 @@ def calibrate(
                        progress=None if as_json else lambda m: typer.echo(f"  {m}", err=True))
     if problem.mapper.reused:
         typer.echo(f"reused {problem.mapper.reused} design point(s) an interrupted calibration had simulated", err=True)
-    problem.mapper.clear()
     seconds = time.perf_counter() - start
     flags = "".join(f" --{k} {v}" for k, v in (("patients", patients), ("design-points", design_points),
                                                 ("waves", waves)) if v)
@@ -71,6 +70,7 @@ def calibrate(
     summary = fit_summary(spec, fit, seconds, settings)
     if write_presets:
         summary["presets_written"] = [str(p) for p in update_presets(spec, problem, fit, command)]
+    problem.mapper.clear()  # the evidence is written: nothing left to resume
     if html is not None:
         from ..report.calibration import write_fit_report
 

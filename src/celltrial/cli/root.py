@@ -2,7 +2,8 @@
 
 Exit codes: 0 ok; 1 internal error (one line, the traceback goes to a log file); 2 bad input or
 usage (the message says what to fix); 3 ``validate --strict`` found a failing row; 4 a results
-store error (held by another program past the wait, unreadable, inconsistent); 130 interrupted
+store error (held by another program past the wait, unreadable, inconsistent); 5 the Dask cluster
+failed; 130 interrupted
 (Ctrl-C; 143 for SIGTERM).
 
 Example:
@@ -23,9 +24,10 @@ import traceback
 import typer
 
 from .._version import __version__
-from ..errors import CelltrialError, MissingDependencyError, StoreUnavailableError
+from ..errors import CelltrialError, ClusterError, MissingDependencyError, StoreUnavailableError
 
-OK, INTERNAL, BAD_INPUT, VALIDATION_FAILED, STORE_UNAVAILABLE, INTERRUPTED, TERMINATED = 0, 1, 2, 3, 4, 130, 143
+OK, INTERNAL, BAD_INPUT, VALIDATION_FAILED, STORE_UNAVAILABLE, CLUSTER_FAILED = 0, 1, 2, 3, 4, 5
+INTERRUPTED, TERMINATED = 130, 143
 
 #: Largest trial seed: the store keeps seeds as 64-bit integers, and every seed fits numpy's SeedSequence.
 SEED_MAX = 2**63 - 1
@@ -39,6 +41,8 @@ Exit codes:
   3    validate --strict: a validation row failed
   4    results store error: in use by another program past the wait, unreadable
        or inconsistent (the message names the file and the fix)
+  5    the Dask cluster failed (scheduler lost, workers dying): finished chunks
+       stay in the store; `celltrial run --resume RUN` completes the run
   130  interrupted (Ctrl-C; 143 for SIGTERM): finished chunks stay in the store
        and `celltrial run --resume RUN` completes the run"""
 
@@ -66,6 +70,8 @@ def exit_code(exc: CelltrialError) -> int:
         return BAD_INPUT
     if isinstance(exc, StoreUnavailableError):  # a store error: busy, unreadable or inconsistent
         return STORE_UNAVAILABLE
+    if isinstance(exc, ClusterError):  # the user's Dask cluster failed: not our bug
+        return CLUSTER_FAILED
     return INTERNAL  # solver, store, compilation: ours to fix, not the user's
 
 

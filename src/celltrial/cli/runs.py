@@ -148,14 +148,17 @@ def _arm_meta(plan: TrialPlan, arm, spec) -> dict:
 
 
 def execute(scenario_path=None, *, patients=None, replicates=None, seed=None, store_path=None, chunk_size=None,
-            threads=None, progress=False, notify=None, cluster=None, workers=None, resume=None) -> Outcome:
+            threads=None, progress=False, notify=None, cluster=None, workers=None, resume=None,
+            force=False) -> Outcome:
     """Load, run and store a scenario; returns the stored run (its summary: patients stay in the store).
 
     ``notify(line)``, when given, hears what takes time before the progress bar can move (the first
     compile of the model) and, when ``progress`` is off, one line when simulating starts.
     ``cluster`` ("local" or a Dask scheduler address) runs the chunks on Dask workers; ``resume``
-    (a run id) completes an interrupted run instead of starting one (no scenario then).
+    (a run id) completes an interrupted run instead of starting one (no scenario then); ``force``
+    lets it take over a run whose writer ran on another host and cannot be checked.
     """
+    from ..cluster import executor_for
     from ..store import DEFAULT_STORE, open_store
 
     path = str(store_path or DEFAULT_STORE)
@@ -163,73 +166,71 @@ def execute(scenario_path=None, *, patients=None, replicates=None, seed=None, st
         if scenario_path is not None or any(v is not None for v in (patients, replicates, seed, chunk_size)):
             raise InputError("--resume continues a stored run as it was started: give no SCENARIO, --patients, "
                              "--replicates, --seed or --chunk-size with it")
-        return _resume(resume, path, threads=threads, progress=progress, notify=notify, cluster=cluster,
-                       workers=workers)
-    if scenario_path is None:
+    elif force:
+        raise InputError("--force only applies to --resume")
+    elif scenario_path is None:
         raise InputError("give a SCENARIO file to run, or --resume RUN to complete an interrupted run")
-    scenario, text = load_scenario(scenario_path)
-    scenario = apply_overrides(scenario, patients, replicates, seed)
-    plan = TrialPlan(scenario)
-    meta, arms = run_meta(plan, text)
-    meta["chunk_size"] = int(chunk_size or scenario.simulation.chunk_size)
     with open_store(path) as store:  # an unusable store fails here, before minutes of compiling
+        if resume is not None:
+            run_id, plan, size = _stored_run(store, resume)
+        else:
+            scenario, text = load_scenario(scenario_path)
+            plan = TrialPlan(apply_overrides(scenario, patients, replicates, seed))
+            size = int(chunk_size or plan.scenario.simulation.chunk_size)
         if notify is not None:
             _announce(plan, notify, progress, cluster)
-        run_id = store.create_run(meta, arms)
-        return _run_into(store, run_id, plan, meta["chunk_size"], {}, threads=threads, progress=progress,
-                         notify=notify, cluster=cluster, workers=workers)
+        # the cluster is up (or its address refused) before the run exists: a bad --cluster leaves no run behind
+        with terminate_as_interrupt(), executor_for(cluster, workers, notify) as executor:
+            if resume is None:
+                meta, arms = run_meta(plan, text)
+                run_id = store.create_run({**meta, "chunk_size": size, "inputs": plan.inputs_fingerprint()}, arms)
+                done = {}
+            else:
+                store.reopen_run(run_id, force=force)
+                done = _stored_chunks(store, run_id, plan, size, notify)
+            return _run_into(store, run_id, plan, size, done, executor, threads=threads, progress=progress)
 
 
-def _resume(ref: str, path: str, *, threads, progress, notify, cluster, workers) -> Outcome:
-    """Complete an interrupted run: simulate only the chunks it lacks, then summarise all of them."""
-    from ..store import open_store
-
-    with open_store(path) as store:
-        run_id = store.resolve(ref)
-        head = store.load_summary(run_id)
-        plan, size = _stored_plan(head)
-        if notify is not None:
-            _announce(plan, notify, progress, cluster)
-        store.reopen_run(run_id)
-        done = store.stored_chunks(run_id, SUMMARY_COLUMNS + OPTIONAL_COLUMNS)
-        if notify is not None:
-            total = -(-plan.rows() // size) * len(plan.arms)
-            notify(f"resuming run {run_id}: {len(done)} of {total} chunks already stored")
-        return _run_into(store, run_id, plan, size, done, threads=threads, progress=progress, notify=notify,
-                         cluster=cluster, workers=workers)
-
-
-def _stored_plan(head: RunData) -> tuple:
-    """The plan and chunk size of a stored run, refusing a run this celltrial cannot continue exactly."""
+def _stored_run(store, ref: str) -> tuple:
+    """(run id, plan, chunk size) of a stored run, refusing one this celltrial cannot continue exactly."""
+    head = store.load_summary(store.resolve(ref))
     m = head.meta
-    if head.meta["status"] == "finished":
+    if m["status"] == "finished":
         raise InputError(f"run {head.run_id} is finished: there is nothing to resume")
-    if not m.get("chunk_size"):
+    if not m.get("chunk_size") or not m.get("inputs"):
         raise InputError(f"run {head.run_id} was stored by a celltrial without --resume (no chunk size recorded); "
                          "run its scenario again instead")
     scenario = apply_overrides(parse_scenario(m["scenario_text"], where=f"run {head.run_id}"),
                                m["patients_per_arm"], m["replicates"], m["seed"])
     plan = TrialPlan(scenario)
-    model = f"{plan.model.name} {plan.model.structure_fingerprint()[:12]}"
-    if model != m["model"]:
-        raise InputError(f"run {head.run_id} was simulated with model {m['model']}, this celltrial has {model}: "
-                         "its missing chunks would not match the stored ones; resume it with the celltrial "
-                         f"{m['package_version']} (git {m['git_revision'] or 'unknown'}) that started it")
-    return plan, int(m["chunk_size"])
+    if plan.inputs_fingerprint() != m["inputs"]:
+        raise InputError(f"run {head.run_id} was simulated with other model inputs (model, parameter defaults or "
+                         f"presets; fingerprint {m['inputs']}, now {plan.inputs_fingerprint()}): its missing chunks "
+                         f"would not match the stored ones; resume it with the celltrial {m['package_version']} "
+                         f"(git {m['git_revision'] or 'unknown'}) and presets that started it")
+    return head.run_id, plan, int(m["chunk_size"])
 
 
-def _run_into(store, run_id: str, plan: TrialPlan, size: int, done: dict, *, threads, progress, notify, cluster,
-              workers) -> Outcome:
+def _stored_chunks(store, run_id: str, plan: TrialPlan, size: int, notify) -> dict:
+    """What a resumed run keeps: the columns and dose logs of its stored chunks."""
+    done = store.stored_chunks(run_id, SUMMARY_COLUMNS + OPTIONAL_COLUMNS)
+    if notify is not None:
+        total = -(-plan.rows() // size) * len(plan.arms)
+        notify(f"resuming run {run_id}: {len(done)} of {total} chunks already stored")
+    return done
+
+
+def _run_into(store, run_id: str, plan: TrialPlan, size: int, done: dict, executor, *, threads,
+              progress) -> Outcome:
     """Simulate the chunks of ``run_id`` not in ``done`` into the store, then record the summary.
 
     Each chunk is staged beside the store and moved in when the store is free, so readers are never
-    locked out for longer than one chunk's insert. Ctrl-C and SIGTERM mark the run interrupted.
+    locked out for longer than one chunk's insert. Any exception, Ctrl-C and SIGTERM included, marks
+    the run interrupted at once (before the executor winds down) and names it for ``--resume``.
     """
-    from ..cluster import executor_for
-
     bar = _progress_bar(progress)
     try:
-        with terminate_as_interrupt(), executor_for(cluster, workers, notify) as executor, bar:
+        with bar:
             task = bar.add_task(f"{plan.scenario.name}: simulating", total=plan.rows() * len(plan.arms))
 
             def store_chunk(k, table, traj, doses):
@@ -239,12 +240,12 @@ def _run_into(store, run_id: str, plan: TrialPlan, size: int, done: dict, *, thr
             output = run_trial(plan.scenario, chunk_size=size, threads=threads, keep_patients=False, done=done,
                                executor=executor, on_chunk=store_chunk,
                                progress=lambda n, total: bar.update(task, completed=n))
+        store.finish_run(run_id, output.summary, _now())
     except BaseException as exc:
         with contextlib.suppress(CelltrialError):  # the run's own error matters more than this one
             store.mark_interrupted(run_id, wait_s=10.0)
         exc.celltrial_run_id = run_id  # the CLI names the run to --resume
         raise
-    store.finish_run(run_id, output.summary, _now())
     return Outcome(store.load_summary(run_id), str(store.path))
 
 

@@ -49,6 +49,8 @@ def run(
     workers: int = typer.Option(None, "--workers", min=1, help="Workers of --cluster local (default: one per core)."),
     resume: str = typer.Option(None, "--resume", metavar="RUN", help="Complete an interrupted run (id, unique "
                                "prefix or `latest`): only its missing chunks are simulated."),
+    force: bool = typer.Option(False, "--force", help="With --resume: take over a run last written on another "
+                               "host (celltrial cannot check that its process has ended)."),
 ):
     """Run a virtual trial from a scenario file, store it, and print the summary per arm."""
     from .runs import Terminated, execute
@@ -57,7 +59,7 @@ def run(
     try:
         outcome = execute(scenario, patients=patients, replicates=replicates, seed=seed, store_path=out,
                           chunk_size=chunk_size, threads=threads, progress=not quiet, notify=_stderr,
-                          cluster=cluster, workers=workers, resume=resume)
+                          cluster=cluster, workers=workers, resume=resume, force=force)
     except KeyboardInterrupt as exc:  # Ctrl-C or SIGTERM: the run is marked interrupted and can be completed
         run_id = getattr(exc, "celltrial_run_id", None)
         if run_id is None:

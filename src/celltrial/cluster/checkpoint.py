@@ -37,8 +37,9 @@ class CheckpointedMapper:
 
     Args:
         folder: where finished calls are kept (created on first write).
-        inner: the mapper that runs the missing calls (e.g. ``DaskExecutor.map``); None runs them
-            here, one at a time, each saved as soon as it is done.
+        inner: the mapper that runs the missing calls, ``inner(fn, calls, on_result=...)`` calling
+            ``on_result(i, value)`` as each finishes (``DaskExecutor.map``); None runs them here, one at
+            a time. Either way each result is saved as soon as it is done.
         salt: text that must match for a result to be reused (model fingerprint, version).
     """
 
@@ -64,9 +65,11 @@ class CheckpointedMapper:
                 results[i] = (fn(*calls[i]),)
                 self._save(keys[i], results[i])
         elif missing:
-            for i, value in zip(missing, self.inner(fn, [calls[i] for i in missing]), strict=True):
-                results[i] = (value,)
-                self._save(keys[i], results[i])
+            def save(j, value):  # as each task finishes, not when the whole batch has
+                results[missing[j]] = (value,)
+                self._save(keys[missing[j]], results[missing[j]])
+
+            self.inner(fn, [calls[i] for i in missing], on_result=save)
         return [r[0] for r in results]
 
     def _load(self, key: str):

@@ -14,13 +14,12 @@ Example:
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import logging
 import os
 import uuid
 from itertools import islice
 
-from ..errors import InputError, MissingDependencyError
+from ..errors import ClusterError, InputError, MissingDependencyError
 from ..store.schema import dose_kinds, patient_kinds
 from ..store.trajectories import TRAJECTORY_KINDS
 from ..trials.statistics import OPTIONAL_COLUMNS, SUMMARY_COLUMNS
@@ -85,8 +84,9 @@ class DaskExecutor:
         else:
             try:
                 self.client = distributed.Client(self.address, timeout="30s")
-            except OSError as exc:
-                raise InputError(f"--cluster {self.address}: cannot reach the Dask scheduler ({exc})") from exc
+            except (OSError, ValueError, TimeoutError) as exc:
+                raise InputError(f"--cluster {self.address}: cannot reach the Dask scheduler "
+                                 f"({type(exc).__name__}: {exc})") from exc
         if self.notify is not None:
             self.notify(f"Dask cluster {self.describe()}")
         return self
@@ -104,39 +104,76 @@ class DaskExecutor:
     def describe(self) -> str:
         return f"{self.address} with {self.n_workers()} worker(s) at {self.client.scheduler.address}"
 
-    def map(self, fn, calls: list, label: str = "celltrial-task") -> list:
+    def map(self, fn, calls: list, on_result=None, label: str = "celltrial-task") -> list:
         """``[fn(*args) for args in calls]`` as Dask tasks (results in order), e.g. the design points of a
-        calibration wave or the cases of ``validate``; ``fn`` must be importable on the workers."""
-        futures = [self.client.submit(on_one_thread, fn, *args, key=f"{label}-{i:05d}-{uuid.uuid4().hex[:8]}",
-                                      retries=2, pure=False) for i, args in enumerate(calls)]
+        calibration wave or the cases of ``validate``; ``fn`` must be importable on the workers.
+        ``on_result(i, value)`` hears each result as soon as it arrives (a checkpoint writes it)."""
+        distributed = _distributed()
+        tag = uuid.uuid4().hex[:12]
+        futures = [self.client.submit(on_one_thread, fn, *args, key=f"{label}-{tag}-{i:05d}", retries=2, pure=False)
+                   for i, args in enumerate(calls)]
+        index = {f.key: i for i, f in enumerate(futures)}
+        results = [None] * len(calls)
         try:
-            return self.client.gather(futures)
+            with cluster_errors():
+                for future in distributed.as_completed(futures):
+                    i = index[future.key]
+                    results[i] = future.result()
+                    if on_result is not None:
+                        on_result(i, results[i])
         finally:
             for future in futures:
                 future.release()
+        return results
 
     def __call__(self, plan, items: list, keep_patients: bool):
-        """Yield :class:`ChunkResult` for ``items`` (chunk index, arm index, rows) as they complete."""
+        """Yield :class:`ChunkResult` for ``items`` (chunk index, arm index, rows) as they complete.
+
+        Task keys carry a fresh id of this call, the arm, the chunk and its rows, so two runs on one
+        shared scheduler never share a task; the window of chunks in flight follows the number of
+        workers (an adaptive cluster may start with none and grow).
+        """
         distributed = _distributed()
         scenario = self.client.scatter(plan.scenario, broadcast=True, hash=False)
         policies = self.client.scatter(plan.policies or None, broadcast=True, hash=False)
-        tag = hashlib.sha256(plan.scenario.model_dump_json().encode()).hexdigest()[:12]
+        tag = uuid.uuid4().hex[:12]
 
         def submit(item):
             index, arm_index, rows = item
-            return self.client.submit(run_chunk, scenario, policies, index, arm_index, int(rows[0]), int(rows[-1]) + 1,
-                                      key=f"celltrial-chunk-{tag}-arm{arm_index}-{index:05d}", retries=2, pure=False)
+            lo, hi = int(rows[0]), int(rows[-1]) + 1
+            return self.client.submit(run_chunk, scenario, policies, index, arm_index, lo, hi, retries=2, pure=False,
+                                      key=f"celltrial-chunk-{tag}-arm{arm_index}-{index:05d}-rows{lo}-{hi}")
 
         pending = iter(items)
-        first = islice(pending, IN_FLIGHT_PER_WORKER * self.n_workers())
-        running = distributed.as_completed([submit(i) for i in first])
-        for future in running:
-            payload = future.result()
-            future.release()
-            following = next(pending, None)
-            if following is not None:
-                running.add(submit(following))
-            yield decoded(plan, payload, keep_patients)
+        running = distributed.as_completed()
+        in_flight = 0
+        with cluster_errors():
+            while True:
+                for item in islice(pending, max(0, IN_FLIGHT_PER_WORKER * self.n_workers() - in_flight)):
+                    running.add(submit(item))
+                    in_flight += 1
+                if not in_flight:
+                    return
+                future = next(running)
+                in_flight -= 1
+                payload = future.result()
+                future.release()
+                yield decoded(plan, payload, keep_patients)
+
+
+@contextlib.contextmanager
+def cluster_errors():
+    """Dask's failures (a task whose workers kept dying, a lost scheduler) as :class:`ClusterError`."""
+    distributed = _distributed()
+    try:
+        yield
+    except (distributed.client.FutureCancelledError, OSError, TimeoutError) as exc:
+        raise ClusterError(f"the Dask cluster failed: {type(exc).__name__}: {exc}") from exc
+    except Exception as exc:
+        if type(exc).__name__ in ("KilledWorker", "CommClosedError"):
+            raise ClusterError(f"the Dask cluster failed: {type(exc).__name__}: {exc} (a task's workers died "
+                               "repeatedly: out of memory, or killed)") from exc
+        raise
 
 
 def on_one_thread(fn, *args):

@@ -64,14 +64,17 @@ def path_lock(path: Path) -> threading.RLock:
 
 
 def is_lock_conflict(exc: Exception) -> bool:
-    return "lock" in str(exc).lower()
+    """True for DuckDB's refusal of a file another process holds (not for any message with "lock" in it)."""
+    text = str(exc)
+    return "Could not set lock on file" in text or "Conflicting lock" in text
 
 
 def open_failure(path: Path, exc: Exception, waited: float | None = None) -> StoreOpenError:
     """The error for a failed ``duckdb.connect``, naming the file, the holder and what to do next.
 
     Example:
-        >>> str(open_failure(Path("/r.duckdb"), OSError('Could not set lock ... (PID 42). See'))).split(":")[0]
+        >>> held = OSError('Could not set lock on file "/r.duckdb": Conflicting lock is held in python (PID 42)')
+        >>> str(open_failure(Path("/r.duckdb"), held)).split(":")[0]
         'the results store /r.duckdb is in use by process 42'
     """
     text = str(exc)

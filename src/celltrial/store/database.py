@@ -185,19 +185,21 @@ class RunStore:
                 return run_id
         raise StoreError(f"could not find a free run id for {name!r} at {stamp}")
 
-    def reopen_run(self, run_id: str) -> RunData:
+    def reopen_run(self, run_id: str, force: bool = False) -> RunData:
         """Take over an interrupted run to complete it (``--resume``): it becomes "running", written by
-        this process. Refused for a finished run and for a run whose writer still lives or cannot be checked."""
+        this process. Refused for a finished run and for a run whose writer still lives, or runs on
+        another host where it cannot be checked (``force`` takes that one over: the user knows it is gone)."""
         with self._transaction(f"reopening run {run_id!r}") as con:
             self._require_run(con, run_id)
             status, writer = _first(con, "SELECT status, writer FROM runs WHERE run_id = ?", [run_id])
             if status == "finished":
                 raise InputError(f"run {run_id} is finished: there is nothing to resume")
-            if status == "running" and writer_alive(writer) is not False:
-                where = "on another host, so celltrial cannot tell whether it still runs" \
-                    if writer_alive(writer) is None else "and that process still runs"
-                raise InputError(f"run {run_id} is being written by {writer or 'an unknown process'} {where}; "
-                                 "resume it once that process has ended")
+            alive = writer_alive(writer)
+            if status == "running" and (alive or (alive is None and not force)):
+                where = "and that process still runs; resume it once it has ended" if alive else \
+                    ("on another host, so celltrial cannot tell whether it still runs; once you know it has "
+                     "ended, take the run over with --resume RUN --force")
+                raise InputError(f"run {run_id} is being written by {writer or 'an unknown process'} {where}")
             con.execute("UPDATE runs SET status = 'running', finished = '', writer = ? WHERE run_id = ?",
                         [writer_id(), run_id])
         return self.load_summary(run_id)
@@ -216,9 +218,12 @@ class RunStore:
         table = _as_table(patient_kinds(), patients, "patients")  # validate before touching disk
         traj = None if trajectories is None else _as_table(TRAJECTORY_KINDS, trajectories, "trajectories")
         given = None if doses is None else _as_table(dose_kinds(), doses, "doses")
-        if traj is not None:  # registered by the chunk's row when it is ingested; a rerun overwrites it
-            write_trajectory(self.trajectory_root, chunk_file(run_id, chunk), traj)
-        stage(self.staging_root, run_id, chunk, table, given)
+        try:
+            if traj is not None:  # registered by the chunk's row when it is ingested; a rerun overwrites it
+                write_trajectory(self.trajectory_root, chunk_file(run_id, chunk), traj)
+            stage(self.staging_root, run_id, chunk, table, given)
+        except OSError as exc:  # disk full, no permission: a store problem, not a bug
+            raise StoreError(f"cannot write chunk {chunk} of run {run_id!r} beside {self.path}: {exc}") from exc
 
     def ingest(self, run_id: str | None = None, wait_s: float | None = None) -> int:
         """Move staged chunks (of ``run_id``, or of every run) into the database in one transaction.
@@ -240,7 +245,8 @@ class RunStore:
                     self._insert_staged(con, rid, k)
                 moved.append((rid, k))
         for rid, k in moved:  # after COMMIT: a crash in between leaves files the next ingest skips
-            remove_staged(self.staging_root, rid, k)
+            with contextlib.suppress(OSError):  # a file left behind is skipped by the next ingest too
+                remove_staged(self.staging_root, rid, k)
         return len(moved)
 
     def try_ingest(self, run_id: str, wait_s: float = 0.5) -> int:

@@ -46,6 +46,7 @@ _TYPED_META = {
     "chunks": "BIGINT",
     "chunk_size": "BIGINT",
     "writer": "VARCHAR",
+    "inputs": "VARCHAR",
 }
 META_TYPES = {key: _TYPED_META.get(key, "JSON") for key in META_KEYS}
 ARM_FIELDS = ("product", "description", "dose", "regimen")

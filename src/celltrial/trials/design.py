@@ -109,6 +109,24 @@ class TrialPlan:
         return covariates, effects
 
     # -- patients -----------------------------------------------------------------------------
+    def inputs_fingerprint(self) -> str:
+        """A hash of everything a patient's course depends on besides the scenario text and the seed:
+        the model's structure and parameter defaults, the disease and product presets as resolved, and
+        each arm's typical values and variability. Two plans with equal fingerprints (and equal
+        scenarios) simulate equal patients; ``celltrial run --resume`` refuses to continue a run
+        started under another fingerprint (after a preset was refitted, say)."""
+        import hashlib
+
+        def text(value) -> str:
+            dump = getattr(value, "model_dump_json", None)
+            return dump() if callable(dump) else repr(value)
+
+        parts = [self.model.structure_fingerprint(), repr(list(self.model.default_parameters())), text(self.disease)]
+        for arm in self.arms:
+            parts += [text(arm.product), repr(sorted(arm.spec.typical.items())),
+                      repr(sorted(arm.spec.variability.omega.items()))]
+        return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:16]
+
     def rows(self) -> int:
         """Patients per arm over all replicates."""
         return self.patients * self.replicates

@@ -35,6 +35,7 @@ META_KEYS = {
     "chunks": "number of chunks written",
     "chunk_size": "patients per chunk (fixes which patients each chunk holds, for --resume)",
     "writer": "host:pid:start of the process writing the run (tells a killed run from a running one)",
+    "inputs": "hash of the resolved model, parameter defaults and presets (a resumed run must match it)",
 }
 
 

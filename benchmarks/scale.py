@@ -158,8 +158,9 @@ def main() -> None:
                   f"peak RSS client {r['peak_rss_client_mb']:,} MB"
                   + (f", worker {r['peak_rss_worker_mb']:,} MB" if workers else "")
                   + f"; load {r['load_before']} -> {r['load_after']}", flush=True)
-    summaries = [r.pop("summary") for r in runs if r["patients"] == args.patients]
-    record["same_summary"] = all(s == summaries[0] for s in summaries)
+    summaries = [(r["patients"], r.pop("summary")) for r in runs]
+    full = [summary for n, summary in summaries if n == args.patients]
+    record["same_summary"] = all(s == full[0] for s in full)
     record["runs"] = runs
     if not args.skip_in_process:
         base_rate = runs[0]["patients_per_s"]

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.parquet as pq
 
 from .errors import StoreError
 
@@ -82,3 +83,24 @@ def arrow_table(con, sql: str, params=None) -> pa.Table:
         return pa.table({})
     fetch = getattr(relation, "to_arrow_table", None) or relation.fetch_arrow_table
     return fetch()
+
+
+def as_table(kinds: dict, data, what: str) -> pa.Table | bytes:
+    """An Arrow table (or Parquet bytes) of exactly the declared columns: a column dict is checked and
+    converted; a table, or a Parquet file's bytes from a Dask worker (written as they are, without
+    decoding), must have those columns with their Arrow types."""
+    if isinstance(data, (bytes, bytearray, memoryview)):
+        data = bytes(data)
+        try:
+            schema = pq.read_schema(pa.BufferReader(data))
+        except (pa.ArrowInvalid, OSError) as exc:
+            raise StoreError(f"{what}: not a Parquet file ({exc})") from exc
+    elif isinstance(data, pa.Table):
+        schema = data.schema
+    else:
+        return to_arrow_columns(kinds, data, what)
+    expected = pa.schema([(n, ARROW_TYPES[k]) for n, k in kinds.items()])
+    if not schema.remove_metadata().equals(expected):
+        raise StoreError(f"{what} table columns {schema.names} do not match the declared {list(kinds)} "
+                         "(or their types differ)")
+    return data

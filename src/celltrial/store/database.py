@@ -26,14 +26,13 @@ from pathlib import Path
 
 import duckdb
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 from celltrial.errors import InputError, did_you_mean
 from celltrial.trials.rundata import META_KEYS, RunData
 
 from . import reading
 from .connection import StoreOpenError, connected, is_lock_conflict, open_failure
-from .convert import ARROW_TYPES, arrow_table, to_arrow_columns
+from .convert import arrow_table, as_table
 from .errors import StoreError
 from .liveness import effective_status, writer_alive, writer_id
 from .schema import (
@@ -50,7 +49,7 @@ from .schema import (
     to_json,
     utc_now,
 )
-from .staging import remove_staged, stage, staged_chunks, staged_file, staging_root
+from .staging import remove_staged, stage, staged_chunks, staged_file, staged_patients, staging_root
 from .trajectories import TRAJECTORY_KINDS, chunk_file, read_trajectories, trajectory_root, write_trajectory
 
 #: Store used by the CLI when none is given (relative to the current directory).
@@ -215,9 +214,9 @@ class RunStore:
         chunk = operator.index(chunk)
         if chunk < 0:
             raise InputError(f"chunk index must be >= 0, got {chunk}")
-        table = _as_table(patient_kinds(), patients, "patients")  # validate before touching disk
-        traj = None if trajectories is None else _as_table(TRAJECTORY_KINDS, trajectories, "trajectories")
-        given = None if doses is None else _as_table(dose_kinds(), doses, "doses")
+        table = as_table(patient_kinds(), patients, "patients")  # validate before touching disk
+        traj = None if trajectories is None else as_table(TRAJECTORY_KINDS, trajectories, "trajectories")
+        given = None if doses is None else as_table(dose_kinds(), doses, "doses")
         try:
             if traj is not None:  # registered by the chunk's row when it is ingested; a rerun overwrites it
                 write_trajectory(self.trajectory_root, chunk_file(run_id, chunk), traj)
@@ -337,24 +336,13 @@ class RunStore:
                 "FROM runs r LEFT JOIN (SELECT run_id, sum(n_patients) AS n FROM chunks GROUP BY run_id) c "
                 f"ON c.run_id = r.run_id {_NEWEST_FIRST}"
             ).fetchall()
-            staged = self._staged_patients(con)
+            staged = staged_patients(self.staging_root, con)
         out = []
         for row in rows:
             run = dict(zip(keys, (*row[:5], int(row[5]) + staged.get(row[0], 0), row[6]), strict=True))
             run["status"] = effective_status(run["status"], row[7])
             run["patients_planned"] = None if row[8] is None else int(row[8])
             out.append(run)
-        return out
-
-    def _staged_patients(self, con) -> dict:
-        """run id -> patients in its staged chunks not yet in the database (from the Parquet footers)."""
-        out = {}
-        for rid, ks in staged_chunks(self.staging_root).items():
-            stored = {k for (k,) in con.execute("SELECT chunk FROM chunks WHERE run_id = ?", [rid]).fetchall()}
-            for k in set(ks) - stored:
-                with contextlib.suppress(OSError):  # moved in meanwhile
-                    out[rid] = out.get(rid, 0) + pq.read_metadata(staged_file(self.staging_root, rid, k,
-                                                                              "patients")).num_rows
         return out
 
     def resolve(self, ref: str) -> str:
@@ -422,24 +410,3 @@ class RunStore:
             if is_lock_conflict(exc):
                 raise open_failure(self.path, exc) from exc
             raise InputError(f"SQL query on {self.path} failed: {exc}") from exc
-
-
-def _as_table(kinds: dict, data, what: str) -> pa.Table | bytes:
-    """An Arrow table (or Parquet bytes) of exactly the declared columns: a column dict is checked and
-    converted; a table, or a Parquet file's bytes from a Dask worker (written as they are, without
-    decoding), must have those columns with their Arrow types."""
-    if isinstance(data, (bytes, bytearray, memoryview)):
-        data = bytes(data)
-        try:
-            schema = pq.read_schema(pa.BufferReader(data))
-        except (pa.ArrowInvalid, OSError) as exc:
-            raise StoreError(f"{what}: not a Parquet file ({exc})") from exc
-    elif isinstance(data, pa.Table):
-        schema = data.schema
-    else:
-        return to_arrow_columns(kinds, data, what)
-    expected = pa.schema([(n, ARROW_TYPES[k]) for n, k in kinds.items()])
-    if not schema.remove_metadata().equals(expected):
-        raise StoreError(f"{what} table columns {schema.names} do not match the declared {list(kinds)} "
-                         "(or their types differ)")
-    return data

@@ -89,3 +89,14 @@ def remove_staged(root: Path, run_id: str, chunk: int) -> None:
             staged_file(root, run_id, chunk, part).unlink()
     with contextlib.suppress(OSError):  # the run's folder, once empty
         (root / run_id).rmdir()
+
+
+def staged_patients(root: Path, con) -> dict:
+    """run id -> patients in its staged chunks not yet in the database (``con``), from the Parquet footers."""
+    out = {}
+    for rid, ks in staged_chunks(root).items():
+        stored = {k for (k,) in con.execute("SELECT chunk FROM chunks WHERE run_id = ?", [rid]).fetchall()}
+        for k in set(ks) - stored:
+            with contextlib.suppress(OSError):  # moved in meanwhile
+                out[rid] = out.get(rid, 0) + pq.read_metadata(staged_file(root, rid, k, "patients")).num_rows
+    return out

@@ -85,6 +85,8 @@ def test_readers_work_while_a_run_writes(uninterrupted):
     _, _, readers = uninterrupted
     for reader in readers:
         assert reader.returncode == 0, reader.stderr
+    finished_by_then = "arms" in json.loads(readers[1].stdout)  # the report may come after the last chunk
+    assert finished_by_then or ("is running" in readers[1].stderr and "no summary yet" in readers[1].stderr)
     listed = json.loads(readers[0].stdout)[0]
     assert listed["status"] == "running" and 0 < listed["patients"] <= PLANNED
     assert listed["patients_planned"] == PLANNED

@@ -98,6 +98,12 @@ def report(
 
     with _store(out) as store:
         data = store.load(store.resolve(run_ref))
+    if data.meta["status"] != "finished":  # its summary is written when it finishes
+        stored = len(data.patients.get("arm", ()))
+        hint = f"complete it with: celltrial run --resume {data.run_id}" + (f" --out {out}" if out else "") \
+            if data.meta["status"] == "interrupted" else "it is still running"
+        _stderr(f"run {data.run_id} is {data.meta['status']}: {stored:,} patients stored so far and no summary "
+                f"yet; {hint}")
     if as_json:
         typer.echo(json.dumps(public_summary(data), indent=2, sort_keys=True))
     else:

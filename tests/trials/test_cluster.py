@@ -161,7 +161,8 @@ def test_a_bad_cluster_value_fails_before_the_run_exists(tmp_path):
 
     db = tmp_path / "runs.duckdb"
     for extra, message in ((["--cluster", "localhost"], "'local' or a scheduler address"),
-                           (["--workers", "2"], "--workers needs --cluster")):
+                           (["--workers", "2"], "--workers needs --cluster"),
+                           (["--cluster", "local", "--threads", "2"], "each worker runs one thread")):
         result = CliRunner().invoke(app, ["run", LONG_GAME, "--patients", "2", "--out", str(db), *extra])
         assert result.exit_code == 2 and message in result.output
     assert open_store(db).list_runs() == []

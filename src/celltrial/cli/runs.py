@@ -168,11 +168,11 @@ def execute(scenario_path=None, *, patients=None, replicates=None, seed=None, st
                              "--replicates, --seed or --chunk-size with it")
     elif force:
         raise InputError("--force only applies to --resume")
+    elif scenario_path is None:
+        raise InputError("give a SCENARIO file to run, or --resume RUN to complete an interrupted run")
     if cluster is not None and threads is not None:
         raise InputError("--threads sets the solver threads of an in-process run; on --cluster each worker runs "
                          "one thread: choose the number of workers with --workers (local) or on the cluster")
-    elif scenario_path is None:
-        raise InputError("give a SCENARIO file to run, or --resume RUN to complete an interrupted run")
     with open_store(path) as store:  # an unusable store fails here, before minutes of compiling
         if resume is not None:
             run_id, plan, size = _stored_run(store, resume)

@@ -4,12 +4,14 @@ On disk, for ``path = "celltrial-runs/runs.duckdb"``::
 
     celltrial-runs/runs.duckdb                                     tables runs, arms, patients, doses, summaries, chunks
     celltrial-runs/runs_trajectories/<run_id>/chunk-00000.parquet  one file per chunk (if it has trajectories)
+    celltrial-runs/runs_chunks/<run_id>/chunk-00007.*.parquet      a chunk staged, not yet in the database
 
 ``patients`` has ``run_id``, ``chunk`` and then exactly the columns of
 :data:`celltrial.trials.columns.COLUMNS`, so plain SQL works on it; ``doses`` (the dose log: one row per
 product dose given, regimen or policy, with its reason) likewise has ``run_id``, ``chunk`` and the
-``celltrial.trials.columns.DOSE_COLUMNS``. One process at a time may open
-a store file (DuckDB's file lock); several RunStore objects in one process may share it.
+``celltrial.trials.columns.DOSE_COLUMNS``. No process keeps the file open: every operation opens it
+for one short transaction (see :mod:`celltrial.store.connection`), so readers work while a run
+writes and several runs can share a store (docs/runs.md).
 
 Example:
     >>> import tempfile

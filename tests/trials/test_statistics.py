@@ -353,3 +353,21 @@ def test_summarise_reports_icans_when_the_table_has_it(rng):
     assert arm["icans_grade3plus_rate"]["events"] == int((table["icans_grade"][ok] >= 3).sum())
     assert arm["icans_any_rate"]["events"] == int((table["icans_grade"][ok] >= 1).sum())
     assert arm["icans_grade_counts"] == {str(g): int((table["icans_grade"][ok] == g).sum()) for g in range(5)}
+
+
+def test_arms_with_logistics_also_get_the_as_treated_population():
+    """Intention to treat stays the arm's own summary; ``as_treated`` counts only the infused patients."""
+    from celltrial.trials.columns import column_names
+
+    n = 8
+    table = {c: np.zeros(2 * n) for c in column_names()}
+    table.update(arm=np.repeat(["auto", "offshelf"], n), status=np.array(["OK"] * (2 * n)),
+                 cr=np.array([True, True, True, False, False, False, False, False] * 2),
+                 infused=np.array([True, True, True, True, False, False, True, True] * 2),
+                 pfs_days=np.full(2 * n, 30.0), os_days=np.full(2 * n, 60.0), crs_grade=np.zeros(2 * n, int))
+    out = summarise(table, as_treated=("auto",))
+    auto = out["arms"]["auto"]
+    assert auto["cr_rate"]["events"] == 3 and auto["cr_rate"]["n"] == 8  # every enrolled patient
+    assert auto["as_treated"]["n_infused"] == 6 and auto["as_treated"]["cr_rate"]["n"] == 6
+    assert auto["as_treated"]["cr_rate"]["events"] == 3
+    assert "as_treated" not in out["arms"]["offshelf"]

@@ -311,3 +311,26 @@ def test_inventory_of_lots_is_counted_per_replicate_from_the_dose_log(standard):
     assert stock["lots_mean"] >= np.ceil(given.sum() / 2 / 8)
     assert stock["cost_per_delivered_dose_mean"] >= 80000 / 8  # wastage can only raise the cost per dose
     assert "inventory" not in out.summary["arms"]["trigger"]
+
+
+def test_an_arm_with_logistics_reports_intention_to_treat_and_as_treated(tmp_path):
+    """Summary, terminal table and HTML report show both populations for the autologous arm only."""
+    import io
+
+    from rich.console import Console
+
+    from celltrial.cli.runs_display import print_summary
+    from celltrial.report import write_report
+
+    outcome = execute("scenarios/offshelf_long_game.yaml", patients=12, store_path=tmp_path / "r.duckdb")
+    arms = outcome.run.summary["arms"]
+    treated = arms["autologous"]["as_treated"]
+    run = outcome.full_run()
+    infused = run.patients["infused"][run.patients["arm"] == "autologous"]
+    assert treated["n_infused"] == infused.sum() and arms["autologous"]["n"] == 12
+    assert all("as_treated" not in arms[a] for a in arms if a != "autologous")
+    console = Console(file=io.StringIO(), width=200)
+    print_summary(outcome.run, console=console)
+    assert "as treated: infused / enrolled" in console.file.getvalue()
+    html = write_report(run, tmp_path / "r.html").read_text()
+    assert "As treated: infused / enrolled" in html and f"{treated['n_infused']} / 12" in html

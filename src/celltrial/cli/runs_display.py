@@ -59,6 +59,16 @@ def summary_rows(run: RunData) -> list:
         key, when = f"{day:g}", landmark_label(day)
         rows.append(row(f"PFS at {when}", lambda s, k=key: fmt_rate(s.get("landmarks", {}).get("pfs", {}).get(k))))
         rows.append(row(f"OS at {when}", lambda s, k=key: fmt_rate(s.get("landmarks", {}).get("os", {}).get(k))))
+    if any("as_treated" in arms.get(a, {}) for a in names):  # arms with logistics: ITT above, as treated here
+        treated = lambda s, k: s.get("as_treated", {}).get(k)  # noqa: E731 - one-line accessor
+        rows += [
+            row("as treated: infused / enrolled",
+                lambda s: "-" if "as_treated" not in s else f"{s['as_treated']['n_infused']} / {s.get('n', 0)}"),
+            row("as treated: CR rate", lambda s: fmt_rate(treated(s, "cr_rate"))),
+            row("as treated: ORR", lambda s: fmt_rate(treated(s, "orr_rate"))),
+            row("as treated: median PFS", lambda s: fmt_median(treated(s, "median_pfs_days"))),
+            row("as treated: median OS", lambda s: fmt_median(treated(s, "median_os_days"))),
+        ]
     rows += [
         row("CRS grade >= 3 (95% CI)", lambda s: fmt_rate(s.get("crs_grade3plus_rate"))),
         row("CRS grade >= 3, Penn scale", lambda s: fmt_rate(s.get("crs_grade3plus_penn_rate"))),

@@ -152,6 +152,19 @@ def summary_rows(ctx: ReportContext) -> list:
         ("Median progression-free survival (95% CI)", lambda arm: fmt_median(a(arm, "median_pfs_days"))),
         ("Median overall survival (95% CI)", lambda arm: fmt_median(a(arm, "median_os_days"))),
     ]
+    if any(a(arm, "as_treated") for arm in ctx.arms):  # arms with logistics: the rows above are intention to treat
+        rows += [
+            ("As treated: infused / enrolled (intention to treat above)",
+             lambda arm: "–" if not a(arm, "as_treated") else f"{a(arm, 'as_treated', 'n_infused')} / {a(arm, 'n')}"),
+            ("As treated: complete response, % (95% CI) · n/N",
+             lambda arm: fmt_rate(a(arm, "as_treated", "cr_rate"))),
+            ("As treated: objective response, % (95% CI) · n/N",
+             lambda arm: fmt_rate(a(arm, "as_treated", "orr_rate"))),
+            ("As treated: median progression-free survival (95% CI)",
+             lambda arm: fmt_median(a(arm, "as_treated", "median_pfs_days"))),
+            ("As treated: median overall survival (95% CI)",
+             lambda arm: fmt_median(a(arm, "as_treated", "median_os_days"))),
+        ]
     for endpoint, name in (("pfs", "Progression-free survival"), ("os", "Overall survival")):
         for day in _landmark_days(ctx, endpoint):
             rows.append((f"{name} at {esc(landmark_label(day))}, % (95% CI)",

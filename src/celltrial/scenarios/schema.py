@@ -252,7 +252,8 @@ class Arm(_Strict):
                                                         "`ctdna_trigger` (decides on observed ctDNA only)")
     logistics: AutologousLogistics | None = Field(
         None, description="autologous products: day 0 becomes apheresis; vein-to-vein wait, manufacturing failure, "
-                          "bridging (intention to treat)")
+                          "bridging. The arm's endpoints are intention to treat (every enrolled patient); its "
+                          "summary adds `as_treated`, the same endpoints over the infused patients")
     ctdna_schedule: Schedule | None = Field(None, description="this arm's ctDNA draws (default: the scenario's)")
     ctdna_assay: CtDNAAssay | None = Field(None, description="this arm's ctDNA assay (default: the scenario's)")
     safety: SafetyRules | None = Field(None, description="daily safety rules (tocilizumab for CRS, safety switch); "

@@ -38,7 +38,7 @@ SUMMARY_COLUMNS = (
     "time_to_response_days", "duration_of_response_days", "dor_event",
 )
 #: Columns :func:`summarise` reads when present (stores written before they were modelled lack them).
-OPTIONAL_COLUMNS = ("icans_grade", "crs_grade_penn")
+OPTIONAL_COLUMNS = ("icans_grade", "crs_grade_penn", "infused")
 _MEDIANS = {"cmax_cells_uL_median": "cmax_cells_uL", "tmax_days_median": "tmax_days",
             "auc0_28_median": "auc0_28_cells_uL_day", "ctdna_d28_median": "ctdna_d28"}
 
@@ -286,7 +286,7 @@ def _comparison(p, codes, names, ref, other) -> dict:
 
 
 def summarise(patients: dict, *, landmarks_days=(180.0, 365.0), reference_arm: str | None = None,
-              success: list | None = None) -> dict:
+              success: list | None = None, as_treated=()) -> dict:
     """The run summary: per-arm endpoints, comparisons with the reference arm, replicate statistics.
 
     Args:
@@ -296,6 +296,9 @@ def summarise(patients: dict, *, landmarks_days=(180.0, 365.0), reference_arm: s
         landmarks_days: days at which PFS and OS Kaplan-Meier survival is reported.
         reference_arm: arm the others are compared with (default: the first arm in the table).
         success: success criteria, see :func:`celltrial.trials.replicates.replicate_summary`.
+        as_treated: arms (with logistics: some enrolled patients may never be infused) whose summary
+            also gets ``as_treated``: the same endpoints over the infused patients only, with
+            ``n_infused``; the arm's own endpoints are the intention-to-treat ones (every enrolled patient).
 
     Returns:
         ``{"arms": {arm: {...}}, "comparisons": [...], "replicates": None or {...}}`` (JSON-ready);
@@ -329,6 +332,11 @@ def summarise(patients: dict, *, landmarks_days=(180.0, 365.0), reference_arm: s
     for i, name in enumerate(names):
         mine = codes == i
         arms[name] = _arm_summary(_rows(cols, mine & ok), _rows(cols, mine), days.tolist())
+        if name in as_treated and "infused" in cols:
+            infused = cols["infused"].astype(bool)
+            arms[name]["as_treated"] = {"n_infused": int((mine & infused).sum()),
+                                        **_arm_summary(_rows(cols, mine & ok & infused), _rows(cols, mine & infused),
+                                                       days.tolist())}
     ref_code = names.index(ref) if names else 0
     pooled = _rows(cols, ok) if len(names) > 1 else {}
     comparisons = [_comparison(pooled, codes[ok], names, ref_code, j) for j in range(len(names)) if j != ref_code]

@@ -24,7 +24,7 @@ from ..scenarios import load_scenario
 from ..scenarios.loader import parse_scenario
 from ..trials.design import TrialPlan
 from ..trials.rundata import RunData
-from ..trials.statistics import OPTIONAL_COLUMNS, SUMMARY_COLUMNS
+from ..trials.statistics import SUMMARISED_COLUMNS
 from ..trials.trial import apply_overrides, run_trial
 
 
@@ -196,7 +196,7 @@ def execute(scenario_path=None, *, patients=None, replicates=None, seed=None, st
 
 def _stored_run(store, ref: str) -> tuple:
     """(run id, plan, chunk size) of a stored run, refusing one this celltrial cannot continue exactly."""
-    head = store.load_summary(store.resolve(ref))
+    head = store.load_summary(ref)
     m = head.meta
     if m["status"] == "finished":
         raise InputError(f"run {head.run_id} is finished: there is nothing to resume")
@@ -216,7 +216,7 @@ def _stored_run(store, ref: str) -> tuple:
 
 def _stored_chunks(store, run_id: str, plan: TrialPlan, size: int, notify) -> dict:
     """What a resumed run keeps: the columns and dose logs of its stored chunks."""
-    done = store.stored_chunks(run_id, SUMMARY_COLUMNS + OPTIONAL_COLUMNS)
+    done = store.stored_chunks(run_id, SUMMARISED_COLUMNS)
     if notify is not None:
         total = -(-plan.rows() // size) * len(plan.arms)
         notify(f"resuming run {run_id}: {len(done)} of {total} chunks already stored")

@@ -22,7 +22,7 @@ from itertools import islice
 from ..errors import ClusterError, InputError, MissingDependencyError
 from ..store.schema import dose_kinds, patient_kinds
 from ..store.trajectories import TRAJECTORY_KINDS
-from ..trials.statistics import OPTIONAL_COLUMNS, SUMMARY_COLUMNS
+from ..trials.statistics import SUMMARISED_COLUMNS
 from ..trials.trial import ChunkResult, needs_dose_log
 from .tasks import from_parquet, numpy_columns, run_chunk
 
@@ -190,7 +190,7 @@ def decoded(plan, payload: dict, keep_patients: bool) -> ChunkResult:
     The patients' and doses' Parquet bytes go to the store as they are (no decode and re-encode);
     only the columns the summary reads are decoded here.
     """
-    wanted = None if keep_patients else SUMMARY_COLUMNS + OPTIONAL_COLUMNS
+    wanted = None if keep_patients else SUMMARISED_COLUMNS
     columns = numpy_columns(from_parquet(payload["patients"], wanted), patient_kinds(), wanted)
     arm_index = payload["arm_index"]
     keep_doses = needs_dose_log(plan, arm_index, keep_patients)

@@ -184,7 +184,7 @@ class RunStore:
                 return run_id
         raise StoreError(f"could not find a free run id for {name!r} at {stamp}")
 
-    def reopen_run(self, run_id: str, force: bool = False) -> RunData:
+    def reopen_run(self, run_id: str, force: bool = False) -> None:
         """Take over an interrupted run to complete it (``--resume``): it becomes "running", written by
         this process. Refused for a finished run and for a run whose writer still lives, or runs on
         another host where it cannot be checked (``force`` takes that one over: the user knows it is gone)."""
@@ -201,7 +201,6 @@ class RunStore:
                 raise InputError(f"run {run_id} is being written by {writer or 'an unknown process'} {where}")
             con.execute("UPDATE runs SET status = 'running', finished = '', writer = ? WHERE run_id = ?",
                         [writer_id(), run_id])
-        return self.load_summary(run_id)
 
     def stage_chunk(self, run_id: str, chunk: int, patients, trajectories=None, doses=None) -> None:
         """Write one finished chunk beside the store, without opening the database (see

@@ -39,6 +39,8 @@ SUMMARY_COLUMNS = (
 )
 #: Columns :func:`summarise` reads when present (stores written before they were modelled lack them).
 OPTIONAL_COLUMNS = ("icans_grade", "crs_grade_penn", "infused")
+#: Every column :func:`summarise` may read: what a run that streams its chunks to a store keeps in memory.
+SUMMARISED_COLUMNS = SUMMARY_COLUMNS + OPTIONAL_COLUMNS
 _MEDIANS = {"cmax_cells_uL_median": "cmax_cells_uL", "tmax_days_median": "tmax_days",
             "auc0_28_median": "auc0_28_cells_uL_day", "ctdna_d28_median": "ctdna_d28"}
 
@@ -327,7 +329,7 @@ def summarise(patients: dict, *, landmarks_days=(180.0, 365.0), reference_arm: s
                          f"arms are {names}")
     check_criteria(success, names)
     ok = ok_mask(patients)
-    cols = {c: np.asarray(patients[c]) for c in SUMMARY_COLUMNS + OPTIONAL_COLUMNS if c in patients}
+    cols = {c: np.asarray(patients[c]) for c in SUMMARISED_COLUMNS if c in patients}
     arms = {}
     for i, name in enumerate(names):
         mine = codes == i

@@ -25,7 +25,7 @@ from .design import TrialPlan
 from .endpoints import patient_endpoints
 from .inventory import arm_inventory
 from .runner import Course, regimen_start, simulate_chunk
-from .statistics import OPTIONAL_COLUMNS, SUMMARY_COLUMNS, summarise
+from .statistics import SUMMARISED_COLUMNS, summarise
 
 #: Thinned trajectory grid: daily to day 28, weekly after (plus the last day).
 THIN_DAILY_UNTIL, THIN_EVERY = 28.0, 7.0
@@ -66,8 +66,8 @@ def chunks(plan: TrialPlan, chunk_size: int):
 class ChunkResult:
     """One simulated chunk as an executor delivers it to :func:`run_trial`.
 
-    ``patients`` and ``doses`` are what ``on_chunk`` stores: column dicts (in process) or Arrow
-    tables of the same columns (from a Dask worker); ``columns`` holds, as numpy arrays, the
+    ``patients`` and ``doses`` are what ``on_chunk`` stores: column dicts (in process) or the
+    Parquet bytes a Dask worker returned, stored as they are; ``columns`` holds, as numpy arrays, the
     columns the summary reads (every column when the caller keeps patients); ``dose_log`` the dose
     log as numpy arrays when the caller needs it (arms with an inventory), else None;
     ``trajectories`` the thinned trajectories (a column dict) or None.
@@ -147,10 +147,12 @@ def run_trial(scenario, *, chunk_size: int | None = None, on_chunk=None, progres
     plan = TrialPlan(scenario, policies=policies)
     size = int(chunk_size or scenario.simulation.chunk_size)
     done = done or {}
-    items = [c for c in chunks(plan, size) if c[0] not in done]
+    every = list(chunks(plan, size))
+    items = [c for c in every if c[0] not in done]
+    arm_of = {index: arm_index for index, arm_index, _ in every}
     total, finished = plan.rows() * len(plan.arms), sum(len(cols["arm"]) for cols, _ in done.values())
     parts = {k: cols for k, (cols, _) in done.items()}
-    doses = {k: given for k, (cols, given) in done.items() if needs_dose_log(plan, _arm_of(plan, cols), keep_patients)}
+    doses = {k: given for k, (_, given) in done.items() if needs_dose_log(plan, arm_of[k], keep_patients)}
     trajectories = {}
     run = executor or in_process(compiled, threads)
     for result in run(plan, items, keep_patients):
@@ -166,11 +168,6 @@ def run_trial(scenario, *, chunk_size: int | None = None, on_chunk=None, progres
             progress(finished, total)
     return _summarised(scenario, plan, [parts.pop(k) for k in sorted(parts)],
                        [trajectories[k] for k in sorted(trajectories)], [doses[k] for k in sorted(doses)])
-
-
-def _arm_of(plan: TrialPlan, columns: dict) -> int:
-    names = [a.name for a in plan.arms]
-    return names.index(str(columns["arm"][0])) if len(columns["arm"]) else 0
 
 
 def _summarised(scenario, plan: TrialPlan, parts: list, trajectories: list, doses: list) -> TrialOutput:
@@ -193,7 +190,7 @@ def _summarised(scenario, plan: TrialPlan, parts: list, trajectories: list, dose
 
 def _summary_columns(table: dict) -> dict:
     """The columns :func:`summarise` reads (a run that streams its chunks to a store keeps no more)."""
-    return {k: table[k] for k in SUMMARY_COLUMNS + OPTIONAL_COLUMNS if k in table}
+    return {k: table[k] for k in SUMMARISED_COLUMNS if k in table}
 
 
 def dose_log(course: Course, plan: TrialPlan, arm_index: int, table: dict) -> dict:

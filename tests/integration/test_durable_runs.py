@@ -103,7 +103,8 @@ def test_a_run_killed_at_any_chunk_resumes_to_the_uninterrupted_patients(uninter
     assert code == -signal.SIGKILL
     listed = json.loads(subprocess.run(cli("runs", "--out", str(db), "--json"), capture_output=True, text=True,
                                        timeout=120, check=True).stdout)[0]
-    assert listed["status"] == "interrupted" and fraction * PLANNED <= listed["patients"] < PLANNED
+    # a kill after the last chunk but before the summary leaves every patient stored, the run unfinished
+    assert listed["status"] == "interrupted" and fraction * PLANNED <= listed["patients"] <= PLANNED
     resumed = subprocess.run(cli("run", "--resume", "latest", "--out", str(db), "--json", *resume_with),
                              capture_output=True, text=True, timeout=300)
     assert resumed.returncode == 0, resumed.stderr

@@ -60,7 +60,7 @@ def test_one_worker_and_summary_only_runs_agree(in_process):
     stored = {}
     with DaskExecutor("local", workers=1) as one:
         out = run_trial(long_game(), chunk_size=7, executor=one, keep_patients=False,
-                        on_chunk=lambda k, patients, traj, doses: stored.setdefault(k, rows_in(patients)))
+                        on_chunk=lambda k, patients, *_: stored.setdefault(k, rows_in(patients)))
     assert out.summary == in_process.summary
     assert sum(stored.values()) == len(in_process.patients["arm"]) and sorted(stored) == list(range(len(stored)))
 

@@ -236,8 +236,8 @@ def _run_into(store, run_id: str, plan: TrialPlan, size: int, done: dict, execut
         with bar:
             task = bar.add_task(f"{plan.scenario.name}: simulating", total=plan.rows() * len(plan.arms))
 
-            def store_chunk(k, table, traj, doses):
-                store.stage_chunk(run_id, k, table, traj, doses)
+            def store_chunk(k, table, traj, doses, assays=None):
+                store.stage_chunk(run_id, k, table, traj, doses, assays)
                 store.try_ingest(run_id)
 
             output = run_trial(plan.scenario, chunk_size=size, threads=threads, keep_patients=False, done=done,

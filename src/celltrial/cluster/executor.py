@@ -198,4 +198,4 @@ def decoded(plan, payload: dict, keep_patients: bool) -> ChunkResult:
     thin = payload["trajectories"]
     thin = None if thin is None else numpy_columns(from_parquet(thin), TRAJECTORY_KINDS)
     return ChunkResult(payload["index"], arm_index, payload["n"], payload["patients"], thin, payload["doses"],
-                       columns, dose_log)
+                       columns, dose_log, payload.get("assays"), payload.get("assay_counts", {}))

@@ -5,7 +5,7 @@ them between tasks; the kernel comes from the on-disk cache after the first comp
 
 Example:
     payload = run_chunk(scenario, None, index=3, arm_index=0, lo=3000, hi=4000)   # on a worker
-    payload["n"], sorted(payload)   # 1000, ['arm_index', 'doses', 'index', 'n', 'patients', 'trajectories']
+    payload["n"], sorted(payload)   # 1000, ['arm_index', 'assay_counts', 'assays', 'doses', 'index', 'n', ...]
 """
 
 from __future__ import annotations
@@ -20,9 +20,10 @@ from ..solve import compile as compile_model
 from ..store.convert import to_arrow_columns, to_numpy
 from ..store.schema import dose_kinds, patient_kinds
 from ..store.trajectories import TRAJECTORY_KINDS
+from ..trials.assays import ASSAY_COLUMNS, detection_counts
 from ..trials.design import TrialPlan
 from ..trials.runner import simulate_chunk
-from ..trials.trial import chunk_outputs
+from ..trials.trial import chunk_outputs, stored_assays
 
 _PLANS: dict = {}  # per worker process: (scenario JSON, id of the policies) -> (scenario, policies, plan, model)
 
@@ -52,12 +53,15 @@ def run_chunk(scenario, policies, index: int, arm_index: int, lo: int, hi: int) 
     plan, model = _plan(scenario, policies)
     rows = np.arange(lo, hi, dtype=np.int64)
     course = simulate_chunk(plan, model, arm_index, rows, threads=1)
-    table, thin, given = chunk_outputs(plan, course, arm_index, rows)
+    table, thin, given, calls = chunk_outputs(plan, course, arm_index, rows)
+    counts, calls = detection_counts(calls), stored_assays(plan, calls)
     return {
         "index": index, "arm_index": arm_index, "n": len(rows),
         "patients": to_parquet(to_arrow_columns(patient_kinds(), table, "patients")),
         "doses": to_parquet(to_arrow_columns(dose_kinds(), given, "doses")),
         "trajectories": None if thin is None else to_parquet(to_arrow_columns(TRAJECTORY_KINDS, thin, "trajectories")),
+        "assays": None if calls is None else to_parquet(to_arrow_columns(ASSAY_COLUMNS, calls, "assays")),
+        "assay_counts": counts,
     }
 
 

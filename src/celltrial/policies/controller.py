@@ -63,6 +63,9 @@ class PolicyController:
         self.mrd = policy.mrd_assay() if hasattr(policy, "mrd_assay") else None
         self.mrd_days = policy.mrd_sample_days(follow_up, self.draw_days) if self.mrd is not None else np.zeros(0)
         self.mrd_uniforms = mrd_uniforms
+        # every call the policy saw: (assay "ctdna"/"mrd", draw index k, day, positive, measured, alive);
+        # the store keeps these as the arm's assay calls, so a stored call is the one acted on
+        self.calls: list = []
         self.next = 0
         self.history, self.record = History.empty(n), DosingRecord.empty(n)
         self.dose_events, self.alive = dose_events, alive
@@ -93,7 +96,9 @@ class PolicyController:
                            scanned & (values["B_tot"] >= self.detection), alive)
         k = np.searchsorted(self.mrd_days, day)
         if k < self.mrd_days.size and self.mrd_days[k] == day and self.mrd_uniforms is not None:
-            obs.mrd_positive = alive & self.mrd.observe(values["B_tot"], self.mrd_uniforms[:, k])
+            positive, measured = self.mrd.measure(values["B_tot"], self.mrd_uniforms[:, k])
+            obs.mrd_positive = alive & positive
+            self.calls.append(("mrd", int(k), float(day), obs.mrd_positive, np.where(alive, measured, np.nan), alive))
             self.history.update_mrd(obs)
         if ctdna is not None:
             self.history.update(obs)
@@ -117,7 +122,9 @@ class PolicyController:
             return None
         u = self.uniforms[:, k, :]
         positive, measured = self.assay.observe(concentration, u[:, 0], u[:, 1])
-        return np.asarray(positive) & alive, np.where(alive, measured, np.nan)
+        positive, measured = np.asarray(positive) & alive, np.where(alive, measured, np.nan)
+        self.calls.append(("ctdna", int(k), float(day), positive, measured, np.asarray(alive, bool).copy()))
+        return positive, measured
 
     def _give(self, decision: Decision, day, t, sim) -> None:
         if not decision.dose.any():

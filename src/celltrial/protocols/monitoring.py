@@ -70,9 +70,15 @@ class _Assay(BaseModel):
 
 
 class CtDNAAssay(_Assay):
-    """A tumour-informed ctDNA assay on one blood draw (Poisson sampling of mutant molecules)."""
+    """The generic ctDNA assay on one blood draw: Poisson sampling of the mutant molecules of one tracked
+    site (``kind: poisson_draw``; the multi-site kinds of :mod:`celltrial.protocols.assays` extend it)."""
 
     uniforms_per_draw: ClassVar[int] = 2  # [..., 0] molecule count, [..., 1] false positive
+    #: what ``value`` and ``lod`` of a stored call are measured in
+    unit: ClassVar[str] = "hGE/mL"
+
+    kind: Literal["poisson_draw"] = Field("poisson_draw", description="the assay kind: `poisson_draw` (this one), "
+                                          "`tumour_informed_ngs` or `clonotype_ngs`")
 
     draw_ml: float = Field(10.0, gt=0, le=100, description="[E] whole blood drawn: one 10 mL Streck tube "
                            "(range 10-15; Avanzini used 15 mL)", json_schema_extra={"unit": "mL"})
@@ -92,9 +98,21 @@ class CtDNAAssay(_Assay):
         """mL of plasma effectively sequenced: draw_ml * plasma_fraction * efficiency (2.75 by default)."""
         return self.draw_ml * self.plasma_fraction * self.efficiency
 
+    @property
+    def targets(self) -> int:
+        """Tracked sites per tumour genome: each mutant genome equivalent gives every site its own
+        chance to be sampled (1 here; the multi-site kinds track more)."""
+        return 1
+
+    @property
+    def molecules_per_hge_ml(self) -> float:
+        """Expected mutant molecules per hGE/mL of plasma: volume_factor * targets."""
+        return self.volume_factor * self.targets
+
     def expected_molecules(self, concentration) -> np.ndarray:
         """Mean mutant molecules seen for ``concentration`` (hGE per mL of plasma; any array shape)."""
-        return _level(concentration) * self.volume_factor
+        # multiplied in two steps: with one target the numbers are bit for bit those of a single-site assay
+        return _level(concentration) * self.volume_factor * self.targets
 
     def detection_probability(self, concentration) -> np.ndarray:
         """P(positive) = 1 - (1 - fpr) * P(Poisson(expected_molecules) < min_molecules).
@@ -116,22 +134,22 @@ class CtDNAAssay(_Assay):
             lam = -np.log(miss)  # P(0) = e^-lam
         else:  # P(Poisson(lam) <= m-1) = Q(m, lam), the regularised upper incomplete gamma: invert it numerically
             lam = special.gammainccinv(self.min_molecules, miss)
-        return float(lam / self.volume_factor)
+        return float(lam / self.molecules_per_hge_ml)
 
     def observe(self, concentration, u_count, u_fp) -> tuple[np.ndarray, np.ndarray]:
         """One draw per element: (positive bool array, measured hGE/mL float array), broadcast shapes.
 
         molecules = Poisson inverse CDF at ``u_count``; positive when molecules >= min_molecules or
-        ``u_fp`` < false_positive_rate. ``measured`` is molecules / volume_factor for a positive draw,
-        at least min_molecules / volume_factor (a false call reports the calling threshold), and 0 for a
-        negative one; NaN concentrations give NaN molecules (negative unless a false positive).
+        ``u_fp`` < false_positive_rate. ``measured`` is molecules / molecules_per_hge_ml for a positive
+        draw, at least min_molecules / molecules_per_hge_ml (a false call reports the calling threshold),
+        and 0 for a negative one; NaN concentrations give NaN molecules (negative unless a false positive).
         """
         lam = self.expected_molecules(concentration)
         u_count, u_fp = _uniforms(u_count, "u_count"), _uniforms(u_fp, "u_fp")
         lam, u_count, u_fp = np.broadcast_arrays(lam, u_count, u_fp)
         molecules = np.maximum(stats.poisson.ppf(u_count, lam), 0.0)  # ppf(0) is -1 in scipy
         positive = (molecules >= self.min_molecules) | (u_fp < self.false_positive_rate)
-        measured = np.where(positive, np.fmax(molecules, self.min_molecules) / self.volume_factor, 0.0)
+        measured = np.where(positive, np.fmax(molecules, self.min_molecules) / self.molecules_per_hge_ml, 0.0)
         return positive, measured
 
 
@@ -139,6 +157,7 @@ class MRDAssay(_Assay):
     """Minimal residual disease: detect tumour cells among the cells a marrow/blood sample analyses."""
 
     uniforms_per_draw: ClassVar[int] = 1  # tumour-cell count
+    unit: ClassVar[str] = "fraction"  # tumour cells per cell analysed
 
     method: Literal["flow", "ngs"] = Field("flow", description="[R] 'flow' (4-colour flow, LOD 1e-4; ELIANA "
                                            "definition) or 'ngs' (clonoSEQ, LOD 1e-6)")
@@ -179,6 +198,21 @@ class MRDAssay(_Assay):
         u = _uniforms(u, "u")
         # Poisson ppf(u) >= 1  <=>  u > P(count = 0) = exp(-lam); NaN burden -> negative
         return u > np.exp(-lam)
+
+    def measure(self, burden, u) -> tuple[np.ndarray, np.ndarray]:
+        """(MRD-positive, measured tumour fraction): the call of :meth:`observe` and the tumour cells
+        counted (the same inverse-CDF Poisson draw at ``u``) per cell analysed; 0 when negative."""
+        positive = self.observe(burden, u)
+        lam = self.fraction(burden) * self.cells_sampled
+        cells = np.where(positive, np.fmax(stats.poisson.ppf(_uniforms(u, "u"), lam), 1.0), 0.0)
+        return positive, cells / self.cells_sampled
+
+    def lod_fraction(self, prob: float = 0.95) -> float:
+        """The tumour fraction detected with probability ``prob``: -ln(1 - prob) / cells_sampled
+        (0.9986 * lod at 95% with the default 3 cells per LOD)."""
+        if not 0 < prob < 1:
+            raise InputError(f"MRD LOD: prob must be in (0, 1), got {prob!r}")
+        return float(-np.log1p(-prob) / self.cells_sampled)
 
 
 class ImagingAssay(_Assay):

@@ -29,6 +29,7 @@ from ..inputs.messages import unwrap
 from ..policies.library import BridgeToTransplant, CtDNATrigger, Maintenance, MRDTrigger, RelapseTrigger
 from ..policies.safety import SafetyRules
 from ..presets.schema import FIELD_PARAMETERS, Dose, Edits
+from ..protocols.assays import ClonotypeNGS, MRDSampling, TumourInformedNGS
 from ..protocols.inventory import InventorySpec
 from ..protocols.logistics import AutologousLogistics
 from ..protocols.monitoring import CtDNAAssay, MRDAssay
@@ -56,9 +57,14 @@ SECTIONS = [
     (CtDNATrigger, "`arms.policy` with `kind: ctdna_trigger`"),
     (BridgeToTransplant, "`arms.policy` with `kind: bridge_to_transplant`"),
     (RelapseTrigger, "`arms.policy` with `kind: relapse_trigger`"),
-    (MRDTrigger, "`arms.policy` with `kind: mrd_trigger`"), (MRDAssay, "`arms.policy.assay` (mrd_trigger)"),
+    (MRDTrigger, "`arms.policy` with `kind: mrd_trigger`"),
+    (MRDAssay, "`arms.policy.assay` (mrd_trigger), `assessments.mrd.assay`"),
     (sc.Assessments, "`assessments`"), (Schedule, "`assessments.ctdna_schedule`"),
-    (Piece, "`assessments.ctdna_schedule.pieces`"), (CtDNAAssay, "`assessments.ctdna_assay`"),
+    (Piece, "`assessments.ctdna_schedule.pieces`"),
+    (CtDNAAssay, "`assessments.ctdna_assay`, `arms.ctdna_assay` with `kind: poisson_draw` (the default)"),
+    (TumourInformedNGS, "`assessments.ctdna_assay`, `arms.ctdna_assay` with `kind: tumour_informed_ngs`"),
+    (ClonotypeNGS, "`assessments.ctdna_assay`, `arms.ctdna_assay` with `kind: clonotype_ngs`"),
+    (MRDSampling, "`assessments.mrd`"),
     (Endpoints, "`endpoints`"), (CountCriterion, "`endpoints.success`"),
     (CompareCriterion, "`endpoints.success`"), (Costs, "`costs`"), (sc.Simulation, "`simulation`"),
 ]
@@ -136,6 +142,14 @@ replace an arm's policy: `run_trial(scenario, policies={{"arm name": MyPolicy(..
 
 RULES = """\
 ## How endpoints are read
+
+Every draw's call is stored as the clinic would record it (table `assays`: patient, day, detected, measured
+value, the assay's 95% LoD; `simulation.store_assays`), and the summary gives each arm's detection rate per
+draw day. The ctDNA assay `kind` sets how many sites of each tumour genome are tracked, and so the LoD:
+`poisson_draw` (one site, 1.09 hGE/mL), `tumour_informed_ngs` (16 variants, 0.3 MTM/mL, Signatera-like; more
+`sites` for CAPP-Seq or PhasED-seq) or `clonotype_ngs` (the lymphoma's Ig clonotypes in plasma). In an arm
+with a policy the stored calls are the ones the policy acted on. `assessments.mrd` adds MRD samples (flow
+1e-4 or NGS 1e-6 of the cells analysed) on its days; an MRD policy samples on its own days instead.
 
 **Response (Lugano-like).** At each `assessments.imaging_days` day before death the tumour burden b (all tumour
 cells) is compared with the baseline burden (cells at day 0):

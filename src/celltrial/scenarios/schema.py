@@ -20,6 +20,7 @@ from ..inputs import Integer, Number
 from ..policies.library import PolicySpec
 from ..policies.safety import SafetyRules
 from ..presets.schema import Dose, Edits, check_omegas
+from ..protocols.assays import CtDNAAssaySpec, MRDSampling
 from ..protocols.inventory import InventorySpec
 from ..protocols.logistics import AutologousLogistics
 from ..protocols.monitoring import CtDNAAssay
@@ -255,7 +256,8 @@ class Arm(_Strict):
                           "bridging. The arm's endpoints are intention to treat (every enrolled patient); its "
                           "summary adds `as_treated`, the same endpoints over the infused patients")
     ctdna_schedule: Schedule | None = Field(None, description="this arm's ctDNA draws (default: the scenario's)")
-    ctdna_assay: CtDNAAssay | None = Field(None, description="this arm's ctDNA assay (default: the scenario's)")
+    ctdna_assay: CtDNAAssaySpec | None = Field(None, description="this arm's ctDNA assay, any `kind` (default: the "
+                                                                 "scenario's)")
     safety: SafetyRules | None = Field(None, description="daily safety rules (tocilizumab for CRS, safety switch); "
                                                          "none by default")
     inventory: InventorySpec | None = Field(
@@ -272,7 +274,11 @@ class Assessments(_Strict):
                                   json_schema_extra=_unit("day"))
     ctdna_schedule: Schedule | None = Field(None, description="ctDNA draws as a schedule (e.g. every 28 days in "
                                                               "year 1, then every 91); replaces ctdna_days")
-    ctdna_assay: CtDNAAssay = Field(CtDNAAssay(), description="the ctDNA assay policies observe through")
+    ctdna_assay: CtDNAAssaySpec = Field(CtDNAAssay(), description="the ctDNA assay of every draw (stored calls, "
+                                        "policies): `kind` poisson_draw (default), tumour_informed_ngs or "
+                                        "clonotype_ngs")
+    mrd: MRDSampling | None = Field(None, description="scheduled MRD samples of every arm (flow or NGS); none by "
+                                                      "default (an MRD policy samples on its own days)")
 
     @field_validator("imaging_days", "ctdna_days")
     @classmethod
@@ -291,6 +297,9 @@ class Simulation(_Strict):
                                           "trajectories are stored (first replicate)")
     extinction_threshold: Number = Field(100.0, gt=0, le=1e4, description="cells below which a tumour clone "
                                          "is an integer birth-death process (cure is possible)")
+    store_assays: bool = Field(True, description="store every ctDNA/MRD draw's call (table `assays`, ~0.2 kB a "
+                                                 "patient with 5 draws); the summary's detection rates are kept "
+                                                 "either way")
 
 
 class Scenario(_Strict):

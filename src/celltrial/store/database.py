@@ -38,6 +38,7 @@ from .liveness import effective_status, writer_alive, writer_id
 from .schema import (
     ARM_FIELDS,
     arm_text,
+    assay_kinds,
     check_arms,
     dose_kinds,
     ensure_schema,
@@ -202,13 +203,13 @@ class RunStore:
             con.execute("UPDATE runs SET status = 'running', finished = '', writer = ? WHERE run_id = ?",
                         [writer_id(), run_id])
 
-    def stage_chunk(self, run_id: str, chunk: int, patients, trajectories=None, doses=None) -> None:
+    def stage_chunk(self, run_id: str, chunk: int, patients, trajectories=None, doses=None, assays=None) -> None:
         """Write one finished chunk beside the store, without opening the database (see
         :mod:`celltrial.store.staging`); :meth:`ingest` moves it in. Columns are checked first.
 
-        ``patients``, ``trajectories`` and ``doses`` are column dicts, or Arrow tables or Parquet
-        bytes with exactly those columns; ``doses`` is the chunk's dose log (zero rows is fine), None
-        stores none.
+        ``patients``, ``trajectories``, ``doses`` and ``assays`` are column dicts, or Arrow tables or
+        Parquet bytes with exactly those columns; ``doses`` is the chunk's dose log and ``assays`` its
+        assay calls (zero rows is fine), None stores none.
         """
         chunk = operator.index(chunk)
         if chunk < 0:
@@ -216,10 +217,11 @@ class RunStore:
         table = as_table(patient_kinds(), patients, "patients")  # validate before touching disk
         traj = None if trajectories is None else as_table(TRAJECTORY_KINDS, trajectories, "trajectories")
         given = None if doses is None else as_table(dose_kinds(), doses, "doses")
+        calls = None if assays is None else as_table(assay_kinds(), assays, "assays")
         try:
             if traj is not None:  # registered by the chunk's row when it is ingested; a rerun overwrites it
                 write_trajectory(self.trajectory_root, chunk_file(run_id, chunk), traj)
-            stage(self.staging_root, run_id, chunk, table, given)
+            stage(self.staging_root, run_id, chunk, table, given, calls)
         except OSError as exc:  # disk full, no permission: a store problem, not a bug
             raise StoreError(f"cannot write chunk {chunk} of run {run_id!r} beside {self.path}: {exc}") from exc
 
@@ -259,9 +261,10 @@ class RunStore:
     def _insert_staged(self, con, run_id: str, chunk: int) -> None:
         patients = staged_file(self.staging_root, run_id, chunk, "patients")
         n = self._insert_file(con, "patients", run_id, chunk, patients, patient_kinds())
-        doses = staged_file(self.staging_root, run_id, chunk, "doses")
-        if doses.exists():
-            self._insert_file(con, "doses", run_id, chunk, doses, dose_kinds())
+        for part, kinds in (("doses", dose_kinds()), ("assays", assay_kinds())):
+            path = staged_file(self.staging_root, run_id, chunk, part)
+            if path.exists():
+                self._insert_file(con, part, run_id, chunk, path, kinds)
         traj = chunk_file(run_id, chunk)
         self._insert_chunk_row(con, run_id, chunk, n, traj if (self.trajectory_root / traj).exists() else None)
 
@@ -278,9 +281,8 @@ class RunStore:
             "INSERT INTO chunks VALUES (?, ?, ?, ?, ?)", [run_id, chunk, n_patients, trajectory_file, utc_now()]
         )
 
-    def write_chunk(
-        self, run_id: str, chunk: int, patients: dict, trajectories: dict | None = None, doses: dict | None = None
-    ) -> None:
+    def write_chunk(self, run_id: str, chunk: int, patients: dict, trajectories: dict | None = None,
+                    doses: dict | None = None, assays: dict | None = None) -> None:
         """Store one chunk now: :meth:`stage_chunk`, then :meth:`ingest` of the run (waiting for the lock).
 
         Example:
@@ -291,7 +293,7 @@ class RunStore:
             if _first(con, "SELECT 1 FROM chunks WHERE run_id = ? AND chunk = ?", [run_id, chunk]) or \
                     chunk in staged_chunks(self.staging_root, run_id).get(run_id, []):
                 raise StoreError(f"chunk {chunk} of run {run_id!r} is already stored; each chunk is written once")
-        self.stage_chunk(run_id, chunk, patients, trajectories, doses)
+        self.stage_chunk(run_id, chunk, patients, trajectories, doses, assays)
         self.ingest(run_id)
 
     def finish_run(self, run_id: str, summary: dict, finished: str, status: str = "finished") -> None:
@@ -364,7 +366,8 @@ class RunStore:
     def load(self, ref: str) -> RunData:
         """The run ``ref`` (see :meth:`resolve`) with patients sorted by arm position, replicate, patient.
 
-        The dose log is in ``extra["doses"]`` (column -> array, also sorted by day; empty for an older run).
+        The dose log is in ``extra["doses"]`` and the assay calls in ``extra["assays"]`` (column -> array,
+        also sorted by day; empty for an older run or one without calls).
         Chunks still staged are not included (a running run shows what it has stored so far).
         """
         run_id = self.resolve(ref)
@@ -374,7 +377,7 @@ class RunStore:
             files = [f for (f,) in files.fetchall()]
             head.patients = reading.read_patients(con, run_id)
             head.trajectories = read_trajectories(con, self.trajectory_root, run_id, [f for f in files if f])
-            head.extra = {"doses": reading.read_doses(con, run_id)}
+            head.extra = {"doses": reading.read_doses(con, run_id), "assays": reading.read_assays(con, run_id)}
         return head
 
     def load_summary(self, ref: str) -> RunData:
@@ -388,8 +391,8 @@ class RunStore:
             return reading.read_head(con, run_id)
 
     def stored_chunks(self, run_id: str, columns) -> dict:
-        """chunk -> (patient ``columns``, dose log) of every chunk stored for ``run_id`` (staged ones
-        moved in first): what a resumed run needs of the chunks it does not recompute."""
+        """chunk -> (patient ``columns``, dose log, assay counts) of every chunk stored for ``run_id``
+        (staged ones moved in first): what a resumed run needs of the chunks it does not recompute."""
         self.ingest(run_id)
         with self._reading(f"reading the chunks of run {run_id!r}") as con:
             return reading.read_chunk_parts(con, run_id, columns)

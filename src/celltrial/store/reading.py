@@ -1,4 +1,4 @@
-"""Reading a run back from an open store connection: head (meta, arms, summary), patients, doses.
+"""Reading a run back from an open store connection: head (meta, arms, summary), patients, doses, assays.
 
 Example:
     reading.read_head(con, run_id).meta["status"]   # inside RunStore, on a read-only connection
@@ -12,7 +12,7 @@ from celltrial.trials.rundata import META_KEYS, RunData
 
 from .convert import arrow_table, to_numpy
 from .liveness import effective_status
-from .schema import dose_kinds, from_json, meta_from_sql, patient_kinds, quote
+from .schema import assay_kinds, dose_kinds, from_json, meta_from_sql, patient_kinds, quote
 
 META_COLUMNS = ", ".join(quote(k) for k in META_KEYS)
 
@@ -62,8 +62,25 @@ def read_doses(con, run_id: str) -> dict:
                      "dose column")
 
 
+def read_assays(con, run_id: str) -> dict:
+    """The assay calls sorted like the patients, then by assay and day; empty arrays if none."""
+    return read_rows(con, run_id, "assays", assay_kinds(), "t.replicate, t.patient, t.assay, t.day, t.chunk",
+                     "assay column")
+
+
+def assay_counts(con, run_id: str) -> dict:
+    """chunk -> {(arm, assay, day): [drawn, detected]} of a stored run's calls (one GROUP BY)."""
+    rows = con.execute("SELECT chunk, arm, assay, day, count(*), sum(detected::INTEGER) FROM assays "
+                       "WHERE run_id = ? GROUP BY ALL", [run_id]).fetchall()
+    out: dict = {}
+    for chunk, arm, assay, day, drawn, detected in rows:
+        out.setdefault(int(chunk), {})[(arm, assay, float(day))] = [int(drawn), int(detected)]
+    return out
+
+
 def read_chunk_parts(con, run_id: str, columns) -> dict:
-    """chunk -> (patients ``columns`` in the order the chunk was written, its dose log) for a stored run.
+    """chunk -> (patients ``columns`` in the order the chunk was written, its dose log, its assay counts)
+    for a stored run.
 
     What ``celltrial run --resume`` needs of the chunks already stored to summarise the whole run
     exactly as an uninterrupted run would (a chunk's rows in written order: replicate, then patient).
@@ -77,9 +94,11 @@ def read_chunk_parts(con, run_id: str, columns) -> dict:
     rows = {n: to_numpy(table.column(n), kind) for n, kind in kinds.items()}
     doses = {n: to_numpy(given.column(n), kind) for n, kind in dose_kinds().items()}
     row_chunk, dose_chunk = table.column("chunk").to_numpy(), given.column("chunk").to_numpy()
+    counts = assay_counts(con, run_id)
     out = {}
     for k in np.unique(row_chunk):  # both tables are sorted by chunk: slice, don't filter
         r = slice(*np.searchsorted(row_chunk, [k, k + 1]))
         d = slice(*np.searchsorted(dose_chunk, [k, k + 1]))
-        out[int(k)] = ({n: v[r] for n, v in rows.items()}, {n: v[d] for n, v in doses.items()})
+        out[int(k)] = ({n: v[r] for n, v in rows.items()}, {n: v[d] for n, v in doses.items()},
+                       counts.get(int(k), {}))
     return out

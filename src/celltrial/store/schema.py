@@ -1,7 +1,8 @@
 """Tables of the results store, the SQL types of their columns, and checks of run meta and arms.
 
 The ``patients`` table is built from :data:`celltrial.trials.columns.COLUMNS`, the ``doses`` table
-from the runner's ``DOSE_COLUMNS`` (see :func:`dose_kinds`) and the ``runs`` table from
+from the runner's ``DOSE_COLUMNS`` (see :func:`dose_kinds`), the ``assays`` table from
+:data:`celltrial.trials.assays.ASSAY_COLUMNS` (see :func:`assay_kinds`) and the ``runs`` table from
 :data:`celltrial.trials.rundata.META_KEYS`, so a column added there appears here.
 
 Example:
@@ -69,6 +70,9 @@ def _table_columns() -> dict:
         "patients": [("run_id", "VARCHAR"), ("chunk", "INTEGER"), *patients],
         # The dose log: one row per product dose given (long format), written with its chunk's patients.
         "doses": [("run_id", "VARCHAR"), ("chunk", "INTEGER"), *((n, SQL_TYPES[k]) for n, k in dose_kinds().items())],
+        # Every ctDNA/MRD draw's call while alive (long format); a store made before it gains it empty.
+        "assays": [("run_id", "VARCHAR"), ("chunk", "INTEGER"),
+                   *((n, SQL_TYPES[k]) for n, k in assay_kinds().items())],
         "summaries": [("run_id", "VARCHAR PRIMARY KEY"), ("summary", "VARCHAR")],
         "chunks": [
             ("run_id", "VARCHAR"),
@@ -114,6 +118,13 @@ def dose_kinds() -> dict:
     from celltrial.trials.columns import DOSE_COLUMNS
 
     return dict(DOSE_COLUMNS)
+
+
+def assay_kinds() -> dict:
+    """Column name -> kind of the assay calls (``celltrial.trials.assays.ASSAY_COLUMNS``), in table order."""
+    from celltrial.trials.assays import ASSAY_COLUMNS
+
+    return dict(ASSAY_COLUMNS)
 
 
 def to_json(value) -> str:

@@ -3,6 +3,7 @@
 A finished chunk is first written next to the store, without touching the database (no lock):
 
     <db path without suffix>_chunks/<run_id>/chunk-<k:05d>.doses.parquet      (if the chunk has a dose log)
+    <db path without suffix>_chunks/<run_id>/chunk-<k:05d>.assays.parquet     (if it has assay calls to store)
     <db path without suffix>_chunks/<run_id>/chunk-<k:05d>.patients.parquet   (written last: the chunk is staged)
 
 and then moved into the database in one short transaction, after which the files are removed (see
@@ -40,7 +41,7 @@ def staging_root(db_path: Path) -> Path:
 
 
 def staged_file(root: Path, run_id: str, chunk: int, part: str) -> Path:
-    """The staged file of one part ("patients" or "doses") of a chunk."""
+    """The staged file of one part ("patients", "doses" or "assays") of a chunk."""
     return root / run_id / f"chunk-{chunk:05d}.{part}.parquet"
 
 
@@ -60,12 +61,15 @@ def write_atomically(table: pa.Table | bytes, final: Path) -> None:
             temp.unlink()
 
 
-def stage(root: Path, run_id: str, chunk: int, patients: pa.Table | bytes, doses: pa.Table | bytes | None) -> None:
-    """Stage one chunk: the dose log first, the patients file last (its presence marks the chunk staged)."""
-    with contextlib.suppress(FileNotFoundError):  # a dose log of an earlier attempt must not survive
-        staged_file(root, run_id, chunk, "doses").unlink()
-    if doses is not None:
-        write_atomically(doses, staged_file(root, run_id, chunk, "doses"))
+def stage(root: Path, run_id: str, chunk: int, patients: pa.Table | bytes, doses: pa.Table | bytes | None,
+          assays: pa.Table | bytes | None = None) -> None:
+    """Stage one chunk: the dose log and assay calls first, the patients file last (its presence marks
+    the chunk staged)."""
+    for part, table in (("doses", doses), ("assays", assays)):
+        with contextlib.suppress(FileNotFoundError):  # a part of an earlier attempt must not survive
+            staged_file(root, run_id, chunk, part).unlink()
+        if table is not None:
+            write_atomically(table, staged_file(root, run_id, chunk, part))
     write_atomically(patients, staged_file(root, run_id, chunk, "patients"))
 
 
@@ -84,7 +88,7 @@ def staged_chunks(root: Path, run_id: str | None = None) -> dict:
 
 def remove_staged(root: Path, run_id: str, chunk: int) -> None:
     """Remove a chunk's staged files (patients last, so a crash midway leaves it staged, not half gone)."""
-    for part in ("doses", "patients"):
+    for part in ("doses", "assays", "patients"):
         with contextlib.suppress(FileNotFoundError):
             staged_file(root, run_id, chunk, part).unlink()
     with contextlib.suppress(OSError):  # the run's folder, once empty

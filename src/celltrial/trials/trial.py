@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..solve import compile as compile_model
+from .assays import add_counts, assay_calls, detection_counts, detection_summary
 from .columns import DOSE_COLUMNS
 from .design import TrialPlan
 from .endpoints import patient_endpoints
@@ -35,13 +36,15 @@ TRAJECTORY_SAVED = ("B_tot", "product_uL", "car_copies", "ctdna", "il6_signal")
 @dataclass
 class TrialOutput:
     """Patients table (column -> array; only the summary's columns when run with ``keep_patients=False``),
-    summary dict, the plan, trajectories and doses (long format)."""
+    summary dict, the plan, trajectories, doses and assay calls (long format; calls only when
+    ``keep_patients``)."""
 
     patients: dict
     summary: dict
     plan: TrialPlan
     trajectories: dict | None
     doses: dict | None = None
+    assays: dict | None = None
 
 
 def apply_overrides(scenario, patients=None, replicates=None, seed=None):
@@ -66,11 +69,12 @@ def chunks(plan: TrialPlan, chunk_size: int):
 class ChunkResult:
     """One simulated chunk as an executor delivers it to :func:`run_trial`.
 
-    ``patients`` and ``doses`` are what ``on_chunk`` stores: column dicts (in process) or the
-    Parquet bytes a Dask worker returned, stored as they are; ``columns`` holds, as numpy arrays, the
-    columns the summary reads (every column when the caller keeps patients); ``dose_log`` the dose
-    log as numpy arrays when the caller needs it (arms with an inventory), else None;
-    ``trajectories`` the thinned trajectories (a column dict) or None.
+    ``patients``, ``doses`` and ``assays`` are what ``on_chunk`` stores: column dicts (in process) or
+    the Parquet bytes a Dask worker returned, stored as they are (``assays`` None: nothing to store);
+    ``columns`` holds, as numpy arrays, the columns the summary reads (every column when the caller
+    keeps patients); ``dose_log`` the dose log as numpy arrays when the caller needs it (arms with an
+    inventory), else None; ``trajectories`` the thinned trajectories (a column dict) or None;
+    ``assay_counts`` the chunk's (arm, assay, day) -> [drawn, detected] for the detection rates.
     """
 
     index: int
@@ -81,13 +85,20 @@ class ChunkResult:
     doses: object
     columns: dict
     dose_log: dict | None
+    assays: object = None
+    assay_counts: dict | None = None
 
 
 def chunk_outputs(plan: TrialPlan, course: Course, arm_index: int, rows) -> tuple:
-    """(patients table, thinned trajectories, dose log) of one simulated chunk."""
+    """(patients table, thinned trajectories, dose log, assay calls) of one simulated chunk."""
     table = patient_endpoints(course, plan, arm_index, rows)
     thin = thinned(course, table, plan.scenario.simulation.trajectories_per_arm)
-    return table, thin, dose_log(course, plan, arm_index, table)
+    return table, thin, dose_log(course, plan, arm_index, table), assay_calls(course, plan, arm_index, table)
+
+
+def stored_assays(plan: TrialPlan, calls: dict):
+    """The calls ``on_chunk`` stores: None when ``simulation.store_assays`` is off or there are none."""
+    return calls if plan.scenario.simulation.store_assays and len(calls["day"]) else None
 
 
 def needs_dose_log(plan: TrialPlan, arm_index: int, keep_patients: bool) -> bool:
@@ -113,12 +124,13 @@ def in_process(compiled=None, threads=None):
                 course = ahead.result()
                 if k + 1 < len(items):
                     ahead = pool.submit(simulate_chunk, plan, model, items[k + 1][1], items[k + 1][2], threads)
-                table, thin, given = chunk_outputs(plan, course, arm_index, rows)
+                table, thin, given, calls = chunk_outputs(plan, course, arm_index, rows)
                 del course
                 columns = table if keep_patients else _summary_columns(table)
                 keep_doses = needs_dose_log(plan, arm_index, keep_patients)
                 yield ChunkResult(index, arm_index, len(rows), table, thin, given, columns,
-                                  given if keep_doses else None)
+                                  given if keep_doses else None, stored_assays(plan, calls),
+                                  detection_counts(calls))
 
     return executor
 
@@ -130,7 +142,8 @@ def run_trial(scenario, *, chunk_size: int | None = None, on_chunk=None, progres
 
     Args:
         chunk_size: patients per chunk (default: the scenario's ``simulation.chunk_size``).
-        on_chunk: called as ``on_chunk(index, patients, trajectories, doses)`` after each chunk.
+        on_chunk: called as ``on_chunk(index, patients, trajectories, doses, assays)`` after each chunk
+            (``assays``: the chunk's assay calls, None when there are none to store).
         progress: called as ``progress(patients_done, patients_total)``.
         threads: solver threads (default: all cores).
         compiled: an already compiled standard model (compiled on first use otherwise).
@@ -141,8 +154,8 @@ def run_trial(scenario, *, chunk_size: int | None = None, on_chunk=None, progres
             arms with an inventory, for runs whose chunks ``on_chunk`` stores.
         executor: where chunks are simulated: :func:`in_process` (the default) or a Dask executor
             (``celltrial.cluster``); per-patient results are the same bit for bit.
-        done: chunk index -> (columns, dose log) of chunks already stored (a resumed run): they are
-            not simulated again, and the summary covers them as if they had just run.
+        done: chunk index -> (columns, dose log, assay counts) of chunks already stored (a resumed run):
+            they are not simulated again, and the summary covers them as if they had just run.
     """
     plan = TrialPlan(scenario, policies=policies)
     size = int(chunk_size or scenario.simulation.chunk_size)
@@ -150,15 +163,20 @@ def run_trial(scenario, *, chunk_size: int | None = None, on_chunk=None, progres
     every = list(chunks(plan, size))
     items = [c for c in every if c[0] not in done]
     arm_of = {index: arm_index for index, arm_index, _ in every}
-    total, finished = plan.rows() * len(plan.arms), sum(len(cols["arm"]) for cols, _ in done.values())
-    parts = {k: cols for k, (cols, _) in done.items()}
-    doses = {k: given for k, (_, given) in done.items() if needs_dose_log(plan, arm_of[k], keep_patients)}
+    total, finished = plan.rows() * len(plan.arms), sum(len(part[0]["arm"]) for part in done.values())
+    parts = {k: part[0] for k, part in done.items()}
+    doses = {k: part[1] for k, part in done.items() if needs_dose_log(plan, arm_of[k], keep_patients)}
+    counts = {k: part[2] for k, part in done.items() if len(part) > 2}
+    calls = {}
     trajectories = {}
     run = executor or in_process(compiled, threads)
     for result in run(plan, items, keep_patients):
         if on_chunk is not None:
-            on_chunk(result.index, result.patients, result.trajectories, result.doses)
+            on_chunk(result.index, result.patients, result.trajectories, result.doses, result.assays)
         parts[result.index] = result.columns
+        counts[result.index] = result.assay_counts or {}
+        if keep_patients and result.assays is not None:
+            calls[result.index] = _columns_of(result.assays)
         if result.dose_log is not None:
             doses[result.index] = result.dose_log
         if result.trajectories is not None:
@@ -166,8 +184,36 @@ def run_trial(scenario, *, chunk_size: int | None = None, on_chunk=None, progres
         finished += result.n
         if progress is not None:
             progress(finished, total)
-    return _summarised(scenario, plan, [parts.pop(k) for k in sorted(parts)],
-                       [trajectories[k] for k in sorted(trajectories)], [doses[k] for k in sorted(doses)])
+    out = _summarised(scenario, plan, [parts.pop(k) for k in sorted(parts)],
+                      [trajectories[k] for k in sorted(trajectories)], [doses[k] for k in sorted(doses)])
+    return _with_assays(out, plan, [counts[k] for k in sorted(counts)], [calls[k] for k in sorted(calls)])
+
+
+def _with_assays(out: TrialOutput, plan: TrialPlan, counts: list, calls: list) -> TrialOutput:
+    """Each arm's detection rates per draw day (summed chunk by chunk, in chunk order) in the summary,
+    and the joined calls when they were kept."""
+    total: dict = {}
+    for c in counts:
+        add_counts(total, c)
+    for arm, block in detection_summary(plan, total).items():
+        out.summary["arms"][arm]["assays"] = block
+    if calls:
+        out.assays = {k: np.concatenate([c[k] for c in calls]) for k in calls[0]}
+    return out
+
+
+def _columns_of(calls) -> dict:
+    """Assay calls as numpy columns (a Dask worker returns them as Parquet bytes)."""
+    if isinstance(calls, dict):
+        return calls
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from ..store.convert import to_numpy
+    from .assays import ASSAY_COLUMNS
+
+    table = pq.read_table(pa.BufferReader(calls))
+    return {n: to_numpy(table.column(n), kind) for n, kind in ASSAY_COLUMNS.items()}
 
 
 def _summarised(scenario, plan: TrialPlan, parts: list, trajectories: list, doses: list) -> TrialOutput:

@@ -54,12 +54,14 @@ class History:
     imaging_cr_day: np.ndarray = None  # (n,) first scan without measurable disease (inf if none)
     imaging_relapse_day: np.ndarray = None  # (n,) first measurable scan after that (inf if none)
     mrd_consecutive_positive: np.ndarray = None  # (n,) MRD-positive samples in a row
+    imaging_burden: np.ndarray = None  # (n,) burden the latest scan measured (cells; 0: none measurable; NaN: none)
+    imaging_response: np.ndarray = None  # (n,) response code of the latest assessed scan (trials.response; 4: NE)
 
     @classmethod
     def empty(cls, n: int) -> History:
         return cls(np.zeros(n, np.int64), np.zeros(n, np.int64), np.full(n, np.inf), np.full(n, np.nan),
                    np.full(n, np.inf), np.zeros(n, bool), np.full(n, -np.inf), np.full(n, np.inf),
-                   np.full(n, np.inf), np.zeros(n, np.int64))
+                   np.full(n, np.inf), np.zeros(n, np.int64), np.full(n, np.nan), np.full(n, 4, np.int8))
 
     def update_mrd(self, obs: Observations) -> None:
         """An MRD sample: count positive samples in a row."""
@@ -111,17 +113,21 @@ class DosingRecord:
     cumulative_multiplier: np.ndarray
     last_multiplier: np.ndarray
     log: list = field(default_factory=list)  # (patient row, day, multiplier, reason)
+    lymphodepletions: np.ndarray | None = None  # (n,) Flu/Cy courses given with policy doses
 
     @classmethod
     def empty(cls, n: int) -> DosingRecord:
-        return cls(np.zeros(n, np.int64), np.full(n, -np.inf), np.zeros(n), np.ones(n))
+        return cls(np.zeros(n, np.int64), np.full(n, -np.inf), np.zeros(n), np.ones(n),
+                   lymphodepletions=np.zeros(n, np.int64))
 
     def give(self, mask, day, multiplier, reason) -> None:
+        """Record a dose for the patients in ``mask`` on ``day`` (a day, or (n,) days one per patient)."""
+        days = np.broadcast_to(np.asarray(day, dtype=float), mask.shape)
         self.doses += mask
-        self.last_dose_day = np.where(mask, day, self.last_dose_day)
+        self.last_dose_day = np.where(mask, days, self.last_dose_day)
         self.last_multiplier = np.where(mask, multiplier, self.last_multiplier)
         self.cumulative_multiplier += np.where(mask, multiplier, 0.0)
-        self.log.extend((int(i), float(day), float(multiplier[i]), str(reason[i])) for i in np.flatnonzero(mask))
+        self.log.extend((int(i), float(days[i]), float(multiplier[i]), str(reason[i])) for i in np.flatnonzero(mask))
 
 
 @dataclass(frozen=True)

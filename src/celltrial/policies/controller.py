@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..trials.response import NE, classify
 from .base import Decision, DosingRecord, History, Observations
 
 
@@ -42,11 +43,15 @@ class PolicyController:
             observed as measurable disease or not.
         mrd_uniforms: (n, n_samples) uniforms of the patients' "mrd" streams (MRD-sampling policies).
         scan_shift: (n,) days each patient's scans move (its manufacturing wait; 0 off the shelf).
+        baseline: (n,) burden the baseline scan measured (cells); with ``response`` the controller reads
+            each scan as the trial's response rule does (``history.imaging_response``, ``imaging_burden``).
+        response: ``{"pr_fraction": ..., "increase": ...}`` of the response rule (``endpoints``).
+        steps: a :class:`~celltrial.policies.steps.StepRunner` (conditional protocol steps), or None.
     """
 
     def __init__(self, policy, *, assay, draw_days, uniforms, follow_up, n, dose_events, alive=None,
                  first_infusion=None, dose_price=0.0, transplant_day=None, imaging_days=(), detection=1e9,
-                 mrd_uniforms=None, scan_shift=None):
+                 mrd_uniforms=None, scan_shift=None, baseline=None, response=None, steps=None):
         self.policy, self.assay, self.uniforms = policy, assay, uniforms
         self.draw_days = np.asarray(sorted(draw_days), dtype=float)
         self.detection = float(detection)
@@ -59,7 +64,10 @@ class PolicyController:
         days = policy.decision_days(follow_up, self.draw_days, self.imaging_days) if getattr(
             policy, "reads_imaging", False) else policy.decision_days(follow_up, self.draw_days)
         self.decision_days = np.asarray(days, dtype=float)
+        self.steps = steps
         self.days = np.union1d(np.union1d(self.draw_days, self.decision_days), self.imaging_days)
+        if steps is not None:
+            self.days = np.union1d(self.days, steps.wake_days())
         self.mrd = policy.mrd_assay() if hasattr(policy, "mrd_assay") else None
         self.mrd_days = policy.mrd_sample_days(follow_up, self.draw_days) if self.mrd is not None else np.zeros(0)
         self.mrd_uniforms = mrd_uniforms
@@ -74,6 +82,11 @@ class PolicyController:
         self.not_before = first + policy.start_after_days  # inf: never infused, never re-dosed
         self.dose_price, self.spent = float(dose_price), np.zeros(n)
         self.transplant_day = transplant_day
+        self.baseline, self.response = baseline, response
+        self.scan_burden = np.full(self.scans.shape, np.nan)  # (n, scans) burden each scan measured
+        if baseline is not None:  # the baseline scan is the latest until the first assessment
+            base = np.asarray(baseline, dtype=float)
+            self.history.imaging_burden = np.where(base >= self.detection, base, 0.0)
 
     def wake_days(self, check_every: float = 1.0) -> np.ndarray:
         """Check days (multiples of ``check_every``) the controller must be called at: the first
@@ -105,6 +118,11 @@ class PolicyController:
         if scanned.any():
             self.history.update_imaging(Observations(day, obs.ctdna_positive, obs.ctdna_measured,
                                                      obs.imaging_measurable, scanned))
+            self._read_scans(day, scanned, values["B_tot"])
+        if self.steps is not None:  # protocol steps first: a policy dose the same day sees their doses
+            spent = self.record.cumulative_multiplier.copy()
+            self._schedule(sim, self.steps.visit(day, t, values, alive, self.history, self.record))
+            self.spent += self.dose_price * (self.record.cumulative_multiplier - spent)
         if not np.isin(day, self.decision_days):
             return
         extra = {} if self.transplant_day is None else {"transplant_day": self.transplant_day}
@@ -126,11 +144,31 @@ class PolicyController:
         self.calls.append(("ctdna", int(k), float(day), positive, measured, np.asarray(alive, bool).copy()))
         return positive, measured
 
+    def _read_scans(self, day, scanned, burden) -> None:
+        """Store what today's scans measured (0: nothing measurable) and read the response category so far."""
+        today = (self.scans == day) & scanned[:, None]
+        measured = np.where(burden >= self.detection, burden, 0.0)
+        self.scan_burden = np.where(today, measured[:, None], self.scan_burden)
+        self.history.imaging_burden = np.where(scanned, measured, self.history.imaging_burden)
+        if self.baseline is None or self.response is None:
+            return
+        # the trial's own rule on the observed scans (assessments stop at the first PD, so a patient who
+        # progressed stays PD: the latest assessed category is the clinic's current reading)
+        codes = classify(self.scans, self.scan_burden, np.asarray(self.baseline, dtype=float), np.full(self.n, np.inf),
+                         detection=self.detection, **self.response)
+        assessed = codes != NE
+        last = codes.shape[1] - 1 - np.argmax(assessed[:, ::-1], axis=1)
+        self.history.imaging_response = np.where(assessed.any(axis=1), codes[np.arange(self.n), last], NE)
+
     def _give(self, decision: Decision, day, t, sim) -> None:
         if not decision.dose.any():
             return
         self.record.give(decision.dose, day, decision.multiplier, decision.reason)
+        if getattr(self.policy, "relymphodeplete", False):
+            self.record.lymphodepletions += decision.dose
         rows = np.flatnonzero(decision.dose)
-        events = self.dose_events(rows, t, decision.multiplier[rows])
-        per_patient = [events.get(i, []) for i in range(self.n)]
-        sim.schedule(patient_events=per_patient)
+        self._schedule(sim, self.dose_events(rows, t, decision.multiplier[rows]))
+
+    def _schedule(self, sim, events: dict) -> None:
+        if events:
+            sim.schedule(patient_events=[events.get(i, []) for i in range(self.n)])

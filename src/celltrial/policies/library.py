@@ -2,6 +2,8 @@
 
 * :class:`Maintenance` - a dose every ``every_days`` (optionally spaced out to ``spaced_days``
   after ``space_out_after`` negative ctDNA draws in a row: deep molecular response);
+* :class:`~celltrial.policies.conditional.ConditionalSteps` (``kind: conditional``) - regimen items
+  given on a day only to the patients whose observed response, burden, ctDNA or MRD qualifies;
 * :class:`CtDNATrigger` - re-dose on molecular relapse: ``consecutive_positive`` positive draws in
   a row, or a positive draw at least ``rise_from_nadir`` x the lowest measured level; while the
   patient stays positive after a triggered dose, the next dose is escalated by
@@ -221,8 +223,14 @@ def _kind(value) -> str:
     return value.get("kind", "") if isinstance(value, dict) else getattr(value, "kind", "")
 
 
+_SINGLE = (Annotated[Maintenance, Tag("maintenance")] | Annotated[CtDNATrigger, Tag("ctdna_trigger")]
+           | Annotated[BridgeToTransplant, Tag("bridge_to_transplant")]
+           | Annotated[RelapseTrigger, Tag("relapse_trigger")] | Annotated[MRDTrigger, Tag("mrd_trigger")])
+#: One dosing policy, picked by its ``kind`` (what conditional steps may run alongside).
+SinglePolicySpec = Annotated[_SINGLE, Discriminator(_kind)]
+
+# conditional steps hold a single policy (their ``then``), so they are declared after it
+from .conditional import ConditionalSteps  # noqa: E402
+
 #: A policy in a scenario file, picked by its ``kind``.
-PolicySpec = Annotated[Annotated[Maintenance, Tag("maintenance")] | Annotated[CtDNATrigger, Tag("ctdna_trigger")]
-                       | Annotated[BridgeToTransplant, Tag("bridge_to_transplant")]
-                       | Annotated[RelapseTrigger, Tag("relapse_trigger")]
-                       | Annotated[MRDTrigger, Tag("mrd_trigger")], Discriminator(_kind)]
+PolicySpec = Annotated[_SINGLE | Annotated[ConditionalSteps, Tag("conditional")], Discriminator(_kind)]

@@ -87,6 +87,8 @@ def semantic_problems(s: Scenario) -> list:
     _check_values(problems, "cohort.effects", {e.parameter: 0.0 for e in s.cohort.effects}, bounds=False)
     for i, arm in enumerate(s.arms):
         problems.extend(_arm_problems(arm, f"arms.{i}", s.follow_up_days))
+        if hasattr(arm.policy, "problems"):  # conditional steps: their days against follow-up and scans
+            problems.extend(arm.policy.problems(f"arms.{i}.policy", s.follow_up_days, s.assessments.imaging_days))
     names = [a.name for a in s.arms]
     if len(set(names)) != len(names):
         problems.append(f"arms: arm names must be unique; got {names}")

@@ -173,8 +173,7 @@ def _resources(plan: TrialPlan, arm_index: int, death, grade, controller=None, c
     if controller is not None:
         policy_doses = controller.record.doses.astype(float)
         multiples = multiples + controller.record.cumulative_multiplier
-        if plan.policy(arm_index).relymphodeplete:
-            ld_given = ld_given + policy_doses
+        ld_given = ld_given + controller.record.lymphodepletions  # with policy doses and conditional steps
     doses = given.sum(axis=1) + policy_doses
     imaging = (np.asarray(s.assessments.imaging_days)[None, :] < death[:, None]).sum(axis=1)
     ctdna = (plan.ctdna_draw_days(arm_index)[None, :] < death[:, None]).sum(axis=1)

@@ -20,12 +20,15 @@ from ..biology.grading import ICANS_THRESHOLD_PARAMETERS, THRESHOLD_PARAMETERS
 from ..biology.tumour import CLONES
 from ..cohorts import patient_blocks, patient_pcg_states
 from ..policies import PolicyController
+from ..policies.conditional import ConditionalSteps, NoPolicy
 from ..policies.safety import SafetyController
+from ..policies.steps import StepRunner
 from ..protocols.doses import lymphodepletion
 from ..protocols.extinction import Extinction, run_with_extinction
 from ..protocols.monitoring import assay_uniforms
+from ..protocols.regimens import to_events
 from ..solve import AUC, Max, Simulation
-from .design import TrialPlan
+from .design import BURDEN, TrialPlan
 
 #: Quantities saved on the course grid (endpoints and thinned trajectories read them).
 SAVED = ("B_tot", "Bn", "product_uL", "car_copies", "ctdna", "il6_signal", "NT", "H_gvhd")
@@ -106,16 +109,19 @@ def simulate_rows(plan: TrialPlan, compiled, arm_index: int, rows, *, grid, save
     return sim.result(), extinct, cohort, weights, controller, logistics
 
 
-def plan_controller(plan: TrialPlan, arm_index: int, cohort, weights, log=None, logistics=None):
+def plan_controller(plan: TrialPlan, arm_index: int, cohort, weights, log=None, logistics=None, protocol=None):
     """The arm's policy controller for these patients (None when the arm has no policy).
 
     Policy doses are appended to ``log`` as (row, event) like the extinction draws, so a
-    one-patient replay (SBML export) contains them.
+    one-patient replay (SBML export) contains them. Conditional steps (``kind: conditional``) run
+    in the same controller as their ``then`` policy (or none). ``protocol`` (design.PatientProtocol)
+    gives each patient's cells per dose and the depth of a later lymphodepletion course.
     """
     s = plan.scenario
-    policy = plan.policy(arm_index)
-    if policy is None:
+    spec = plan.policy(arm_index)
+    if spec is None:
         return None
+    policy = (spec.then or NoPolicy()) if isinstance(spec, ConditionalSteps) else spec
     arm = plan.arms[arm_index]
     draw_days = plan.ctdna_draw_days(arm_index)
     uniforms = assay_uniforms(s.seed, cohort.patient_ids, len(draw_days), CTDNA_UNIFORMS)
@@ -124,13 +130,14 @@ def plan_controller(plan: TrialPlan, arm_index: int, cohort, weights, log=None, 
     gvhd_at = -np.log1p(-patient_blocks(s.seed, cohort.patient_ids, "outcomes", 2, "random")[:, 0])
     if not policy.stop_after_gvhd:
         gvhd_at = np.full(len(weights), np.inf)
-    base = np.array([arm.product.cells_for(float(w)) for w in weights])
+    base = np.array([arm.product.cells_for(float(w)) for w in weights]) if protocol is None else protocol.dose_cells
+    later = (lambda row: ()) if protocol is None else (lambda row: protocol.depletion_of(row)[1])  # a later course
 
     def dose_events(rows, day, multipliers):
         out = {}
         for row, m in zip(rows, multipliers, strict=True):
             given = day + remanufacture_wait(logistics, row, controller.record.doses[row])
-            events = [lymphodepletion(given)] if policy.relymphodeplete else []
+            events = [lymphodepletion(given, *later(row))] if policy.relymphodeplete else []
             events.append(arm.product.infusion(given, float(weights[row]), cells=float(base[row] * m)))
             out[int(row)] = events
             if log is not None:
@@ -142,15 +149,67 @@ def plan_controller(plan: TrialPlan, arm_index: int, cohort, weights, log=None, 
     transplant = None
     if policy.kind == "bridge_to_transplant":
         transplant = policy.transplant_days(patient_blocks(s.seed, cohort.patient_ids, "policy", 1, "random")[:, 0])
+    steps = plan_steps(plan, arm_index, spec, cohort, weights, (base, later), logistics, log,
+                       products=lambda row: controller.record.doses[row])
+    rules = s.endpoints
     controller = PolicyController(policy, assay=plan.ctdna_assay(arm_index), draw_days=draw_days, uniforms=uniforms,
                                   follow_up=s.follow_up_days, n=len(weights), dose_events=dose_events,
                                   alive=lambda v: (v["B_tot"] < lethal) & (v["H_gvhd"] < gvhd_at), first_infusion=first,
                                   dose_price=plan.dose_price(arm_index), transplant_day=transplant,
-                                  imaging_days=s.assessments.imaging_days,
-                                  detection=s.endpoints.imaging_detection_cells,
+                                  imaging_days=s.assessments.imaging_days, detection=rules.imaging_detection_cells,
                                   mrd_uniforms=mrd_uniforms(policy, s, cohort.patient_ids, draw_days),
-                                  scan_shift=scan_shift(logistics, len(weights)))
+                                  scan_shift=scan_shift(logistics, len(weights)), baseline=baseline_burden(cohort),
+                                  response={"pr_fraction": rules.partial_response_fraction,
+                                            "increase": rules.progression_increase}, steps=steps)
     return controller
+
+
+def plan_steps(plan: TrialPlan, arm_index: int, spec, cohort, weights, dosing, logistics, log, products):
+    """The :class:`~celltrial.policies.steps.StepRunner` of an arm's conditional steps (None for any other policy).
+
+    ``dosing`` is (cells per full dose (n,), ``later(row)``: the depth of a later Flu/Cy course, or ()); a step
+    with an infusion of an autologous product waits for a re-manufacture (``products(row)``: doses so far).
+    """
+    if not isinstance(spec, ConditionalSteps):
+        return None
+    s, arm = plan.scenario, plan.arms[arm_index]
+    base, later = dosing
+
+    def events(row, table):  # every Flu/Cy of a step is a later course
+        depth = {"depletion": (later(row), later(row))} if later(row) else {}
+        out = to_events(table, dose_cells=float(base[row]), kind=arm.kind, weight_kg=float(weights[row]), **depth)
+        if log is not None:
+            log.extend((row, e) for e in out)
+        return out
+
+    def waits(rows):
+        return np.array([remanufacture_wait(logistics, r, products(r)) for r in rows])
+
+    autologous = logistics is not None and logistics.spec is not None
+    policy = spec.then or NoPolicy()
+    uniforms = step_mrd_uniforms(spec, policy, s, cohort.patient_ids, plan.ctdna_draw_days(arm_index))
+    return StepRunner(spec, regimen_start(logistics, len(weights)), follow_up=s.follow_up_days, events=events,
+                      delay=waits if autologous else None, mrd_uniforms=uniforms)
+
+
+def baseline_burden(cohort) -> np.ndarray:
+    """(n,) the burden of each patient's baseline scan (cells): its baseline_burden covariate, else B0."""
+    if BURDEN in cohort.covariates:
+        return np.asarray(cohort.covariates[BURDEN], dtype=float)
+    return np.asarray(cohort.parameter("B0"), dtype=float)
+
+
+def step_mrd_uniforms(spec, policy, s, ids, draw_days):
+    """(n, MRD steps) uniforms of the "mrd" stream for conditional steps that sample MRD, else None.
+
+    They follow the ``then`` policy's own MRD samples in the stream, so adding a step never moves them.
+    """
+    count = len(spec.mrd_steps())
+    if count == 0:
+        return None
+    own = mrd_uniforms(policy, s, ids, draw_days)
+    skip = 0 if own is None else own.shape[1]
+    return patient_blocks(s.seed, ids, "mrd", skip + count, "random")[:, skip:]
 
 
 def regimen_start(logistics, n) -> np.ndarray:

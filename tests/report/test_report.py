@@ -201,7 +201,7 @@ def test_swimmer_draws_doses_and_crs_and_dosing_rows_appear(report, run):
         fig, caption = swimmer_figure(ReportContext(run))
     labels = [t.get_text() for t in fig.legends[0].get_texts()]
     for label in ["Product dose (regimen)", "Policy dose: maintenance", "Policy dose: ctDNA-triggered",
-                  "Policy dose: ctDNA still positive, escalated", "Grade ≥ 2 CRS onset", "Death"]:
+                  "Policy dose: ctDNA still positive, escalated", "Grade ≥ 2 CRS onset (ASTCT 2019)", "Death"]:
         assert label in labels, label
     assert "Policy dose: other reason" not in labels  # only families present get an entry
     assert "Black ticks mark the product doses" in caption and "Orange stars" in caption

@@ -7,8 +7,8 @@ the simulation's own noise in. Units: days, CAR+ cells per uL of blood, transgen
 ug of genomic DNA.
 
 Example:
-    >>> sorted(QUANTITIES)[:3]
-    ['blood_median_at', 'cmax_copies_median', 'contraction_rate']
+    >>> sorted(q for q in QUANTITIES if q.startswith("crs3_"))
+    ['crs3_astct2019_rate', 'crs3_cartox_rate', 'crs3_lee2014_rate', 'crs3_penn_rate', 'crs3_rate']
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..biology.grading_scales import CRS_SCALES, NEUROTOXICITY_SCALES
 from ..biology.kinetics import stein_metrics
 from ..errors import InputError, did_you_mean
 from ..trials.response import values_at
@@ -79,7 +80,7 @@ def orr_rate(c: CohortResult, at_day=None):
 
 
 def crs3_rate(c: CohortResult, at_day=None):
-    """CRS of grade 3 or more (the model's ASTCT-like grade)."""
+    """CRS of grade 3 or more (the model's ASTCT 2019 grade; Lee 2014 and CARTOX read the same)."""
     return _rate(np.asarray(c.patients["crs_grade"])[c.ok] >= 3)
 
 
@@ -94,12 +95,12 @@ def crs_any_rate(c: CohortResult, at_day=None):
 
 
 def icans3_rate(c: CohortResult, at_day=None):
-    """ICANS (neurological events) of grade 3 or more."""
+    """Neurological events of grade 3 or more (the model's one neurotoxicity grade, read as ICANS and CTCAE)."""
     return _rate(np.asarray(c.patients["icans_grade"])[c.ok] >= 3)
 
 
 def icans_any_rate(c: CohortResult, at_day=None):
-    """ICANS (neurological events) of any grade."""
+    """Neurological events of any grade (the model's one neurotoxicity grade, read as ICANS and CTCAE)."""
     return _rate(np.asarray(c.patients["icans_grade"])[c.ok] >= 1)
 
 
@@ -204,6 +205,31 @@ QUANTITIES = {
     "slow_fraction": (slow_fraction, POSITIVE),
 }
 
+
+def _graded(column: str, at_least: int, what: str):
+    def rate_on_scale(c: CohortResult, at_day=None):
+        return _rate(np.asarray(c.patients[column])[c.ok] >= at_least)
+
+    rate_on_scale.__doc__ = f"{what} (column {column})."
+    return rate_on_scale
+
+
+def _scale_quantities() -> dict:
+    """A rate per named grading scale, so a target says how its trial graded: ``crs3_<scale>_rate``,
+    ``crs_any_<scale>_rate`` (astct2019, lee2014, cartox, penn), ``neurotox3_<scale>_rate`` and
+    ``neurotox_any_<scale>_rate`` (icans, ctcae). Scales the model cannot tell apart read the same
+    grade (:mod:`celltrial.biology.grading_scales`): ``crs3_lee2014_rate`` equals ``crs3_rate``."""
+    out = {}
+    for s in CRS_SCALES.values():
+        out[f"crs3_{s.name}_rate"] = _graded(s.column, 3, f"CRS grade >= 3, {s.label}")
+        out[f"crs_any_{s.name}_rate"] = _graded(s.column, 1, f"CRS of any grade, {s.label}")
+    for s in NEUROTOXICITY_SCALES.values():
+        out[f"neurotox3_{s.name}_rate"] = _graded(s.column, 3, f"neurotoxicity grade >= 3, {s.label}")
+        out[f"neurotox_any_{s.name}_rate"] = _graded(s.column, 1, f"neurotoxicity of any grade, {s.label}")
+    return {name: (f, RATE) for name, f in out.items() if name not in QUANTITIES}
+
+
+QUANTITIES.update(_scale_quantities())
 
 #: quantity -> whether ``at_day`` is "required" or "optional"; the others take no ``at_day``.
 AT_DAY = {"cr_rate": "optional", "pfs_at": "required", "os_at": "required", "blood_median_at": "required"}

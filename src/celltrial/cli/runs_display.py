@@ -16,6 +16,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from ..report.fmt import fmt_median, landmark_label, plural  # one wording for the terminal and the report
+from ..report.labels import grading_labels
 from ..trials.rundata import RunData
 
 
@@ -69,10 +70,11 @@ def summary_rows(run: RunData) -> list:
             row("as treated: median PFS", lambda s: fmt_median(treated(s, "median_pfs_days"))),
             row("as treated: median OS", lambda s: fmt_median(treated(s, "median_os_days"))),
         ]
+    crs, neuro = grading_labels(run.summary, run.meta)  # every toxicity line names its grading scale
     rows += [
-        row("CRS grade >= 3 (95% CI)", lambda s: fmt_rate(s.get("crs_grade3plus_rate"))),
-        row("CRS grade >= 3, Penn scale", lambda s: fmt_rate(s.get("crs_grade3plus_penn_rate"))),
-        row("ICANS grade >= 3 (95% CI)", lambda s: fmt_rate(s.get("icans_grade3plus_rate"))),
+        row(f"CRS grade >= 3, {crs} (95% CI)", lambda s: fmt_rate(s.get("crs_grade3plus_rate"))),
+        *_other_crs_rows(run, arms, names),
+        row(f"neurotoxicity grade >= 3, {neuro} (95% CI)", lambda s: fmt_rate(s.get("icans_grade3plus_rate"))),
         row("median Cmax (cells/uL)", lambda s: fmt_number(s.get("cmax_cells_uL_median"))),
         row("median Tmax (days)", lambda s: fmt_number(s.get("tmax_days_median"))),
         row("median ctDNA day 28 (hGE/mL)", lambda s: fmt_number(s.get("ctdna_d28_median"))),
@@ -90,6 +92,25 @@ def summary_rows(run: RunData) -> list:
             row("product cost per delivered dose", lambda s: fmt_money(inv(s, "cost_per_delivered_dose_mean"), cur)),
         ]
     return rows
+
+
+def _other_crs_rows(run: RunData, arms: dict, names: list) -> list:
+    """CRS grade >= 3 on the distinguishable scales other than the run's own (ASTCT 2019 under a
+    Penn-graded scenario, and Penn under the others), each named."""
+    from ..biology.grading_scales import CRS_SCALES, DEFAULT_CRS
+
+    chosen = CRS_SCALES.get((run.summary.get("grading") or {}).get("crs", DEFAULT_CRS))
+    out = []
+    for scale in CRS_SCALES.values():
+        if scale.reads_as != scale.name or (chosen is not None and scale.name == chosen.reads_as):
+            continue
+        if scale.name == "penn" and not any("crs_by_scale" in arms.get(a, {}) for a in names):  # older runs
+            cells = [fmt_rate(arms.get(a, {}).get("crs_grade3plus_penn_rate")) for a in names]
+        else:
+            cells = [fmt_rate(arms.get(a, {}).get("crs_by_scale", {}).get(scale.name, {}).get("grade3plus_rate"))
+                     for a in names]
+        out.append((f"CRS grade >= 3, {scale.label}", cells))
+    return out
 
 
 def print_summary(run: RunData, console: Console | None = None) -> None:
@@ -137,7 +158,7 @@ def _print_replicates(run, console) -> None:
         return
     table = Table(title=f"across {rep['n']} replicate trials (count per trial: mean, 5th-95th percentile)")
     table.add_column("arm")
-    for col in ("CR", "responders", "CRS >= 3"):
+    for col in ("CR", "responders", f"CRS >= 3, {grading_labels(run.summary, run.meta)[0]}"):
         table.add_column(col, justify="right")
     for arm, d in rep["arms"].items():
         cells = []

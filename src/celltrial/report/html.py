@@ -32,7 +32,7 @@ SECTIONS = {
     "swimmer": "Swimmer plot",
     "spider": "Spider and waterfall plots",
     "survival": "Survival (Kaplan–Meier)",
-    "crs": "Cytokine release syndrome (CRS) and neurotoxicity (ICANS)",
+    "crs": "Cytokine release syndrome (CRS) and neurotoxicity",
     "cost": "Cost",
     "replicates": "Replicate trials and probability of success",
     "methods": "Methods",
@@ -48,8 +48,8 @@ SECTION_FIGURES = {
 FIGURE_TITLES = {
     "kinetics": "Blood kinetics", "tumour_burden": "Tumour burden per patient", "ctdna": "ctDNA per patient",
     "swimmer": "Swimmer plot", "spider": "Spider plot", "waterfall": "Waterfall plot",
-    "km_pfs": "Progression-free survival", "km_os": "Overall survival", "crs": "CRS grades", "icans": "ICANS grades",
-    "cost": "Cost",
+    "km_pfs": "Progression-free survival", "km_os": "Overall survival", "crs": "CRS grades",
+    "icans": "Neurotoxicity grades", "cost": "Cost",
     "replicates": "Replicate trials",
 }
 FORMATS = ("png", "svg", "pdf")

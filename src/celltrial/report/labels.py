@@ -59,7 +59,34 @@ RULES = {
     "imaging_days": ("Imaging assessments (days after first infusion)", lambda v: fmt_value(v), "not set"),
     "reference_arm": ("Reference arm of the comparisons", fmt_value, "the first arm (default)"),
     "currency": ("Currency of costs", fmt_value, "USD (default)"),
+    "crs_scale": ("CRS grading scale", lambda v: _scale(v, "astct2019"), "ASTCT 2019 (default)"),
+    "neurotoxicity_scale": ("Neurotoxicity grading scale", lambda v: _scale(v, "icans"),
+                            "ICANS (ASTCT 2019) (default)"),
 }
+
+
+def _scale(name, default) -> str:
+    from ..biology.grading_scales import scale_label
+
+    return scale_label(name, default)
+
+
+def grading_labels(summary, meta=None) -> tuple:
+    """(CRS scale label, neurotoxicity scale label) of a run: from its summary's ``grading``, else its
+    endpoint rules, else the defaults (a run stored before scales were named was graded by them).
+
+    Example:
+        >>> grading_labels({"grading": {"crs": "penn", "neurotoxicity": "ctcae"}})
+        ('Penn', 'CTCAE')
+        >>> grading_labels({})
+        ('ASTCT 2019', 'ICANS (ASTCT 2019)')
+    """
+    grading = summary.get("grading") if isinstance(summary, dict) else None
+    rules = meta.get("endpoint_rules") if isinstance(meta, dict) else None
+    source = grading if isinstance(grading, dict) else (rules if isinstance(rules, dict) else {})
+    crs = source.get("crs", source.get("crs_scale"))
+    neuro = source.get("neurotoxicity", source.get("neurotoxicity_scale"))
+    return _scale(crs, "astct2019"), _scale(neuro, "icans")
 
 
 _UNITS = {"days": "days", "cells": "cells", "uL": "per µL", "pct": "%"}

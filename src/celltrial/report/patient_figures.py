@@ -98,7 +98,8 @@ _EVENT_MARKERS = {
     "ctdna": dict(_POLICY_DOT, color="#CC79A7", label="Policy dose: ctDNA-triggered"),
     "escalated": dict(_POLICY_DOT, color="#882255", ms=8, label="Policy dose: ctDNA still positive, escalated"),
     "policy": dict(_POLICY_DOT, color="#888888", label="Policy dose: other reason"),
-    "crs": dict(marker="*", color="#E69F00", mec="#8a5a00", mew=0.6, ms=11, ls="none", label="Grade ≥ 2 CRS onset"),
+    "crs": dict(marker="*", color="#E69F00", mec="#8a5a00", mew=0.6, ms=11, ls="none",
+                label="Grade ≥ 2 CRS onset (ASTCT 2019)"),
 }
 _FAMILY_WORDS = {"maintenance": "maintenance", "ctdna": "ctDNA-triggered", "escalated": "escalated while ctDNA "
                  "stayed positive", "policy": "other reasons"}
@@ -113,7 +114,8 @@ def _event_caption(drawn: set) -> str:
         text += (" Dots mark doses given by the arm's adaptive policy, coloured by the reason: "
                  f"{', '.join(families)} (larger dots: escalated doses).")
     if "crs" in drawn:
-        text += " Orange stars mark the onset of CRS in patients whose CRS reached grade 2 or higher."
+        text += (" Orange stars mark the onset of CRS in patients whose CRS reached grade 2 or higher (ASTCT 2019"
+                 " grade, whatever the scale of the rates).")
     return text
 
 

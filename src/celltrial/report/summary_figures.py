@@ -12,6 +12,7 @@ from matplotlib.ticker import FuncFormatter
 
 from .data import ReportContext, column
 from .fmt import fmt_pct, get, num, plural
+from .labels import grading_labels
 from .style import new_figure
 
 GRADES = (0, 1, 2, 3, 4)
@@ -21,13 +22,19 @@ COST_PARTS = {"cost_product": "Product", "cost_manufacturing": "Manufacturing an
 COST_COLOURS = ("#2f2f2f", "#6e6e6e", "#a6a6a6", "#d4d4d4")
 
 
-#: Toxicity -> (grade column, summary counts key, figure title, grade-0 label, caption's grading note).
+#: Toxicity -> (grade column, summary counts key, figure title, grade-0 label, caption's grading note);
+#: the title and the note get the run's grading scale (the column is the default scale's, for runs
+#: whose summary lacks the counts).
 TOXICITIES = {
     "crs": ("crs_grade", "crs_grade_counts", "Maximum cytokine release syndrome (CRS) grade", "no CRS",
-            "ASTCT-like grading from the model's IL-6 signal"),
-    "icans": ("icans_grade", "icans_grade_counts", "Maximum neurotoxicity (ICANS) grade", "no ICANS",
-              "graded from the model's neuro-inflammation index, which lags serum IL-6"),
+            "graded from the model's IL-6 signal"),
+    "icans": ("icans_grade", "icans_grade_counts", "Maximum neurotoxicity grade", "no neurotoxicity",
+              "the model's one neurotoxicity grade, from its neuro-inflammation index (which lags serum IL-6), "
+              "fitted to trials graded by CTCAE and read as both ICANS and CTCAE"),
 }
+
+
+_WORDS = {"crs": "CRS", "icans": "neurotoxicity"}
 
 
 def grade_counts(ctx: ReportContext, arm: str, kind: str = "crs") -> np.ndarray | None:
@@ -49,6 +56,8 @@ def crs_counts(ctx: ReportContext, arm: str) -> np.ndarray | None:
 def grade_figure(ctx: ReportContext, kind: str = "crs"):
     """Grouped bars: % of patients at each maximum grade of ``kind`` (crs or icans), per arm."""
     _, _, title, none_label, grading = TOXICITIES[kind]
+    scale = grading_labels(ctx.summary, ctx.meta)[0 if kind == "crs" else 1]
+    title, grading = f"{title}, {scale}", f"{scale}: {grading}"
     data = {a: c for a in ctx.arms if (c := grade_counts(ctx, a, kind)) is not None and c.sum() > 0}
     if not data:
         return None
@@ -68,7 +77,7 @@ def grade_figure(ctx: ReportContext, kind: str = "crs"):
     ax.grid(axis="x", visible=False)
     ax.legend(loc="upper right", frameon=False)
     ax.set_title(title)
-    caption = (f"Share of evaluable patients of each arm by their maximum {kind.upper()} grade during follow-up "
+    caption = (f"Share of evaluable patients of each arm by their maximum {_WORDS[kind]} grade during follow-up "
                f"({grading}).")
     return fig, caption
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..biology.grading_scales import CRS_SCALES, DEFAULT_CRS
 from .data import ReportContext, column
 from .fmt import (
     NA,
@@ -30,7 +31,7 @@ from .fmt import (
     landmark_label,
     plural,
 )
-from .labels import criterion_text, pretty_numbers, regimen_text, rule_rows, status_label
+from .labels import criterion_text, grading_labels, pretty_numbers, regimen_text, rule_rows, status_label
 
 
 def table(headers: list, rows: list, cls: str = "") -> str:
@@ -140,6 +141,23 @@ def _dosing_rows(ctx: ReportContext) -> list:
     return rows
 
 
+def _toxicity_rows(ctx: ReportContext, a) -> list:
+    """CRS and neurotoxicity rows, each naming its grading scale; CRS grade ≥ 3 also on the other
+    scale the model distinguishes (ASTCT 2019 under Penn, Penn under the others) when the run has it."""
+    crs, neuro = (esc(x) for x in grading_labels(ctx.summary, ctx.meta))
+    rows = [(f"CRS any grade ({crs}), % (95% CI) · n/N", lambda arm: fmt_rate(a(arm, "crs_any_rate"))),
+            (f"CRS grade ≥ 3 ({crs}), % (95% CI) · n/N", lambda arm: fmt_rate(a(arm, "crs_grade3plus_rate")))]
+    chosen = CRS_SCALES.get(get(ctx.summary, "grading", "crs", default=DEFAULT_CRS))
+    for name in ("astct2019", "penn"):
+        if (chosen is None or name != chosen.reads_as) and any(a(arm, "crs_by_scale", name) for arm in ctx.arms):
+            rows.append((f"CRS grade ≥ 3 ({esc(CRS_SCALES[name].label)}), % (95% CI) · n/N",
+                         lambda arm, k=name: fmt_rate(a(arm, "crs_by_scale", k, "grade3plus_rate"))))
+    return rows + [
+        (f"Neurotoxicity any grade ({neuro}), % (95% CI) · n/N", lambda arm: fmt_rate(a(arm, "icans_any_rate"))),
+        (f"Neurotoxicity grade ≥ 3 ({neuro}), % (95% CI) · n/N",
+         lambda arm: fmt_rate(a(arm, "icans_grade3plus_rate")))]
+
+
 def summary_rows(ctx: ReportContext) -> list:
     """(label, {arm: formatted value}) rows of the per-arm summary table."""
     def a(arm, *keys):
@@ -173,10 +191,7 @@ def summary_rows(ctx: ReportContext) -> list:
         ("Median time to response", lambda arm: _median_or_days(a(arm, "median_time_to_response_days"))),
         ("Median duration of response (95% CI)",
          lambda arm: _median_or_days(a(arm, "median_duration_of_response_days"))),
-        ("CRS any grade, % (95% CI) · n/N", lambda arm: fmt_rate(a(arm, "crs_any_rate"))),
-        ("CRS grade ≥ 3, % (95% CI) · n/N", lambda arm: fmt_rate(a(arm, "crs_grade3plus_rate"))),
-        ("ICANS any grade, % (95% CI) · n/N", lambda arm: fmt_rate(a(arm, "icans_any_rate"))),
-        ("ICANS grade ≥ 3, % (95% CI) · n/N", lambda arm: fmt_rate(a(arm, "icans_grade3plus_rate"))),
+        *_toxicity_rows(ctx, a),
         ("Median peak product cells in blood, C<sub>max</sub> (cells/µL)",
          lambda arm: fmt_sig(a(arm, "cmax_cells_uL_median"))),
         ("Median time of peak, T<sub>max</sub>", lambda arm: fmt_days(a(arm, "tmax_days_median"))),
@@ -244,7 +259,9 @@ def replicates_html(ctx: ReportContext) -> str:
                                      for k in ("cr_count", "responder_count", "crs_grade3plus_count")]
             for arm in ctx.arms]
     out = f"<p>{esc(plural(get(rep, 'n'), 'replicate trial'))}, each with new virtual patients.</p>"
-    out += table(["Arm", "Complete responders per trial", "Responders per trial", "CRS grade ≥ 3 per trial"], rows)
+    crs = esc(grading_labels(ctx.summary, ctx.meta)[0])
+    out += table(["Arm", "Complete responders per trial", "Responders per trial", f"CRS grade ≥ 3 ({crs}) per trial"],
+                 rows)
     success = get(rep, "success")
     if isinstance(success, dict):
         crit = "".join(f"<li>{esc(criterion_text(c))}</li>" for c in (success.get("criteria") or []))

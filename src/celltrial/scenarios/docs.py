@@ -26,6 +26,7 @@ from pydantic import BaseModel
 
 from ..inputs import MAX_INT_DIGITS, MAX_YAML_BYTES, MAX_YAML_DEPTH, MAX_YAML_NODES
 from ..inputs.messages import unwrap
+from ..policies.conditional import Condition, ConditionalSteps, Step
 from ..policies.library import BridgeToTransplant, CtDNATrigger, Maintenance, MRDTrigger, RelapseTrigger
 from ..policies.safety import SafetyRules
 from ..presets.schema import FIELD_PARAMETERS, Dose, Edits
@@ -58,7 +59,10 @@ SECTIONS = [
     (BridgeToTransplant, "`arms.policy` with `kind: bridge_to_transplant`"),
     (RelapseTrigger, "`arms.policy` with `kind: relapse_trigger`"),
     (MRDTrigger, "`arms.policy` with `kind: mrd_trigger`"),
-    (MRDAssay, "`arms.policy.assay` (mrd_trigger), `assessments.mrd.assay`"),
+    (MRDAssay, "`arms.policy.assay` (mrd_trigger), `arms.policy.steps.when.mrd_assay` (conditional), "
+               "`assessments.mrd.assay`"),
+    (ConditionalSteps, "`arms.policy` with `kind: conditional`"), (Step, "`arms.policy.steps` (conditional)"),
+    (Condition, "`arms.policy.steps.when` (conditional)"),
     (sc.Assessments, "`assessments`"), (Schedule, "`assessments.ctdna_schedule`"),
     (Piece, "`assessments.ctdna_schedule.pieces`"),
     (CtDNAAssay, "`assessments.ctdna_assay`, `arms.ctdna_assay` with `kind: poisson_draw` (the default)"),
@@ -136,6 +140,19 @@ re-doses after `consecutive_positive` positive draws in a row or a positive draw
 `rise_from_nadir` times the lowest measured level, escalating by `escalate_factor` (up to `max_multiplier`)
 while no negative draw has followed the last policy dose. The output columns `policy_doses`,
 `first_policy_dose_day`, `molecular_relapse_day` and `ctdna_lead_time_days` record what it did and saw.
+
+**Conditional protocol steps** (`kind: conditional`) write a response-adapted protocol: each step reads, on
+its `on_day` (from the regimen's day 0; with autologous logistics it moves with the patient's manufacturing
+wait, as the scans do), what the clinic has observed: the response category of the latest scan (the
+`endpoints` rule applied to the burdens the scans measured against the baseline scan), the burden that scan
+measured, the latest ctDNA call or an MRD sample taken that day. Patients for whom the `when` conditions all
+hold get the step's `give` items (regimen items: give / repeat / cycle / sequence, days from the step's day),
+the others its `otherwise` items; patients who died, were never infused or progressed (unless the step asks
+for PD) get neither. A step's product doses are policy doses (dose log with the step's name and condition,
+`policy_doses`, costs; its Flu/Cy is costed too); radiotherapy and drugs are given but, as in the regimen,
+not logged or costed. A step due after the follow-up or reading a response before any scan is an error. One
+ordinary policy may run alongside (`then`, e.g. a ctDNA trigger after a second cycle): its caps and budget
+count the steps' doses. `scenarios/response_adapted.yaml` is an example.
 In Python, any subclass of `celltrial.policies.Policy` with a vectorised `decide(obs, history, record)` can
 replace an arm's policy: `run_trial(scenario, policies={{"arm name": MyPolicy(...)}})`.
 """

@@ -11,6 +11,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, field_validator, model_validator
 
+from ..biology.grading_scales import CRS_SCALES, DEFAULT_CRS, DEFAULT_NEUROTOXICITY, NEUROTOXICITY_SCALES
 from ..inputs import Integer, Number
 from .limits import PositiveDay
 
@@ -26,7 +27,8 @@ class CountCriterion(_Strict):
     """Per replicate trial: the number of patients of ``arm`` with ``count`` is at least / at most k."""
 
     arm: str = Field(description="arm name")
-    count: Literal["cr", "responder", "crs_grade3plus"] = Field(description="patients counted per trial")
+    count: Literal["cr", "responder", "crs_grade3plus"] = Field(
+        description="patients counted per trial (crs_grade3plus: on the scenario's `endpoints.crs_scale`)")
     at_least: Integer | None = Field(None, ge=0, le=MAX_COUNT, description="success needs at least this many")
     at_most: Integer | None = Field(None, ge=0, le=MAX_COUNT, description="success needs at most this many")
 
@@ -91,6 +93,14 @@ class Endpoints(_Strict):
         None, description="landmark PFS/OS days (default: half the follow-up and the end of follow-up)",
         json_schema_extra={"unit": "day"})
     reference_arm: str | None = Field(None, description="arm the others are compared with (default: first)")
+    crs_scale: Literal[tuple(CRS_SCALES)] = Field(
+        DEFAULT_CRS, description="CRS grading scale of every CRS rate, count and report line: astct2019 (Lee 2019), "
+        "lee2014 and cartox (read as ASTCT 2019: the model cannot tell them apart), penn (Porter 2018: grades 2-4 "
+        "reached at r_penn times the ASTCT thresholds, so Penn grades higher); see celltrial.biology.grading_scales")
+    neurotoxicity_scale: Literal[tuple(NEUROTOXICITY_SCALES)] = Field(
+        DEFAULT_NEUROTOXICITY, description="neurotoxicity grading scale named on every neurotoxicity rate and report "
+        "line: icans (ASTCT 2019) or ctcae (CTCAE v4.03/v5.0); the model has one neurotoxicity grade, fitted to "
+        "CTCAE-graded trials, and reads both scales from it (see celltrial.biology.grading_scales)")
     success: list[Criterion] = Field(
         [], description="criteria that must all hold in a replicate trial for it to count as a success")
 
@@ -100,6 +110,10 @@ class Endpoints(_Strict):
         if v is not None and any(d <= 0 for d in v):
             raise ValueError(f"landmark days must be positive, got {v}")
         return v
+
+    def grading(self) -> dict:
+        """The scales the summary and reports name: ``{"crs": ..., "neurotoxicity": ...}``."""
+        return {"crs": self.crs_scale, "neurotoxicity": self.neurotoxicity_scale}
 
     def landmarks(self, follow_up_days: float) -> list:
         """The landmark days in use (the default depends on the follow-up)."""

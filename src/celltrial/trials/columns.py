@@ -63,12 +63,14 @@ _COLUMNS = [
     _c("death_cause", "str", "", "\"tumour\" (burden passed the lethal threshold), \"gvhd\", or \"\""),
     _c("cure_day", "float", "day", "day no tumour cell was left (every clone extinct; NaN if never)"),
     # toxicity
-    _c("crs_grade", "int", "grade", "maximum CRS grade 0-4 (ASTCT-like, from the IL-6 signal)"),
+    _c("crs_grade", "int", "grade", "maximum CRS grade 0-4, ASTCT 2019 (from the IL-6 signal; Lee 2014 and CARTOX "
+                                    "read the same grade)"),
     _c("crs_grade_penn", "int", "grade", "maximum CRS grade 0-4 on the Penn scale (grades 2-4 reached earlier)"),
     _c("crs_onset_days", "float", "day", "first time at grade >= 1 (NaN if no CRS)"),
     _c("crs_duration_days", "float", "day", "time spent at grade >= 1"),
     _c("crs_peak_il6", "float", "pg/mL", "peak IL-6 signal"),
-    _c("icans_grade", "int", "grade", "maximum ICANS grade 0-4 (from the neuro-inflammation index)"),
+    _c("icans_grade", "int", "grade", "maximum neurotoxicity grade 0-4 (from the neuro-inflammation index; read as "
+                                      "ICANS and as CTCAE, see celltrial.biology.grading_scales)"),
     _c("icans_onset_days", "float", "day", "first time at ICANS grade >= 1 (NaN if no ICANS)"),
     _c("gvhd", "bool", "", "clinically significant GvHD during follow-up"),
     # kinetics (product cells in blood, flow cytometry; CAR transgene by qPCR for T-cell products)

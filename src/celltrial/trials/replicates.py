@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..biology.grading_scales import crs_scale as grading_scale
 from ..errors import InputError, did_you_mean
 from .statistics import arm_codes, check_table, logrank, ok_mask, rate
 
@@ -54,7 +55,7 @@ def _known(where, what, name, choices):
     return name
 
 
-def _check_count(where, c, arms) -> dict:
+def _check_count(where, c, arms, crs_label=None) -> dict:
     _known(where, "arm", c.get("arm"), arms)
     _known(where, "count", c.get("count"), COUNTS)
     bounds = [k for k in ("at_least", "at_most") if k in c]
@@ -62,7 +63,10 @@ def _check_count(where, c, arms) -> dict:
         raise InputError(f"{where}: give exactly one of `at_least` or `at_most`")
     k = _bound(where, bounds[0], c[bounds[0]])
     sign = ">=" if bounds[0] == "at_least" else "<="
-    return {**c, bounds[0]: k, "text": f"{c['arm']}: {COUNTS[c['count']]} {sign} {k}"}
+    what = COUNTS[c["count"]]
+    if crs_label and c["count"] == "crs_grade3plus":  # the scale the count is read on
+        what = what.replace(">= 3", f">= 3 ({crs_label})")
+    return {**c, bounds[0]: k, "text": f"{c['arm']}: {what} {sign} {k}"}
 
 
 def _check_compare(where, c, arms) -> dict:
@@ -79,8 +83,9 @@ def _check_compare(where, c, arms) -> dict:
     return {"compare": c["compare"], "arms": list(pair), "logrank_p_below": float(level), "text": text}
 
 
-def check_criteria(success, arms) -> list:
-    """Validated success criteria (each with a readable ``text``); InputError naming what is wrong.
+def check_criteria(success, arms, crs_label: str | None = None) -> list:
+    """Validated success criteria (each with a readable ``text``, naming ``crs_label``, the CRS
+    scale, when given); InputError naming what is wrong.
 
     Example:
         >>> check_criteria([{"arm": "a", "count": "responder", "at_most": 3}], ["a"])[0]["text"]
@@ -101,7 +106,7 @@ def check_criteria(success, arms) -> list:
             if key not in allowed:
                 raise InputError(f"{where}: unknown key {key!r}{did_you_mean(str(key), allowed)}; "
                                  f"allowed keys are {list(allowed)}")
-        out.append(_check_compare(where, c, arms) if "compare" in c else _check_count(where, c, arms))
+        out.append(_check_compare(where, c, arms) if "compare" in c else _check_count(where, c, arms, crs_label))
     return out
 
 
@@ -146,7 +151,7 @@ def _logrank_p(patients, end, codes, rep, n_reps, ok, pair) -> np.ndarray:
     return p
 
 
-def replicate_summary(patients: dict, success: list | None = None) -> dict:
+def replicate_summary(patients: dict, success: list | None = None, crs_scale: str | None = None) -> dict:
     """Distributions over replicates of per-arm counts, and the probability of success.
 
     Args:
@@ -154,6 +159,8 @@ def replicate_summary(patients: dict, success: list | None = None) -> dict:
             ``responder``, ``crs_grade`` (and ``{pfs,os}_days``/``_event`` for comparison
             criteria). Only rows with status "OK" are counted.
         success: criteria (see the module docstring) that must all hold in a replicate.
+        crs_scale: CRS grading scale of ``crs_grade3plus`` (its grade column, e.g. ``crs_grade_penn``
+            for "penn", and its label in the criteria's text); None: ``crs_grade``, unlabelled.
 
     Returns:
         ``{"n": R, "arms": {arm: {"cr_count": dist, "responder_count": dist,
@@ -161,16 +168,18 @@ def replicate_summary(patients: dict, success: list | None = None) -> dict:
         "probability": rate(...)}}`` with ``dist`` as :func:`distribution`; the probability is
         the fraction of replicates meeting every criterion, with its Wilson 95 % CI.
     """
-    columns = ["arm", "replicate", "status", "cr", "responder", "crs_grade"]
+    scale = None if crs_scale is None else grading_scale(crs_scale)
+    crs_column = "crs_grade" if scale is None else scale.column
+    columns = ["arm", "replicate", "status", "cr", "responder", crs_column]
     check_table(patients, columns)
     names, codes = arm_codes(patients["arm"])
-    criteria = check_criteria(success, names)
+    criteria = check_criteria(success, names, None if scale is None else scale.label)
     ends = sorted({c["compare"] for c in criteria if "compare" in c})
     check_table(patients, columns + [f"{end}_{x}" for end in ends for x in ("days", "event")])
     reps, rep = np.unique(np.asarray(patients["replicate"]), return_inverse=True)
     rep, n_reps, ok = rep.ravel(), reps.size, ok_mask(patients)
     flags = {"cr": np.asarray(patients["cr"]).astype(bool), "responder": np.asarray(patients["responder"]).astype(bool),
-             "crs_grade3plus": np.asarray(patients["crs_grade"]) >= 3}
+             "crs_grade3plus": np.asarray(patients[crs_column]) >= 3}
     grid = {k: _grid_counts(ok & f, codes, rep, len(names), n_reps) for k, f in flags.items()}
     arms = {name: {f"{k}_count": distribution(grid[k][i]) for k in COUNTS} for i, name in enumerate(names)}
     out = {"n": int(n_reps), "arms": arms, "success": None}

@@ -26,6 +26,7 @@ from lifelines.utils import median_survival_times
 from scipy.stats import binomtest
 
 from ..errors import InputError, did_you_mean
+from .toxicity import check_grading, toxicity_summary
 
 #: Confidence level of every interval.
 CONFIDENCE = 0.95
@@ -236,13 +237,11 @@ def _median(values):
     return float(np.median(values)) if values.size else None
 
 
-def _arm_summary(p, rows, landmarks_days) -> dict:
-    """Summary of one arm; ``p`` holds the OK rows of the arm, ``rows`` all its rows."""
+def _arm_summary(p, rows, landmarks_days, grading) -> dict:
+    """Summary of one arm; ``p`` holds the OK rows of the arm, ``rows`` all its rows, ``grading`` the scales."""
     n_ok = p["cr"].size
     responders = p["responder"].astype(bool)
-    grades = np.asarray(p["crs_grade"]).astype(int)
-    if grades.size and (grades.min() < 0 or grades.max() > 4):
-        raise InputError(f"crs_grade must lie in 0..4, got values from {grades.min()} to {grades.max()}")
+    toxicity = toxicity_summary(p, n_ok, grading)
     cost = np.asarray(p["cost_total"], dtype=float)
     statuses, counts = np.unique(np.asarray(rows["status"]).astype(str), return_counts=True)
     out = {
@@ -250,8 +249,7 @@ def _arm_summary(p, rows, landmarks_days) -> dict:
         "status": {str(s): int(c) for s, c in zip(statuses, counts, strict=True)},
         "cr_rate": rate(int(p["cr"].astype(bool).sum()), n_ok),
         "orr_rate": rate(int(responders.sum()), n_ok),
-        "crs_grade3plus_rate": rate(int((grades >= 3).sum()), n_ok),
-        "crs_any_rate": rate(int((grades >= 1).sum()), n_ok),
+        "crs_grade3plus_rate": toxicity.pop("crs_grade3plus_rate"), "crs_any_rate": toxicity.pop("crs_any_rate"),
         "median_pfs_days": km_median(p["pfs_days"], p["pfs_event"]),
         "median_os_days": km_median(p["os_days"], p["os_event"]),
         "landmarks": {
@@ -263,14 +261,7 @@ def _arm_summary(p, rows, landmarks_days) -> dict:
                                                       p["dor_event"][responders]),
     }
     out.update({key: _median(p[column]) for key, column in _MEDIANS.items()})
-    out["crs_grade_counts"] = {str(g): int(c) for g, c in enumerate(np.bincount(grades, minlength=5))}
-    if "icans_grade" in p:  # stores written before ICANS was modelled lack it
-        icans = np.asarray(p["icans_grade"]).astype(int)
-        out["icans_grade3plus_rate"] = rate(int((icans >= 3).sum()), n_ok)
-        out["icans_any_rate"] = rate(int((icans >= 1).sum()), n_ok)
-        out["icans_grade_counts"] = {str(g): int(c) for g, c in enumerate(np.bincount(icans, minlength=5))}
-    if "crs_grade_penn" in p:  # the Penn scale of ELIANA and JULIET; absent from older stores
-        out["crs_grade3plus_penn_rate"] = rate(int((np.asarray(p["crs_grade_penn"]) >= 3).sum()), n_ok)
+    out.update(toxicity)
     spent = cost[np.isfinite(cost)]
     out["cost_per_patient"] = float(spent.mean()) if spent.size else None
     out["cost_per_responder"] = float(spent.sum()) / int(responders.sum()) if responders.any() else None
@@ -288,7 +279,7 @@ def _comparison(p, codes, names, ref, other) -> dict:
 
 
 def summarise(patients: dict, *, landmarks_days=(180.0, 365.0), reference_arm: str | None = None,
-              success: list | None = None, as_treated=()) -> dict:
+              success: list | None = None, as_treated=(), grading: dict | None = None) -> dict:
     """The run summary: per-arm endpoints, comparisons with the reference arm, replicate statistics.
 
     Args:
@@ -301,9 +292,12 @@ def summarise(patients: dict, *, landmarks_days=(180.0, 365.0), reference_arm: s
         as_treated: arms (with logistics: some enrolled patients may never be infused) whose summary
             also gets ``as_treated``: the same endpoints over the infused patients only, with
             ``n_infused``; the arm's own endpoints are the intention-to-treat ones (every enrolled patient).
+        grading: ``{"crs": scale, "neurotoxicity": scale}`` (see :mod:`celltrial.trials.toxicity`; None:
+            ASTCT 2019 and ICANS). CRS and neurotoxicity rates, counts and the ``crs_grade3plus`` count
+            criterion follow these scales; the summary names them in ``grading``.
 
     Returns:
-        ``{"arms": {arm: {...}}, "comparisons": [...], "replicates": None or {...}}`` (JSON-ready);
+        ``{"arms": {arm: {...}}, "comparisons": [...], "replicates": None or {...}, "grading": {...}}`` (JSON-ready);
         ``replicates`` is None when the table holds a single replicate.
 
     Example:
@@ -328,23 +322,27 @@ def summarise(patients: dict, *, landmarks_days=(180.0, 365.0), reference_arm: s
         raise InputError(f"summarise: reference_arm {ref!r} is not an arm{did_you_mean(str(ref), names)}; "
                          f"arms are {names}")
     check_criteria(success, names)
+    scales = check_grading(grading)
     ok = ok_mask(patients)
     cols = {c: np.asarray(patients[c]) for c in SUMMARISED_COLUMNS if c in patients}
     arms = {}
     for i, name in enumerate(names):
         mine = codes == i
-        arms[name] = _arm_summary(_rows(cols, mine & ok), _rows(cols, mine), days.tolist())
+        arms[name] = _arm_summary(_rows(cols, mine & ok), _rows(cols, mine), days.tolist(), scales)
         if name in as_treated and "infused" in cols:
             infused = cols["infused"].astype(bool)
             arms[name]["as_treated"] = {"n_infused": int((mine & infused).sum()),
                                         **_arm_summary(_rows(cols, mine & ok & infused), _rows(cols, mine & infused),
-                                                       days.tolist())}
+                                                       days.tolist(), scales)}
     ref_code = names.index(ref) if names else 0
     pooled = _rows(cols, ok) if len(names) > 1 else {}
     comparisons = [_comparison(pooled, codes[ok], names, ref_code, j) for j in range(len(names)) if j != ref_code]
     several = np.unique(np.asarray(patients["replicate"])).size > 1
+    # a summary made without naming the scales keeps the criteria's wording of old (ASTCT 2019 either way)
+    crs = None if grading is None else scales["crs"]
     return {"arms": arms, "comparisons": comparisons,
-            "replicates": replicate_summary(patients, success) if several else None}
+            "replicates": replicate_summary(patients, success, crs_scale=crs) if several else None,
+            "grading": scales}
 
 
 def _rows(cols: dict, mask: np.ndarray) -> dict:

@@ -224,7 +224,8 @@ def _summarised(scenario, plan: TrialPlan, parts: list, trajectories: list, dose
     e = scenario.endpoints
     summary = summarise(patients, landmarks_days=tuple(e.landmarks(scenario.follow_up_days)),
                         reference_arm=e.reference_arm, success=[c.model_dump() for c in e.success] or None,
-                        as_treated=tuple(a.name for a in scenario.arms if a.logistics is not None))
+                        as_treated=tuple(a.name for a in scenario.arms if a.logistics is not None),
+                        grading=e.grading())
     joined = {k: np.concatenate([t[k] for t in trajectories]) for k in trajectories[0]} if trajectories else None
     given = {k: np.concatenate([d[k] for d in doses]) for k in DOSE_COLUMNS} if doses else None
     for arm in plan.arms:

@@ -78,6 +78,7 @@ def summary_rows(run: RunData) -> list:
         row("median Cmax (cells/uL)", lambda s: fmt_number(s.get("cmax_cells_uL_median"))),
         row("median Tmax (days)", lambda s: fmt_number(s.get("tmax_days_median"))),
         row("median ctDNA day 28 (hGE/mL)", lambda s: fmt_number(s.get("ctdna_d28_median"))),
+        *_assay_rows(arms, names),
         row("cost per patient", lambda s: fmt_money(s.get("cost_per_patient"), cur)),
         row("cost per responder", lambda s: fmt_money(s.get("cost_per_responder"), cur)),
     ]
@@ -110,6 +111,25 @@ def _other_crs_rows(run: RunData, arms: dict, names: list) -> list:
             cells = [fmt_rate(arms.get(a, {}).get("crs_by_scale", {}).get(scale.name, {}).get("grade3plus_rate"))
                      for a in names]
         out.append((f"CRS grade >= 3, {scale.label}", cells))
+    return out
+
+
+def _assay_rows(arms: dict, names: list) -> list:
+    """Observed detection (detected / drawn) at day 28 (else the first draw) of each assay the arms drew,
+    from the stored calls' summary (``arms.<arm>.assays``); none for runs stored before it."""
+    out = []
+    for assay, label in (("ctdna", "ctDNA"), ("mrd", "MRD")):
+        blocks = [arms.get(a, {}).get("assays", {}).get(assay) for a in names]
+        days = sorted({d for b in blocks if b for d in b["days"]})
+        if not days:
+            continue
+        day = 28.0 if 28.0 in days else days[0]
+        cells = []
+        for b in blocks:
+            k = b["days"].index(day) if b and day in b["days"] else None
+            cells.append("-" if k is None or not b["drawn"][k] else
+                         f"{b['detected'][k]} / {b['drawn'][k]} ({100 * b['detected_rate'][k]:.0f}%, {b['method']})")
+        out.append((f"{label} detected day {day:g} (observed calls)", cells))
     return out
 
 

@@ -41,6 +41,7 @@ PURPOSES = {
     "policy": 5,  # randomised treatment decisions
     "outcomes": 6,  # random clinical outcomes read off the course (GvHD onset and fatality)
     "mrd": 7,  # MRD assay sampling (kept apart from ctDNA so either schedule can change alone)
+    "dose": 8,  # per-patient product dose: pooled dose level, manufacturing spread, CAR+ fraction
 }
 DRAWS = ("standard_normal", "random")
 

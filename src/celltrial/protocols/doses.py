@@ -33,15 +33,20 @@ def _times(times):
     return [float(t) for t in times]
 
 
-def lymphodepletion(time: float = 0.0, remaining: float = FLU_CY_REMAINING) -> ScaleState:
-    """Flu/Cy lymphodepletion: host T cells and CD4 help scaled to ``remaining`` (0-1) at ``time`` (days).
+def lymphodepletion(time: float = 0.0, remaining: float = FLU_CY_REMAINING,
+                    cd4_remaining: float | None = None) -> ScaleState:
+    """Lymphodepletion: host T cells scaled to ``remaining`` and CD4 help to ``cd4_remaining`` (0-1;
+    default: ``remaining``) at ``time`` (days). The defaults are the reference Flu/Cy course; other
+    regimens get their depths from :class:`celltrial.protocols.conditioning.Conditioning`.
 
     Flu/Cy is given on days -5 to -3; its effect is placed at its nadir, the infusion day
     (time 0, applied before an infusion at the same time), where Kimmel 2021 measured N(0).
     """
-    if not 0.0 <= _positive("remaining", remaining) <= 1.0:
-        raise InputError(f"remaining must lie in [0, 1] (fraction of host T cells left), got {remaining}")
-    return ScaleState(float(time), {"N": float(remaining), "H_cd4": float(remaining)})
+    cd4 = remaining if cd4_remaining is None else cd4_remaining
+    for name, value in (("remaining", remaining), ("cd4_remaining", cd4)):
+        if not 0.0 <= _positive(name, value) <= 1.0:
+            raise InputError(f"{name} must lie in [0, 1] (fraction of host T cells left), got {value}")
+    return ScaleState(float(time), {"N": float(remaining), "H_cd4": float(cd4)})
 
 
 def t_cell_infusion(time: float, car_cells: float) -> Bolus:

@@ -329,14 +329,26 @@ class DoseTable:
         return DoseTable(day, self.action, self.amount, self.label)
 
 
-def to_events(table: DoseTable, *, dose_cells: float, kind: Literal["t_cell", "nk_cell"], weight_kg: float) -> list:
+def to_events(table: DoseTable, *, dose_cells: float, kind: Literal["t_cell", "nk_cell"], weight_kg: float,
+              depletion: tuple | None = None) -> list:
     """Solver events of a dose table, in its order: infusions of ``dose_cells`` x amount (T or NK cells),
-    Flu/Cy, radiotherapy fractions (amount Gy), drug doses (amount mg), safety switch, tocilizumab by weight."""
+    lymphodepletion, radiotherapy fractions (amount Gy), drug doses (amount mg), safety switch, tocilizumab by
+    weight. ``depletion`` = ((host T left, CD4 help left) of the first course, (the same) of later courses),
+    from :class:`~celltrial.protocols.conditioning.Conditioning`; None: the reference Flu/Cy every time."""
     if kind not in ("t_cell", "nk_cell"):
         raise InputError(f"kind must be 't_cell' or 'nk_cell', got {kind!r}")
     infuse = doses.t_cell_infusion if kind == "t_cell" else doses.nk_infusion
+    courses = [0]
+
+    def deplete(day, _):
+        if depletion is None:
+            return [doses.lymphodepletion(day)]
+        left, cd4 = depletion[min(courses[0], 1)]
+        courses[0] += 1
+        return [doses.lymphodepletion(day, float(left), float(cd4))]
+
     make = {"infusion": lambda d, m: [infuse(d, dose_cells * m)], "radiotherapy": doses.radiotherapy,
-            "lymphodepletion": lambda d, m: [doses.lymphodepletion(d)], "anti_pd1": doses.anti_pd1,
+            "lymphodepletion": deplete, "anti_pd1": doses.anti_pd1,
             "adcc_antibody": doses.adcc_antibody, "safety_switch": lambda d, m: [doses.safety_switch(d)],
             "tocilizumab": lambda d, m: [doses.tocilizumab(d, weight_kg)]}
     return [e for d, a, m in zip(table.day, table.action, table.amount, strict=True)

@@ -33,6 +33,8 @@ from ..presets.schema import FIELD_PARAMETERS, Dose, Edits
 from ..protocols.assays import ClonotypeNGS, MRDSampling, TumourInformedNGS
 from ..protocols.inventory import InventorySpec
 from ..protocols.logistics import AutologousLogistics
+from ..protocols.conditioning import AGENTS, NAMED, AgentCourse, Conditioning
+from ..protocols.dosing import CarFractionSpread, DoseLevel, DoseSpread
 from ..protocols.monitoring import CtDNAAssay, MRDAssay
 from ..protocols.regimens import Cycle, Give, Repeat, Sequence
 from ..protocols.schedules import Piece, Schedule
@@ -45,9 +47,13 @@ from .rules import CompareCriterion, CountCriterion, Endpoints
 #: (class, where it appears in a scenario file), in reading order.
 SECTIONS = [
     (sc.Scenario, "top level"), (sc.Cohort, "`cohort`"),
-    (sc.Distribution, "`cohort.weight_kg`, `cohort.baseline_burden`, `cohort.prior_lines`"),
+    (sc.Distribution, "`cohort.weight_kg`, `cohort.height_cm`, `cohort.baseline_burden`, `cohort.prior_lines`"),
     (sc.Effect, "`cohort.effects`"), (sc.Arm, "`arms`"), (sc.ProductChanges, "`arms.changes`"),
-    (Dose, "`arms.changes.dose`"), (Edits, "`arms.changes.edits`"), (sc.Regimen, "`arms.regimen`"),
+    (Dose, "`arms.changes.dose`"), (DoseLevel, "`arms.changes.dose_levels`"),
+    (DoseSpread, "`arms.changes.dose_spread`"), (CarFractionSpread, "`arms.changes.car_fraction_spread`"),
+    (Edits, "`arms.changes.edits`"), (sc.Regimen, "`arms.regimen`"),
+    (Conditioning, "`arms.regimen.lymphodepletion`, `arms.regimen.relymphodepletion`"),
+    (AgentCourse, "`arms.regimen.lymphodepletion.agents`"),
     (sc.Radiotherapy, "`arms.regimen.radiotherapy`"),
     (sc.Drug, "`arms.regimen.anti_pd1`, `arms.regimen.adcc_antibody`"),
     (Give, "`arms.regimen.items`: one administration"), (Repeat, "`arms.regimen.items`: repeat"),
@@ -153,12 +159,6 @@ for PD) get neither. A step's product doses are policy doses (dose log with the 
 not logged or costed. A step due after the follow-up or reading a response before any scan is an error. One
 ordinary policy may run alongside (`then`, e.g. a ctDNA trigger after a second cycle): its caps and budget
 count the steps' doses. `scenarios/response_adapted.yaml` is an example.
-In Python, any subclass of `celltrial.policies.Policy` with a vectorised `decide(obs, history, record)` can
-replace an arm's policy: `run_trial(scenario, policies={{"arm name": MyPolicy(...)}})`.
-"""
-
-RULES = """\
-## How endpoints are read
 
 Every draw's call is stored as the clinic would record it (table `assays`: patient, day, detected, measured
 value, the assay's 95% LoD; `simulation.store_assays`), and the summary gives each arm's detection rate per
@@ -167,6 +167,12 @@ draw day. The ctDNA assay `kind` sets how many sites of each tumour genome are t
 `sites` for CAPP-Seq or PhasED-seq) or `clonotype_ngs` (the lymphoma's Ig clonotypes in plasma). In an arm
 with a policy the stored calls are the ones the policy acted on. `assessments.mrd` adds MRD samples (flow
 1e-4 or NGS 1e-6 of the cells analysed) on its days; an MRD policy samples on its own days instead.
+In Python, any subclass of `celltrial.policies.Policy` with a vectorised `decide(obs, history, record)` can
+replace an arm's policy: `run_trial(scenario, policies={{"arm name": MyPolicy(...)}})`.
+"""
+
+RULES = """\
+## How endpoints are read
 
 **Response (Lugano-like).** At each `assessments.imaging_days` day before death the tumour burden b (all tumour
 cells) is compared with the baseline burden (cells at day 0):
@@ -208,6 +214,13 @@ or OS between two arms with p below a level). A replicate is a success when all 
 (`costs.infusion_stay_days` per infusion plus `costs.crs_days_by_grade` for the maximum CRS grade) and monitoring
 (imaging and ctDNA tests done while alive).
 """
+
+
+REGIMENS_TEXT = (
+    "`arms.regimen.lymphodepletion` names one of these or writes its own agents. Each agent removes a share of the "
+    "reference course's log-kill in proportion to its total dose per m2 received (`celltrial.protocols.conditioning`); "
+    "the depth is placed at the infusion day, the nadir, and host T cells and CD4 help then recover by the model's own "
+    "rates. `flu_cy_30_500` is the course the model was calibrated at; the others are extrapolations.")
 
 
 def type_name(annotation) -> str:
@@ -350,6 +363,21 @@ def examples_section(folder: Path = SCENARIOS) -> str:
     return "## Examples\n\n" + "\n\n".join(blocks)
 
 
+def regimens_section() -> str:
+    """The shipped lymphodepleting regimens with their depths, and each agent's share of the reference log-kill."""
+    regimens = []
+    for name in NAMED:
+        r = Conditioning.named(name)
+        left, cd4 = r.remaining(1.9)  # no BSA cap in a shipped regimen: the depth is the same for every patient
+        regimens.append([f"`{name}`", r.label(), f"{float(left):g}", f"{float(cd4):g}"])
+    agents = [[f"`{a}`", f"{e.reference_mg_m2:g}", f"{e.n_share:g}", f"{e.cd4_share:g}", e.source]
+              for a, e in AGENTS.items()]
+    return ("## Lymphodepleting regimens\n\n" + REGIMENS_TEXT + "\n\n"
+            + _table(["name", "regimen", "host T cells left", "CD4 help left"], regimens) + "\n\n"
+            + _table(["agent", "reference course (mg/m2)", "share of host T log-kill", "share of CD4 deficit",
+                      "source"], agents))
+
+
 def limits_section() -> str:
     """The plausibility limits by unit and the file limits (from :mod:`.limits` and :mod:`celltrial.inputs`)."""
     rows = [[f"`{unit}`", value_text(lo), value_text(hi), value_text(SMALLEST[unit]) if unit in SMALLEST else ""]
@@ -368,7 +396,7 @@ def scenarios_markdown() -> str:
     """The whole reference page: introduction, one table per schema class, rules, columns, examples."""
     rules = Endpoints()
     parts = [INTRO.format(version=sc.SCHEMA_VERSION)]
-    parts += [class_section(model, where) for model, where in SECTIONS] + [limits_section()]
+    parts += [class_section(model, where) for model, where in SECTIONS] + [regimens_section(), limits_section()]
     parts += [RULES.format(**{k: value_text(getattr(rules, k)) for k in Endpoints.model_fields}),
               columns_section(), examples_section()]
     return "\n\n".join(p.rstrip() for p in parts if p) + "\n"

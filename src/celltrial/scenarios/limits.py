@@ -38,6 +38,10 @@ MIN_DOSE_CELLS = 1e4
 MIN_DOSE_PER_KG = 1e2
 #: Body weights (kg): from a premature newborn to the presets' largest.
 WEIGHT_RANGE = (0.5, 300.0)
+#: Body heights (cm): from a newborn to the tallest adults; the default when a cohort gives none ([E] an adult
+#: average between men and women).
+HEIGHT_RANGE = (40.0, 250.0)
+DEFAULT_HEIGHT_CM = 170.0
 #: Tumour burdens (cells): up to 1e13 (about 10 kg of tumour, ten times the default lethal burden).
 BURDEN_RANGE = (1.0, 1e13)
 #: Any number without a unit of its own must be below this in magnitude.
@@ -59,6 +63,8 @@ UNIT_LIMITS = {
     "Gy": (0.0, 100.0),
     "mL": (0.0, 1000.0),
     "kg": WEIGHT_RANGE,
+    "cm": HEIGHT_RANGE, "m2": (0.5, 4.0), "mg/m2": (0.0, 3000.0),
+    "day before infusion": (-14.0, 0.0),
     "dose": (0.0, 1e6), "molecule": (0.0, 1e6), "patient/month": (0.0, 1e5),
     "1": (0.0, 1.0),
 }

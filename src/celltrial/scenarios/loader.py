@@ -181,12 +181,14 @@ def _arm_problems(arm, where, follow_up) -> list:
             arm_product(arm)
         except ScenarioError as exc:
             problems.append(f"{where}.{exc}")
-    dose = c.dose or product.dose
-    biggest = dose.cells if dose.cells is not None else (dose.max_cells or dose.per_kg * 150.0)
-    if biggest > MAX_DOSE_CELLS:
-        problems.append(f"{where}.changes.dose: up to {biggest:.3g} cells per infusion is implausible (largest "
-                        f"allowed {MAX_DOSE_CELLS:.0e}); check the exponent or the cells/per_kg choice")
+    named = [(f"{where}.changes.dose_levels.{i}.dose", lv.dose) for i, lv in enumerate(c.dose_levels or [])]
+    for field, dose in named or [(f"{where}.changes.dose", c.dose or product.dose)]:
+        biggest = dose.cells if dose.cells is not None else (dose.max_cells or dose.per_kg * 150.0)
+        if biggest > MAX_DOSE_CELLS:
+            problems.append(f"{field}: up to {biggest:.3g} cells per infusion is implausible (largest "
+                            f"allowed {MAX_DOSE_CELLS:.0e}); check the exponent or the cells/per_kg choice")
     problems += _small_dose(c.dose, f"{where}.changes.dose")
+    problems += _dose_spread_problems(c, product, where)
     late = [d for d in arm.regimen.infusion_days if d >= follow_up]
     if late:
         problems.append(f"{where}.regimen.infusion_days: {late} at or after follow_up_days={follow_up:g}")
@@ -202,6 +204,18 @@ def _small_dose(dose, where) -> list:
     return [f"{where}.{name}: {value:g} {unit} is below the plausible minimum {low:g} {unit}; allowed: {low:g} to "
             f"{MAX_DOSE_CELLS:g} cells per infusion" for name, value, low, unit in lows
             if value is not None and value < low]
+
+
+def _dose_spread_problems(c, product, where) -> list:
+    """Pooled levels checked like a dose; a CAR+ fraction spread only where the dose counts total cells."""
+    levels = c.dose_levels or []
+    out = [m for i, level in enumerate(levels)
+           for m in _small_dose(level.dose, f"{where}.changes.dose_levels.{i}.dose")]
+    counts = {level.dose.counts for level in levels} or {(c.dose or product.dose).counts}
+    if c.car_fraction_spread is not None and "total" not in counts:
+        out.append(f"{where}.changes.car_fraction_spread: the dose counts CAR+ cells, so the CAR+ fraction does not "
+                   "change what is infused; set `dose.counts: total` (a dose of total T cells) or drop the spread")
+    return out
 
 
 def arm_product(arm) -> Product:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from ..inputs import Integer, Number
 from ..policies.library import PolicySpec
@@ -22,12 +22,14 @@ from ..policies.safety import SafetyRules
 from ..presets.schema import Dose, Edits, check_omegas
 from ..protocols.assays import CtDNAAssaySpec, MRDSampling
 from ..protocols.inventory import InventorySpec
+from ..protocols.conditioning import NAMED, REFERENCE, Conditioning
+from ..protocols.dosing import CarFractionSpread, DoseLevel, DoseSpread, check_levels
 from ..protocols.logistics import AutologousLogistics
 from ..protocols.monitoring import CtDNAAssay
 from ..protocols.regimens import Item
 from ..protocols.schedules import Schedule
 from .costs import Costs
-from .limits import BURDEN_RANGE, MAX_DAY, MAX_MONEY, MAX_STAY_DAYS, WEIGHT_RANGE, Day
+from .limits import BURDEN_RANGE, DEFAULT_HEIGHT_CM, HEIGHT_RANGE, MAX_DAY, MAX_MONEY, MAX_STAY_DAYS, WEIGHT_RANGE, Day
 from .rules import Endpoints
 
 SCHEMA_VERSION = 1
@@ -146,6 +148,10 @@ class Cohort(_Strict):
                           f"low and high in [{BURDEN_RANGE[0]:g}, {BURDEN_RANGE[1]:g}] cells",
         json_schema_extra=_unit("cells"))
     prior_lines: Distribution | None = Field(
+    height_cm: Distribution | None = Field(
+        None, description=f"body height (cm), for the body surface area that dosing per m2 uses (Mosteller); "
+                          f"default {DEFAULT_HEIGHT_CM:g} cm for everyone; median, mean, low and high in "
+                          f"[{HEIGHT_RANGE[0]:g}, {HEIGHT_RANGE[1]:g}] cm", json_schema_extra=_unit("cm"))
         None, description="prior lines of therapy (categorical); acts only through `effects`")
     effects: list[Effect] = Field([], description="covariate effects on parameters")
     variability: dict[str, Number] = Field(
@@ -162,14 +168,15 @@ class Cohort(_Strict):
             raise ValueError("prior_lines must be a categorical distribution (levels: name -> probability)")
         return v
 
-    @field_validator("weight_kg", "baseline_burden")
+    @field_validator("weight_kg", "baseline_burden", "height_cm")
     @classmethod
     def _numeric(cls, v, info):
         if v is not None and v.distribution == "categorical":
             raise ValueError("a numeric covariate needs a lognormal, normal or uniform distribution")
         if v is not None:
-            lo, hi, unit = (*WEIGHT_RANGE, "kg") if info.field_name == "weight_kg" else (*BURDEN_RANGE, "cells")
-            v.check_range(lo, hi, unit)
+            ranges = {"weight_kg": (*WEIGHT_RANGE, "kg"), "baseline_burden": (*BURDEN_RANGE, "cells"),
+                      "height_cm": (*HEIGHT_RANGE, "cm")}
+            v.check_range(*ranges[info.field_name])
         return v
 
 
@@ -184,9 +191,37 @@ class ProductChanges(_Strict):
                                         "products; 0.5 is a 1:1 defined composition)")
     memory_like_fraction: Number | None = Field(None, ge=0, le=1, description="CIML fraction (NK products)")
     edits: Edits | None = Field(None, description="gene edits (all listed flags replace the preset's)")
-    lymphodepletion: bool | None = Field(None, description="Flu/Cy before the first infusion")
+    lymphodepletion: bool | None = Field(None, description="lymphodepletion before the first infusion (which "
+                                         "regimen: `regimen.lymphodepletion`)")
+    dose_levels: list[DoseLevel] | None = Field(
+        None, min_length=2, description="pooled dose levels (e.g. dose-escalation cohorts analysed together): each "
+                                        "patient is given one level with its `share`; replaces `dose`")
+    dose_spread: DoseSpread | None = Field(None, description="per-patient delivered dose around the prescribed one "
+                                                             "(manufacturing variability, release range)")
+    car_fraction_spread: CarFractionSpread | None = Field(
+        None, description="lot-to-lot CAR+ fraction around the product's; acts only when the dose counts total "
+                          "cells (`dose.counts: total`)")
     parameters: dict[str, Number] = Field({}, description="standard-model parameter values for this arm")
 
+
+    _levels = field_validator("dose_levels")(lambda v: v if v is None else check_levels(v))
+
+    @model_validator(mode="after")
+    def _one_dose(self):
+        if self.dose is not None and self.dose_levels is not None:
+            raise ValueError("give either `dose` or `dose_levels` (the levels replace the dose), not both")
+        return self
+
+
+def _regimen_name(v):
+    if isinstance(v, str) and v not in NAMED:
+        raise ValueError(f"unknown lymphodepletion regimen {v!r}; shipped: {sorted(NAMED)} (or write agents, "
+                         f"mg_per_m2 and days)")
+    return v
+
+
+#: A lymphodepleting regimen in a scenario: a shipped name or written out (None: the default).
+LymphodepletionSpec = Annotated[str | Conditioning | None, AfterValidator(_regimen_name)]
 
 def _days(v):
     if any(b <= a for a, b in zip(v, v[1:], strict=False)) or (v and v[0] < 0):
@@ -220,8 +255,14 @@ class Regimen(_Strict):
     infusion_days: list[Day] = Field([0.0], min_length=1, description="product infusion days",
                                      json_schema_extra=_unit("day"))
     lymphodepletion_before: Literal["first", "every", "none", "product"] = Field(
-        "product", description="Flu/Cy before the first infusion, before every infusion, never, or as the "
-                               "product preset says (`product`: before the first infusion if it needs it)")
+        "product", description="lymphodepletion before the first infusion, before every infusion, never, or as "
+                               "the product preset says (`product`: before the first infusion if it needs it)")
+    lymphodepletion: LymphodepletionSpec = Field(
+        None, description=f"the lymphodepleting regimen: a shipped name ({', '.join(sorted(NAMED))}) or agents "
+                          f"with mg/m2 per day and days; default {REFERENCE} (the model's calibration). Its depth "
+                          f"follows from the doses per m2 of each patient's body surface area")
+    relymphodepletion: LymphodepletionSpec = Field(
+        None, description="the regimen before later infusions and policy re-doses (default: `lymphodepletion`)")
     radiotherapy: Radiotherapy | None = Field(None, description="radiotherapy fractions")
     anti_pd1: Drug | None = Field(None, description="anti-PD-1 checkpoint inhibitor")
     adcc_antibody: Drug | None = Field(None, description="ADCC antibody given with NK products (e.g. rituximab)")
@@ -266,11 +307,17 @@ class Arm(_Strict):
 
 
 class Assessments(_Strict):
-    """When patients are assessed (days after the first infusion)."""
+    """When patients are assessed. Day 0 is enrolment: the first infusion off the shelf, apheresis for an arm
+    with autologous `logistics` (whose infusion follows the manufacturing wait)."""
 
     imaging_days: list[Day] = Field([28.0, 90.0, 180.0, 270.0, 365.0], min_length=1,
-                                    description="imaging (response) assessments", json_schema_extra=_unit("day"))
-    ctdna_days: list[Day] = Field([7.0, 28.0, 90.0, 180.0, 365.0], description="ctDNA draws",
+                                    description="imaging (response) assessments, after the baseline scan (the "
+                                                "`baseline_burden`)", json_schema_extra=_unit("day"))
+    imaging_relative_to: Literal["infusion", "enrolment"] = Field(
+        "infusion", description="imaging days count from each patient's first infusion (scans move with a "
+                                "manufacturing wait) or from enrolment (the same calendar for every patient)")
+    ctdna_days: list[Day] = Field([7.0, 28.0, 90.0, 180.0, 365.0], description="ctDNA draws, from enrolment; day 0 "
+                                  "is a baseline draw before any treatment (before lymphodepletion)",
                                   json_schema_extra=_unit("day"))
     ctdna_schedule: Schedule | None = Field(None, description="ctDNA draws as a schedule (e.g. every 28 days in "
                                                               "year 1, then every 91); replaces ctdna_days")
@@ -282,9 +329,11 @@ class Assessments(_Strict):
 
     @field_validator("imaging_days", "ctdna_days")
     @classmethod
-    def _increasing(cls, v):
-        if any(b <= a for a, b in zip(v, v[1:], strict=False)) or (v and v[0] <= 0):
-            raise ValueError("assessment days must be positive and increase strictly")
+    def _increasing(cls, v, info):
+        baseline = info.field_name == "ctdna_days"  # a day-0 draw is the pre-treatment baseline
+        if any(b <= a for a, b in zip(v, v[1:], strict=False)) or (v and (v[0] < 0 if baseline else v[0] <= 0)):
+            raise ValueError("assessment days must increase strictly and be " + (
+                ">= 0 (0: a baseline draw before treatment)" if baseline else "positive (the baseline scan is day 0)"))
         return v
 
 

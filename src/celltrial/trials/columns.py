@@ -46,6 +46,12 @@ _COLUMNS = [
     _c("weight_kg", "float", "kg", "body weight"),
     _c("baseline_burden", "float", "cells", "tumour cells at day 0 (B0)"),
     _c("prior_lines", "str", "", "prior lines of therapy (\"\" when the scenario does not model them)"),
+    _c("bsa_m2", "float", "m2", "body surface area (Mosteller, from height and weight)"),
+    # the product and conditioning each patient was prescribed
+    _c("dose_cells", "float", "cells", "product cells of one full dose (CAR+ cells of T-cell products), after the "
+                                       "arm's dose level, manufacturing spread and CAR+ fraction"),
+    _c("host_t_left", "float", "", "host T cells left at the first lymphodepletion's nadir (fraction; 1 without "
+                                   "lymphodepletion)"),
     # response
     _c("best_response", "str", "", "best overall response: CR, PR, SD, PD or NE"),
     _c("cr", "bool", "", "complete response at any assessment"),
@@ -82,6 +88,8 @@ _COLUMNS = [
     _c("time_above_lloq_days", "float", "day", "time product cells in blood were above the LLOQ"),
     _c("cmax_copies_ug", "float", "copies/ug", "peak CAR transgene copies per ug genomic DNA (0 for NK)"),
     # ctDNA
+    _c("ctdna_d0", "float", "hGE/mL", "ctDNA at enrolment (day 0), before any treatment: the pre-lymphodepletion "
+                                      "baseline"),
     _c("ctdna_d7", "float", "hGE/mL", "ctDNA at day 7"),
     _c("ctdna_d28", "float", "hGE/mL", "ctDNA at day 28"),
     # logistics (autologous arms with `logistics`: day 0 is apheresis)

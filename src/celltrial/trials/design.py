@@ -28,12 +28,30 @@ from ..cohorts import CohortSpec, Covariate, CovariateEffect, Variability, patie
 from ..errors import InputError
 from ..presets import combined_parameters, load_disease, load_product
 from ..presets.schema import Product
+from ..protocols.conditioning import mosteller_bsa, resolve
+from ..protocols.dosing import DOSE_UNIFORMS, patient_cells, pick_levels
 from ..protocols.logistics import MAX_PRODUCTS, UNIFORMS_PER_PRODUCT, AutologousLogistics
 from ..protocols.regimens import DoseTable, Regimen, from_schema, to_events
 from ..scenarios import Scenario, arm_product
+from ..scenarios.limits import DEFAULT_HEIGHT_CM
 
 #: Covariates with a fixed meaning in the trial (anything else acts only through effects).
-WEIGHT, BURDEN, LINES = "weight_kg", "baseline_burden", "prior_lines"
+WEIGHT, BURDEN, LINES, HEIGHT = "weight_kg", "baseline_burden", "prior_lines", "height_cm"
+
+
+@dataclass(frozen=True)
+class PatientProtocol:
+    """Per patient: product cells per full dose (CAR+ cells of T-cell products), body surface area (m2), and
+    ``depletion`` (n, 2, 2): [first course, later courses] x [host T cells left, CD4 help left] (0-1)."""
+
+    dose_cells: np.ndarray
+    bsa_m2: np.ndarray
+    depletion: np.ndarray
+
+    def depletion_of(self, i: int) -> tuple:
+        """((host T left, CD4 left) of the first course, the same of later courses) of patient ``i``."""
+        d = self.depletion[i]
+        return (float(d[0, 0]), float(d[0, 1])), (float(d[1, 0]), float(d[1, 1]))
 
 
 @dataclass(frozen=True)
@@ -99,7 +117,9 @@ class TrialPlan:
     def _covariates(self):
         c = self.scenario.cohort
         covariates, effects = [], []
-        for name, dist in ((WEIGHT, c.weight_kg), (BURDEN, c.baseline_burden), (LINES, c.prior_lines)):
+        # height comes last: a covariate's uniform is its position in the patient's stream
+        for name, dist in ((WEIGHT, c.weight_kg), (BURDEN, c.baseline_burden), (LINES, c.prior_lines),
+                           (HEIGHT, c.height_cm)):
             if dist is not None:
                 covariates.append(Covariate.from_dict(name, dist.to_covariate()))
         if c.baseline_burden is not None:
@@ -150,6 +170,32 @@ class TrialPlan:
             return np.asarray(cohort.covariates[WEIGHT], dtype=float)
         return np.full(len(cohort), self.disease.weight_kg)
 
+    def protocol(self, arm: ArmPlan, cohort, weights) -> PatientProtocol:
+        """Each patient's cells per dose, body surface area and depth of lymphodepletion."""
+        regimen = self.scenario.arms[arm.index].regimen
+        heights = cohort.covariates.get(HEIGHT)
+        bsa = mosteller_bsa(np.full(len(weights), DEFAULT_HEIGHT_CM) if heights is None else heights, weights)
+        first = resolve(regimen.lymphodepletion)
+        later = first if regimen.relymphodepletion is None else resolve(regimen.relymphodepletion)
+        depletion = np.stack([np.stack(first.remaining(bsa), axis=-1), np.stack(later.remaining(bsa), axis=-1)],
+                             axis=1)
+        return PatientProtocol(self.dose_cells(arm, cohort.patient_ids, weights), bsa, depletion)
+
+    def dose_cells(self, arm: ArmPlan, ids, weights) -> np.ndarray:
+        """Product cells per full dose of each patient: the preset's (or the arm's) dose for the patient's weight,
+        or a pooled dose level, delivered spread and CAR+ fraction drawn from the patient's "dose" stream."""
+        c = self.scenario.arms[arm.index].changes
+        if c.dose_levels is None and c.dose_spread is None and c.car_fraction_spread is None:
+            return np.array([arm.product.cells_for(float(w)) for w in weights], dtype=float)
+        u = patient_blocks(self.scenario.seed, ids, "dose", DOSE_UNIFORMS, "random")
+        n = len(weights)
+        levels = [level.dose for level in c.dose_levels] if c.dose_levels else [arm.product.dose]
+        level = pick_levels(c.dose_levels, u[:, 0]) if c.dose_levels else np.zeros(n, dtype=np.int64)
+        multiple = c.dose_spread.multiples(u[:, 1]) if c.dose_spread else np.ones(n)
+        centre = arm.product.car_fraction
+        fraction = c.car_fraction_spread.fractions(centre, u[:, 2]) if c.car_fraction_spread else np.full(n, centre)
+        return patient_cells(levels, level, weights, multiple, fraction)
+
     def infusion_plan(self, arm: ArmPlan) -> list:
         """(day, lymphodepletion on that day?, dose multiple) for each infusion of the arm's regimen."""
         ld_days = set(arm.doses.of("lymphodepletion").day.tolist())
@@ -169,16 +215,20 @@ class TrialPlan:
         wait, failed = spec.draw(u[:, 0, :])
         return Logistics(spec, wait, failed, u)
 
-    def patient_events(self, arm: ArmPlan, weights: np.ndarray, logistics: Logistics | None = None) -> list:
-        """Per-patient event lists of the realised regimen (infusion doses by weight), shifted by the
+    def patient_events(self, arm: ArmPlan, weights: np.ndarray, logistics: Logistics | None = None,
+                       protocol: PatientProtocol | None = None) -> list:
+        """Per-patient event lists of the realised regimen (the patient's dose and depth of lymphodepletion from
+        ``protocol``; the preset's dose by weight and the reference Flu/Cy without it), shifted by the
         patient's manufacturing wait; none at all when manufacturing failed (bridging still happens)."""
         out = []
         for i, w in enumerate(weights):
             table = arm.doses
             if logistics is not None and logistics.spec is not None:
                 table = table.shift(float(logistics.wait[i])).before(self.scenario.follow_up_days)
+            cells = arm.product.cells_for(float(w)) if protocol is None else float(protocol.dose_cells[i])
+            depletion = None if protocol is None else protocol.depletion_of(i)
             events = [] if logistics is not None and logistics.failed[i] else to_events(
-                table, dose_cells=arm.product.cells_for(float(w)), kind=arm.kind, weight_kg=float(w))
+                table, dose_cells=cells, kind=arm.kind, weight_kg=float(w), depletion=depletion)
             if logistics is not None and logistics.spec is not None:
                 events = logistics.spec.bridging_events() + events
             out.append(events)

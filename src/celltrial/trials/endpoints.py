@@ -35,7 +35,8 @@ def patient_endpoints(course: Course, plan: TrialPlan, arm_index: int, rows: np.
     death, cause, gvhd = _deaths(course, baseline, rules, s.follow_up_days)
     # imaging follows the infusion: with a manufacturing wait the scans move with it (time-to-event
     # endpoints still count from enrolment, day 0: intention to treat)
-    imaging = np.asarray(s.assessments.imaging_days)[None, :] + scan_shift(course.logistics, n)[:, None]
+    shift = scan_shift(course.logistics, n, s.assessments.imaging_relative_to)
+    imaging = np.asarray(s.assessments.imaging_days)[None, :] + shift[:, None]
     imaging = np.where(imaging <= s.follow_up_days, imaging, np.inf)
     burden = values_at(t, v["B_tot"], np.minimum(imaging, t[-1]))
     out = read_responses(imaging, burden, baseline, death, detection=rules.imaging_detection_cells,
@@ -45,13 +46,14 @@ def patient_endpoints(course: Course, plan: TrialPlan, arm_index: int, rows: np.
                status=np.array([Status(int(c)).name for c in course.status]),
                weight_kg=course.weights, baseline_burden=baseline,
                prior_lines=np.asarray(course.covariates.get(LINES, np.full(n, "")), dtype=str))
+    out.update(_prescribed(course.protocol, arm, n))
     out.update(os_days=np.minimum(death, s.follow_up_days), os_event=np.isfinite(death), death_cause=cause,
                gvhd=gvhd, cure_day=_cure_day(course, t))
     out.update(_crs(course, t, death))
     out.update(_icans(course, t, death))
     out["progression_antigen_negative"] = _antigen_negative_progression(t, v, out)
     out.update(_kinetics(course, t, death, rules.lloq_cells_uL))
-    for day in (7, 28):
+    for day in (0, 7, 28):
         j = np.searchsorted(t, float(day))
         value = v["ctdna"][:, j] if j < t.size and t[j] == day else np.full(n, np.nan)
         out[f"ctdna_d{day}"] = np.where(day < death, value, np.nan)
@@ -82,6 +84,15 @@ def _policy_columns(controller, n, out) -> dict:
     return {"policy_doses": record.doses.astype(np.int64), "first_policy_dose_day": first,
             "molecular_relapse_day": relapse, "ctdna_lead_time_days": progression - relapse,
             "transplant_day": transplant, "bridged": bridged}
+
+
+def _prescribed(protocol, arm, n) -> dict:
+    """Body surface area, cells per full dose and host T cells left by the regimen's first lymphodepletion."""
+    if protocol is None:
+        return {"bsa_m2": np.full(n, np.nan), "dose_cells": np.full(n, np.nan), "host_t_left": np.full(n, np.nan)}
+    depleted = len(arm.doses.of("lymphodepletion")) > 0
+    return {"bsa_m2": protocol.bsa_m2, "dose_cells": protocol.dose_cells,
+            "host_t_left": protocol.depletion[:, 0, 0] if depleted else np.ones(n)}
 
 
 def _deaths(course, baseline, rules, follow_up):

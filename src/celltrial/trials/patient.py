@@ -52,9 +52,9 @@ def simulate_patient(plan: TrialPlan, arm: str, patient: int, *, step: float = 1
     grid = np.unique(np.append(np.arange(0.0, end, step), end))
     log = []
     compiled = compiled or compile_model(plan.model)
-    result, _, cohort, weights, _, logistics = simulate_rows(plan, compiled, index, [patient], grid=grid, save=None,
-                                                             log=log)
-    events = plan.patient_events(plan.arms[index], weights, logistics)[0] + [e for _, e in log]
+    result, _, cohort, weights, _, logistics, protocol = simulate_rows(plan, compiled, index, [patient], grid=grid,
+                                                                       save=None, log=log)
+    events = plan.patient_events(plan.arms[index], weights, logistics, protocol)[0] + [e for _, e in log]
     events.sort(key=lambda e: e.time)  # stable: same-time events keep the solver's order
     params = dict(zip(plan.model.parameter_names, cohort.params[0].tolist(), strict=True))
     return PatientCourse(result.patient(0), params, events, int(cohort.patient_ids[0]))

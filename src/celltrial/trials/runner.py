@@ -73,11 +73,13 @@ class Course:
     uniforms: np.ndarray
     policy: object = None  # the PolicyController (its record and observed history), or None
     logistics: object = None  # the arm's per-patient wait and manufacturing failure (design.Logistics)
+    protocol: object = None  # per-patient dose, body surface area, depth of lymphodepletion (design.PatientProtocol)
 
 
 def simulate_rows(plan: TrialPlan, compiled, arm_index: int, rows, *, grid, save=SAVED, threads=None,
                   log: list | None = None):
-    """Sample rows of an arm and integrate them with stochastic cure; returns (result, extinct, cohort, weights).
+    """Sample rows of an arm and integrate them with stochastic cure; returns (result, extinct, cohort, weights,
+    policy controller, logistics, protocol).
 
     ``log`` collects the drawn population changes as (row position, SetState), see
     :func:`~celltrial.protocols.extinction.run_with_extinction`.
@@ -87,11 +89,13 @@ def simulate_rows(plan: TrialPlan, compiled, arm_index: int, rows, *, grid, save
     cohort = plan.sample(arm, np.asarray(rows, dtype=np.int64))
     weights = plan.weights(cohort)
     logistics = plan.logistics(arm, cohort.patient_ids)
-    sim = Simulation(compiled, cohort.params, patient_events=plan.patient_events(arm, weights, logistics), save_at=grid,
-                     save=save, summaries=SUMMARIES, rtol=s.simulation.rtol, check_bounds=False, threads=threads)
+    protocol = plan.protocol(arm, cohort, weights)
+    sim = Simulation(compiled, cohort.params, patient_events=plan.patient_events(arm, weights, logistics, protocol),
+                     save_at=grid, save=save, summaries=SUMMARIES, rtol=s.simulation.rtol, check_bounds=False,
+                     threads=threads)
     clones = [Extinction(state, birth) for state, birth in CLONES.items()]
     streams = patient_pcg_states(s.seed, cohort.patient_ids, "extinction")
-    controller = plan_controller(plan, arm_index, cohort, weights, log, logistics)
+    controller = plan_controller(plan, arm_index, cohort, weights, log, logistics, protocol)
     rules = s.arms[arm_index].safety
     safety = SafetyController.for_cohort(rules, plan.model, cohort.params, weights, log) if rules else None
     hooks = [h for h in (safety, controller) if h is not None]
@@ -106,7 +110,7 @@ def simulate_rows(plan: TrialPlan, compiled, arm_index: int, rows, *, grid, save
     extinct = run_with_extinction(sim, s.follow_up_days, clones, streams=streams,
                                   threshold=s.simulation.extinction_threshold, log=log,
                                   on_check=on_check if hooks else None, wake_days=wake)
-    return sim.result(), extinct, cohort, weights, controller, logistics
+    return sim.result(), extinct, cohort, weights, controller, logistics, protocol
 
 
 def plan_controller(plan: TrialPlan, arm_index: int, cohort, weights, log=None, logistics=None, protocol=None):
@@ -158,7 +162,7 @@ def plan_controller(plan: TrialPlan, arm_index: int, cohort, weights, log=None, 
                                   dose_price=plan.dose_price(arm_index), transplant_day=transplant,
                                   imaging_days=s.assessments.imaging_days, detection=rules.imaging_detection_cells,
                                   mrd_uniforms=mrd_uniforms(policy, s, cohort.patient_ids, draw_days),
-                                  scan_shift=scan_shift(logistics, len(weights)), baseline=baseline_burden(cohort),
+                                  scan_shift=scan_shift(logistics, len(weights), s.assessments.imaging_relative_to), baseline=baseline_burden(cohort),
                                   response={"pr_fraction": rules.partial_response_fraction,
                                             "increase": rules.progression_increase}, steps=steps)
     return controller
@@ -220,8 +224,11 @@ def regimen_start(logistics, n) -> np.ndarray:
     return np.where(logistics.failed, np.inf, logistics.wait)
 
 
-def scan_shift(logistics, n) -> np.ndarray:
-    """(n,) days the scans move: the regimen's start if it was given, else 0 (scans from enrolment)."""
+def scan_shift(logistics, n, relative_to: str = "infusion") -> np.ndarray:
+    """(n,) days the scans move: the regimen's start if it was given, else 0 (scans from enrolment); always 0
+    when the scenario counts imaging days from enrolment (``assessments.imaging_relative_to``)."""
+    if relative_to == "enrolment":
+        return np.zeros(n)
     start = regimen_start(logistics, n)
     return np.where(np.isfinite(start), start, 0.0)
 
@@ -248,8 +255,8 @@ def simulate_chunk(plan: TrialPlan, compiled, arm_index: int, rows: np.ndarray, 
     """Sample and simulate rows ``rows`` (replicate*patients + patient) of arm ``arm_index``."""
     s = plan.scenario
     grid = course_grid(s.follow_up_days, s.assessments.imaging_days, plan.ctdna_draw_days(arm_index))
-    result, extinct, cohort, weights, controller, logistics = simulate_rows(plan, compiled, arm_index, rows,
-                                                                            grid=grid, threads=threads)
+    result, extinct, cohort, weights, controller, logistics, protocol = simulate_rows(
+        plan, compiled, arm_index, rows, grid=grid, threads=threads)
     names = plan.model.parameter_names
     return Course(
         t=grid,
@@ -264,4 +271,5 @@ def simulate_chunk(plan: TrialPlan, compiled, arm_index: int, rows: np.ndarray, 
         uniforms=patient_blocks(s.seed, cohort.patient_ids, "outcomes", 2, "random"),
         policy=controller,
         logistics=logistics,
+        protocol=protocol,
     )

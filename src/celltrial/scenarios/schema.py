@@ -21,9 +21,9 @@ from ..policies.library import PolicySpec
 from ..policies.safety import SafetyRules
 from ..presets.schema import Dose, Edits, check_omegas
 from ..protocols.assays import CtDNAAssaySpec, MRDSampling
-from ..protocols.inventory import InventorySpec
 from ..protocols.conditioning import NAMED, REFERENCE, Conditioning
 from ..protocols.dosing import CarFractionSpread, DoseLevel, DoseSpread, check_levels
+from ..protocols.inventory import InventorySpec
 from ..protocols.logistics import AutologousLogistics
 from ..protocols.monitoring import CtDNAAssay
 from ..protocols.regimens import Item
@@ -147,11 +147,11 @@ class Cohort(_Strict):
         None, description=f"tumour cells at day 0 (replaces the disease's B0 and its variability); median, mean, "
                           f"low and high in [{BURDEN_RANGE[0]:g}, {BURDEN_RANGE[1]:g}] cells",
         json_schema_extra=_unit("cells"))
-    prior_lines: Distribution | None = Field(
     height_cm: Distribution | None = Field(
         None, description=f"body height (cm), for the body surface area that dosing per m2 uses (Mosteller); "
                           f"default {DEFAULT_HEIGHT_CM:g} cm for everyone; median, mean, low and high in "
                           f"[{HEIGHT_RANGE[0]:g}, {HEIGHT_RANGE[1]:g}] cm", json_schema_extra=_unit("cm"))
+    prior_lines: Distribution | None = Field(
         None, description="prior lines of therapy (categorical); acts only through `effects`")
     effects: list[Effect] = Field([], description="covariate effects on parameters")
     variability: dict[str, Number] = Field(
@@ -203,7 +203,6 @@ class ProductChanges(_Strict):
                           "cells (`dose.counts: total`)")
     parameters: dict[str, Number] = Field({}, description="standard-model parameter values for this arm")
 
-
     _levels = field_validator("dose_levels")(lambda v: v if v is None else check_levels(v))
 
     @model_validator(mode="after")
@@ -222,6 +221,7 @@ def _regimen_name(v):
 
 #: A lymphodepleting regimen in a scenario: a shipped name or written out (None: the default).
 LymphodepletionSpec = Annotated[str | Conditioning | None, AfterValidator(_regimen_name)]
+
 
 def _days(v):
     if any(b <= a for a, b in zip(v, v[1:], strict=False)) or (v and v[0] < 0):

@@ -73,7 +73,8 @@ def _endpoints(name, n, rng, b0, burden, traj, product_cost, manufacturing):
     cols = {
         "arm": np.full(n, name), "replicate": np.zeros(n, int), "patient": np.arange(n), "patient_id": np.arange(n),
         "status": np.full(n, "OK", dtype=object), "weight_kg": rng.normal(75, 12, n), "baseline_burden": b0,
-        "prior_lines": np.full(n, "2+"), "best_response": best, "cr": cr, "responder": cr | pr,
+        "prior_lines": np.full(n, "2+"), "bsa_m2": np.full(n, 1.9), "dose_cells": np.full(n, 1.5e8),
+        "host_t_left": np.full(n, 0.0133), "best_response": best, "cr": cr, "responder": cr | pr,
         "time_to_response_days": ttr, "time_to_cr_days": np.where(cr, ttr, np.nan),
         "duration_of_response_days": np.where(cr | pr, np.fmin(np.nan_to_num(prog, nan=365.0), 365.0) - ttr, np.nan),
         "dor_event": (cr | pr) & np.isfinite(prog), "pfs_days": np.nan_to_num(prog, nan=365.0),
@@ -88,7 +89,7 @@ def _endpoints(name, n, rng, b0, burden, traj, product_cost, manufacturing):
         "expansion_fold": traj["product_uL"].max(axis=1) / np.maximum(traj["product_uL"][:, 1], 1e-9),
         "cmax_cells_uL": traj["product_uL"].max(axis=1), "tmax_days": DAYS[traj["product_uL"].argmax(axis=1)],
         "auc0_28_cells_uL_day": traj["product_uL"][:, :28].sum(axis=1), "time_above_lloq_days": np.full(n, 90.0),
-        "cmax_copies_ug": traj["car_copies"].max(axis=1), "ctdna_d7": traj["ctdna"][:, 7],
+        "cmax_copies_ug": traj["car_copies"].max(axis=1), "ctdna_d0": traj["ctdna"][:, 0], "ctdna_d7": traj["ctdna"][:, 7],
         "ctdna_d28": traj["ctdna"][:, 28], "doses": np.ones(n, int), "hospital_days": hospital.astype(float),
         "imaging_tests": imaging, "ctdna_tests": imaging + 2, "cost_product": np.full(n, product_cost),
         "cost_manufacturing": np.full(n, manufacturing), "cost_hospital": hospital * 4200.0,

@@ -36,11 +36,14 @@ from scipy.special import log_ndtr
 
 from ..errors import InputError, did_you_mean
 from ..presets import Disease, Product, combined_parameters, load_disease, load_product
+from ..protocols.doses import anti_pd1
 from ..solve import simulate
 from .individual_report import IdentifiabilityWarning, IndividualFit, patient_fit, shrinkage, warning_summary
 from .nonmem import PatientData, read_nonmem
 
 LOG2PI = math.log(2.0 * math.pi)
+#: Dose record types of the data (see :data:`celltrial.calibration.nonmem.DOSE_RECORDS`) -> solver events.
+DRUG_EVENTS = {"anti_pd1": lambda day, mg: anti_pd1([day], mg)}
 
 
 def proportional_loglik(dv, f, sigma):
@@ -128,9 +131,10 @@ class PopulationModel:
         """The patient's dosing: the product regimen (with lymphodepletion) at each dose in the data."""
         wt = record.covariates.get("WT")
         weight = wt if isinstance(wt, float) and wt > 0 else self.disease.weight_kg
+        drugs = [e for t, kind, mg in record.drugs for e in DRUG_EVENTS[kind](t, mg)]
         if not record.doses:  # no dose rows: the preset dose on day 0
-            return self.product.regimen(0.0, weight)
-        return [e for t, amount in record.doses for e in self.product.regimen(t, weight, cells=amount)]
+            return self.product.regimen(0.0, weight) + drugs
+        return [e for t, amount in record.doses for e in self.product.regimen(t, weight, cells=amount)] + drugs
 
     def simulate(self, eta, events, times, save, *, rtol=1e-8):
         """Simulate rows of eta (m, p) with one event list per row, saving ``save`` at ``times`` (days)."""
@@ -187,6 +191,26 @@ def observed_arrays(pop: PopulationModel, records) -> Observed:
         cens[i, :k], valid[i, :k] = r.blq, True
     return Observed(times, quantities, t_idx, q_idx, log_y, log_lloq, cens, valid,
                     tuple(pop.events(r) for r in records))
+
+
+def log_likelihood(pop: PopulationModel, obs: Observed, eta, sigma: float, *, row: int = 0,
+                   rtol: float = 1e-7) -> np.ndarray:
+    """(m,) log likelihood (nats) of record ``row`` of ``obs`` at each of m rows of ``eta`` (-inf where the solve
+    failed): proportional error on log DV, M3 censoring below the limit.
+
+    Example (the prior's typical patient, no observations: log likelihood 0):
+        >>> pop = PopulationModel.from_presets("b-all", "tisa-cel-like", ["d_EFF"])
+        >>> rec = PatientData("1", [], [], [], [], [])
+        >>> log_likelihood(pop, observed_arrays(pop, [rec]), np.zeros((1, 1)), 0.5).tolist()
+        [0.0]
+    """
+    eta = np.atleast_2d(np.asarray(eta, dtype=np.float64))
+    rows = np.full(eta.shape[0], int(row))
+    if not obs.valid[row].any():  # no observations: every eta is equally likely
+        return np.zeros(eta.shape[0])
+    logf = pop.log_predict(eta, obs, rows, rtol=rtol)
+    nll = _terms(logf, obs, rows, sigma)[0]
+    return np.where(np.isfinite(nll), -nll, -np.inf)
 
 
 def _terms(logf, obs, rows, sigma):
@@ -276,6 +300,13 @@ def _map(pop, obs, sigma, eta, settings):
         converged[a[done]] = True
         active[a[done]] = False
     return eta, obj, hess, logf, converged, iters
+
+
+def map_estimate(pop: PopulationModel, obs: Observed, sigma: float, settings: FitSettings = FitSettings()):
+    """MAP random effects of every record of ``obs``: (eta (n, p), Gauss-Newton Hessian of the negative log
+    posterior (n, p, p), converged (n,)); the search starts at the typical values (eta = 0)."""
+    eta, _, hess, _, converged, _ = _map(pop, obs, sigma, np.zeros((obs.log_y.shape[0], len(pop.names))), settings)
+    return eta, hess, converged
 
 
 def _estimate_sigma(obs, logf, sigma):

@@ -10,6 +10,10 @@ Columns (headers case-insensitive, '.' or empty = missing, any order):
   a default observable is given.
 - ``AMT`` cells infused (CAR+ cells) on dose rows; ``EVID`` 0 observation, 1 dose (default: 1
   where AMT > 0), 2 other event (ignored); ``MDV`` 1 = row not an observation (default: 1 on dose rows).
+- Dose record types: on a dose row the OBS column names what was given (:data:`DOSE_RECORDS`):
+  empty, ``product`` (or an observable name, as older files wrote) = the product, AMT in CAR+ cells
+  (with the product's lymphodepletion); ``anti_pd1`` = an anti-PD-1 antibody dose, AMT in mg.
+  Any other name is an error naming the row and the column.
 - ``LLOQ`` lower limit of quantification (unit of DV) and/or ``BLQ`` (1 = below the limit). A
   below-limit row may carry DV '.' or DV = LLOQ. Without a BLQ column, DV '.' or DV < LLOQ
   marks the row below the limit.
@@ -58,6 +62,10 @@ MAX_VALUE = 1e15
 MAX_TIME_DAYS = 36_525.0
 #: Body weights (kg) of the WT column, as the disease presets allow.
 WT_RANGE = (0.0, 300.0)
+#: Dose record types other than the product (OBS column of a dose row) -> unit of AMT.
+DOSE_RECORDS = {"anti_pd1": "mg"}
+#: Largest anti-PD-1 dose (mg): 10x the usual 200 mg flat dose catches a unit mix-up (ug, or cells).
+MAX_DRUG_MG = 2000.0
 
 
 @dataclass(frozen=True)
@@ -73,6 +81,7 @@ class PatientData:
         blq: (n_obs,) True where the observation is below the limit (censored).
         doses: ((time in days, CAR+ cells infused), ...); empty = the product preset's dose at day 0.
         covariates: extra columns, name -> value (number where numeric, else text).
+        drugs: ((time in days, record type of :data:`DOSE_RECORDS`, amount in its unit), ...).
     """
 
     id: str
@@ -83,6 +92,7 @@ class PatientData:
     blq: np.ndarray
     doses: tuple = ()
     covariates: dict = field(default_factory=dict)
+    drugs: tuple = ()
 
     def __post_init__(self):
         n = len(self.observables)
@@ -96,6 +106,7 @@ class PatientData:
             raise InputError(f"patient {self.id}: every below-limit observation needs a positive lloq")
         object.__setattr__(self, "observables", tuple(self.observables))
         object.__setattr__(self, "doses", tuple((float(t), float(a)) for t, a in self.doses))
+        object.__setattr__(self, "drugs", tuple((float(t), str(k), float(a)) for t, k, a in self.drugs))
 
     @property
     def n_obs(self) -> int:
@@ -237,13 +248,15 @@ def known_observables(names=None) -> tuple:
     return standard_model().observable_names
 
 
-def read_nonmem(path, *, observable: str | None = None, observables=None) -> list:
+def read_nonmem(path, *, observable: str | None = None, observables=None, require_observations: bool = True) -> list:
     """Read a NONMEM-style CSV into one :class:`PatientData` per ID, in file order.
 
     Args:
         path: the CSV file.
         observable: observable for rows whose OBS is missing (or when there is no OBS column).
         observables: allowed observable names (default: the standard model's observables).
+        require_observations: refuse a file without observation rows (a fit needs them; a forecast
+            from doses alone is the prior's).
 
     Raises:
         InputError: naming the file, row, column and the fix for every malformed entry.
@@ -267,12 +280,12 @@ def read_nonmem(path, *, observable: str | None = None, observables=None) -> lis
             raise InputError(f"{where(row, 'ID')}ID {pid} appears again after other IDs; sort the file by ID, "
                              "then TIME")
         last = pid
-        rec = patients.setdefault(pid, {"rows": [], "doses": [], "cov": {}, "t": -math.inf})
+        rec = patients.setdefault(pid, {"rows": [], "doses": [], "drugs": [], "cov": {}, "t": -math.inf})
         if pid not in order:
             order.append(pid)
         _add_row(rec, cells, cols, row, where, observable, known, extra)
     records = [_patient(pid, patients[pid]) for pid in order]
-    if not any(r.n_obs for r in records):
+    if require_observations and not any(r.n_obs for r in records):
         raise InputError(f"{where()}no usable observations: every row is a dose (EVID=1), skipped (MDV=1) or another "
                          "event (EVID=2); a fit needs observation rows (EVID=0, MDV=0) with DV")
     return records
@@ -297,10 +310,35 @@ def _add_row(rec, cells, cols, row, where, default, known, extra):
             rec["cov"].setdefault(name, value)
     evid, mdv = _event(v, row, where)
     if evid == 1:
-        rec["doses"].append((v["TIME"], v["AMT"]))
+        _add_dose(rec, v, _dose_record(cells, cols, known, row, where), row, where)
     elif mdv == 0:
         dv, lloq, blq = _censoring(v, "BLQ" in cols, row, where)
         rec["rows"].append((v["TIME"], dv, _observable(cells, cols, default, known, row, where), lloq, blq))
+
+
+def _dose_record(cells, cols, known, row, where) -> str:
+    """The record type of a dose row: 'product' (OBS empty, 'product' or an observable) or a DOSE_RECORDS key."""
+    col = next((c for c in OBS_COLUMNS if c in cols), None)
+    name = _text(cells, cols.get(col)) if col else ""
+    if name in ("", ".", "product") or name in known:  # older files repeat the observable on dose rows
+        return "product"
+    if name not in DOSE_RECORDS:
+        choices = ["product", *DOSE_RECORDS]
+        raise InputError(f"{where(row, col)}unknown dose record type {name!r}{did_you_mean(name, choices)}; on a "
+                         f"dose row (EVID=1) {col} names what was given: one of {choices}")
+    return name
+
+
+def _add_dose(rec, v, kind, row, where) -> None:
+    """A product dose (CAR+ cells) or a drug dose (mg, checked against a unit mix-up)."""
+    if kind == "product":
+        rec["doses"].append((v["TIME"], v["AMT"]))
+        return
+    if v["AMT"] > MAX_DRUG_MG:
+        raise InputError(f"{where(row, 'AMT')}AMT = {v['AMT']:g} {DOSE_RECORDS[kind]} of {kind} is implausible; "
+                         f"allowed: up to {MAX_DRUG_MG:g} {DOSE_RECORDS[kind]} (AMT of a {kind} row is in "
+                         f"{DOSE_RECORDS[kind]}, not cells)")
+    rec["drugs"].append((v["TIME"], kind, v["AMT"]))
 
 
 def _covariate(name, text, row, where):
@@ -325,6 +363,7 @@ def _patient(pid, rec) -> PatientData:
     return PatientData(
         id=pid, times=[r[0] for r in rows], values=[r[1] for r in rows], observables=[r[2] for r in rows],
         lloq=[r[3] for r in rows], blq=[r[4] for r in rows], doses=rec["doses"], covariates=dict(rec["cov"]),
+        drugs=rec["drugs"],
     )
 
 
@@ -358,6 +397,7 @@ def write_nonmem(path, records) -> Path:
         for r in records:
             extra = [_fmt(r.covariates.get(k)) for k in covs]
             rows = [(t, 0, [_fmt(t), ".", ".", _fmt(a), "1", "1", ".", "."]) for t, a in r.doses]
+            rows += [(t, 0, [_fmt(t), ".", k, _fmt(a), "1", "1", ".", "."]) for t, k, a in r.drugs]
             rows += [(t, 1, [_fmt(t), "." if b else _fmt(v), o, ".", "0", "0", _fmt(q), str(int(b))])
                      for t, v, o, q, b in zip(r.times, r.values, r.observables, r.lloq, r.blq, strict=True)]
             for _, _, cells in sorted(rows, key=lambda x: (x[0], x[1])):

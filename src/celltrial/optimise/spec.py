@@ -80,7 +80,15 @@ class Variable(_Strict):
 
 
 class Objective(_Strict):
-    """One objective: a summary column to maximise or to minimise (exactly one of the two)."""
+    """One objective: a summary column to maximise or to minimise (exactly one of the two).
+
+    Summary columns (means over the arm's patients): ``pfs_dDAY`` / ``os_dDAY`` (landmark survival,
+    e.g. ``pfs_d365``), ``rmst_pfs_dDAY`` / ``rmst_os_dDAY`` (restricted mean time, days), ``cr_rate``,
+    ``orr_rate``, ``crs_grade3plus_rate``, ``crs_any_rate``, ``icans_grade3plus_rate``, ``gvhd_rate``,
+    ``cost_per_patient``, ``doses_per_patient``, ``policy_doses_per_patient``, ``product_per_patient``,
+    ``hospital_days_per_patient``, ``ctdna_tests_per_patient``, and ``mean_COLUMN`` for any numeric column
+    of the patients table.
+    """
 
     maximise: str | None = Field(None, description="summary column to make as large as possible (e.g. `pfs_d365`)")
     minimise: str | None = Field(None, description="summary column to make as small as possible "

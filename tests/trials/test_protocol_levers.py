@@ -213,3 +213,29 @@ def test_assessment_days_errors_name_the_field():
         _scenario([_arm("a")], assessments={"imaging_days": [0, 28]})
     with pytest.raises(ScenarioError, match=r"assessments.imaging_relative_to"):
         _scenario([_arm("a")], assessments={"imaging_relative_to": "apheresis"})
+
+
+def test_bridging_only_above_a_scanned_burden(standard):
+    logistics = {"median_vein_to_vein_days": 24, "failure_probability": 0.0, "bridging_day": 10,
+                 "bridging_surviving_fraction": 0.3}
+    threshold = 3e10
+    arms = [{**_arm("all"), "logistics": logistics},
+            {**_arm("above"), "logistics": {**logistics, "bridging_above_cells": threshold}},
+            {**_arm("never"), "logistics": {**logistics, "bridging_day": None}}]
+    s = _scenario(arms, cohort={"patients": 80})
+    plan = TrialPlan(s)
+    arm = plan.arms[1]
+    cohort = plan.sample(arm, np.arange(80))
+    weights = plan.weights(cohort)
+    protocol = plan.protocol(arm, cohort, weights)
+    events = plan.patient_events(arm, weights, plan.logistics(arm, cohort.patient_ids), protocol)
+    bridged = np.array([any(type(e).__name__ == "ScaleState" and "Bp" in e.factors for e in ev) for ev in events])
+    assert np.array_equal(bridged, protocol.scanned_burden >= threshold) and 0 < bridged.sum() < 80
+    p = run_trial(s, compiled=standard).patients
+    b = {a: np.asarray(p["baseline_burden"])[np.asarray(p["arm"]) == a] for a in ("all", "above", "never")}
+    pfs = {a: np.asarray(p["pfs_days"])[np.asarray(p["arm"]) == a] for a in ("all", "above", "never")}
+    big = b["above"] >= threshold
+    assert np.array_equal(pfs["above"][big], pfs["all"][big])  # twins bridged in both arms
+    assert np.array_equal(pfs["above"][~big], pfs["never"][~big])  # twins bridged in neither
+    with pytest.raises(ScenarioError, match="bridging_above_cells"):
+        _scenario([{**_arm("x"), "logistics": {**logistics, "bridging_above_cells": -1}}])

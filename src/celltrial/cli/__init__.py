@@ -25,7 +25,7 @@ from __future__ import annotations
 
 # Importing the command modules registers their commands on the app, in this order in --help.
 # isort: off
-from . import trials, presets, model, calibration, fit, demo  # noqa: F401
+from . import trials, presets, model, calibration, fit, forecast, demo  # noqa: F401
 from . import optimise  # noqa: F401  (issue 19: `celltrial optimise`)
 # isort: on
 from .entry import main

@@ -44,6 +44,19 @@ class AutologousLogistics(BaseModel):
     bridging_day: float | None = Field(None, ge=0, description="day of bridging therapy (null: none)",
                                        json_schema_extra={"unit": "day"})
     bridging_surviving_fraction: float = Field(0.5, gt=0, le=1, description="[E] tumour fraction surviving bridging")
+    bridging_above_cells: float | None = Field(
+        None, gt=0, le=1e13, json_schema_extra={"unit": "cells"},
+        description="bridge only patients whose baseline scan measures at least this many tumour cells (below the "
+                    "imaging detection limit a scan measures none); null: bridge everyone")
+
+    def bridges(self, scanned_burden) -> np.ndarray:
+        """(n,) bool: which patients get bridging, from the burden their baseline scan measured (cells)."""
+        scanned = np.asarray(scanned_burden, dtype=float)
+        if self.bridging_day is None:
+            return np.zeros(scanned.shape, dtype=bool)
+        if self.bridging_above_cells is None:
+            return np.ones(scanned.shape, dtype=bool)
+        return scanned >= self.bridging_above_cells
 
     def draw(self, u: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(wait in days, failed) from (n, 2) uniforms (inverse CDF of the log-normal wait)."""

@@ -26,6 +26,7 @@ from pydantic import BaseModel
 
 from ..inputs import MAX_INT_DIGITS, MAX_YAML_BYTES, MAX_YAML_DEPTH, MAX_YAML_NODES
 from ..inputs.messages import unwrap
+from ..optimise import spec as search
 from ..policies.conditional import Condition, ConditionalSteps, Step
 from ..policies.library import BridgeToTransplant, CtDNATrigger, Maintenance, MRDTrigger, RelapseTrigger
 from ..policies.safety import SafetyRules
@@ -77,6 +78,9 @@ SECTIONS = [
     (MRDSampling, "`assessments.mrd`"),
     (Endpoints, "`endpoints`"), (CountCriterion, "`endpoints.success`"),
     (CompareCriterion, "`endpoints.success`"), (Costs, "`costs`"), (sc.Simulation, "`simulation`"),
+    (search.SearchSpec, "`search` (read by `celltrial optimise` only)"), (search.Variable, "`search.variables`"),
+    (search.Objective, "`search.objectives`"), (search.Constraint, "`search.constraints`"),
+    (search.Patients, "`search.patients`"), (search.Reevaluation, "`search.reevaluate`"),
 ]
 #: Shipped scenarios shown in full at the end of the page (skipped when the repository is absent).
 EXAMPLES = ("quickstart.yaml", "tscm_vs_standard.yaml", "offshelf_long_game.yaml", "relapse_redosing.yaml")

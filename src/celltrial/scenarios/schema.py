@@ -17,6 +17,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from ..inputs import Integer, Number
+from ..optimise.spec import SearchSpec
 from ..policies.library import PolicySpec
 from ..policies.safety import SafetyRules
 from ..presets.schema import Dose, Edits, check_omegas
@@ -370,3 +371,5 @@ class Scenario(_Strict):
     seed: Integer = Field(1, ge=0, le=2**63 - 1,
                       description="trial seed (each patient's streams spawn from it)")
     simulation: Simulation = Simulation()
+    search: SearchSpec | None = Field(None, description="what `celltrial optimise` searches (decision variables, "
+                                                        "objectives, constraints); `run` ignores it")

@@ -47,6 +47,7 @@ class PatientProtocol:
     dose_cells: np.ndarray
     bsa_m2: np.ndarray
     depletion: np.ndarray
+    scanned_burden: np.ndarray | None = None  # (n,) cells the baseline scan measured (0 below detection)
 
     def depletion_of(self, i: int) -> tuple:
         """((host T left, CD4 left) of the first course, the same of later courses) of patient ``i``."""
@@ -179,7 +180,10 @@ class TrialPlan:
         later = first if regimen.relymphodepletion is None else resolve(regimen.relymphodepletion)
         depletion = np.stack([np.stack(first.remaining(bsa), axis=-1), np.stack(later.remaining(bsa), axis=-1)],
                              axis=1)
-        return PatientProtocol(self.dose_cells(arm, cohort.patient_ids, weights), bsa, depletion)
+        burden = cohort.covariates[BURDEN] if BURDEN in cohort.covariates else cohort.parameter("B0")
+        burden = np.asarray(burden, dtype=float)
+        scanned = np.where(burden >= self.scenario.endpoints.imaging_detection_cells, burden, 0.0)
+        return PatientProtocol(self.dose_cells(arm, cohort.patient_ids, weights), bsa, depletion, scanned)
 
     def dose_cells(self, arm: ArmPlan, ids, weights) -> np.ndarray:
         """Product cells per full dose of each patient: the preset's (or the arm's) dose for the patient's weight,
@@ -229,7 +233,10 @@ class TrialPlan:
             depletion = None if protocol is None else protocol.depletion_of(i)
             events = [] if logistics is not None and logistics.failed[i] else to_events(
                 table, dose_cells=cells, kind=arm.kind, weight_kg=float(w), depletion=depletion)
-            if logistics is not None and logistics.spec is not None:
+            bridge = logistics is not None and logistics.spec is not None and (
+                protocol is None or protocol.scanned_burden is None
+                or bool(logistics.spec.bridges(protocol.scanned_burden[i])))
+            if bridge:
                 events = logistics.spec.bridging_events() + events
             out.append(events)
         return out

@@ -162,7 +162,8 @@ def plan_controller(plan: TrialPlan, arm_index: int, cohort, weights, log=None, 
                                   dose_price=plan.dose_price(arm_index), transplant_day=transplant,
                                   imaging_days=s.assessments.imaging_days, detection=rules.imaging_detection_cells,
                                   mrd_uniforms=mrd_uniforms(policy, s, cohort.patient_ids, draw_days),
-                                  scan_shift=scan_shift(logistics, len(weights), s.assessments.imaging_relative_to), baseline=baseline_burden(cohort),
+                                  scan_shift=scan_shift(logistics, len(weights), s.assessments.imaging_relative_to),
+                                  baseline=baseline_burden(cohort),
                                   response={"pr_fraction": rules.partial_response_fraction,
                                             "increase": rules.progression_increase}, steps=steps)
     return controller

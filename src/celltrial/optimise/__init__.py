@@ -1,13 +1,13 @@
 """Protocol optimisation: search one arm's protocol for the best trade-off of summary columns.
 
-The pipeline: a ``search:`` block (:mod:`.spec`) checked against the scenario (:mod:`.candidates`);
+The pipeline: a ``search:`` block (:mod:`celltrial.scenarios.search`) checked against the scenario (:mod:`.candidates`);
 candidates evaluated on the same virtual twins (:mod:`.evaluate`, :mod:`.metrics`); Optuna proposes
 them and successive halving gives the promising ones more patients (:mod:`.search`, :mod:`.halving`,
 :mod:`.pareto`); every evaluation is logged in a resumable study folder (:mod:`.study`); the Pareto
 set is re-run on fresh patients against the reference arm (:mod:`.honest`); figures of the fronts
 (:mod:`.figures`). Nothing here prints: progress is a callback.
 
-Heavy modules (Optuna, matplotlib) load on first use: the scenario schema imports :mod:`.spec`.
+Heavy modules (Optuna, matplotlib) load on first use.
 
 Example:
     >>> from celltrial.optimise import SearchSpec, parse_budget
@@ -17,12 +17,12 @@ Example:
 
 from __future__ import annotations
 
-from .spec import Constraint as Constraint
-from .spec import Objective as Objective
-from .spec import Patients as Patients
-from .spec import Reevaluation as Reevaluation
-from .spec import SearchSpec as SearchSpec
-from .spec import Variable as Variable
+from ..scenarios.search import Constraint as Constraint
+from ..scenarios.search import Objective as Objective
+from ..scenarios.search import Patients as Patients
+from ..scenarios.search import Reevaluation as Reevaluation
+from ..scenarios.search import SearchSpec as SearchSpec
+from ..scenarios.search import Variable as Variable
 
 _LAZY = {
     "check_search": "candidates", "apply": "candidates", "Evaluator": "evaluate", "Evaluation": "evaluate",

@@ -26,21 +26,21 @@ from pydantic import BaseModel
 
 from ..inputs import MAX_INT_DIGITS, MAX_YAML_BYTES, MAX_YAML_DEPTH, MAX_YAML_NODES
 from ..inputs.messages import unwrap
-from ..optimise import spec as search
 from ..policies.conditional import Condition, ConditionalSteps, Step
 from ..policies.library import BridgeToTransplant, CtDNATrigger, Maintenance, MRDTrigger, RelapseTrigger
 from ..policies.safety import SafetyRules
 from ..presets.schema import FIELD_PARAMETERS, Dose, Edits
 from ..protocols.assays import ClonotypeNGS, MRDSampling, TumourInformedNGS
-from ..protocols.inventory import InventorySpec
-from ..protocols.logistics import AutologousLogistics
 from ..protocols.conditioning import AGENTS, NAMED, AgentCourse, Conditioning
 from ..protocols.dosing import CarFractionSpread, DoseLevel, DoseSpread
+from ..protocols.inventory import InventorySpec
+from ..protocols.logistics import AutologousLogistics
 from ..protocols.monitoring import CtDNAAssay, MRDAssay
 from ..protocols.regimens import Cycle, Give, Repeat, Sequence
 from ..protocols.schedules import Piece, Schedule
 from ..trials.columns import COLUMNS
 from . import schema as sc
+from . import search
 from .costs import Costs
 from .limits import MAX_MAGNITUDE, MIN_DOSE_CELLS, MIN_DOSE_PER_KG, SMALLEST, UNIT_LIMITS
 from .rules import CompareCriterion, CountCriterion, Endpoints

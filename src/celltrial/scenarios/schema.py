@@ -17,7 +17,6 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from ..inputs import Integer, Number
-from ..optimise.spec import SearchSpec
 from ..policies.library import PolicySpec
 from ..policies.safety import SafetyRules
 from ..presets.schema import Dose, Edits, check_omegas
@@ -32,6 +31,7 @@ from ..protocols.schedules import Schedule
 from .costs import Costs
 from .limits import BURDEN_RANGE, DEFAULT_HEIGHT_CM, HEIGHT_RANGE, MAX_DAY, MAX_MONEY, MAX_STAY_DAYS, WEIGHT_RANGE, Day
 from .rules import Endpoints
+from .search import SearchSpec
 
 SCHEMA_VERSION = 1
 

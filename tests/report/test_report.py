@@ -226,3 +226,13 @@ def test_run_without_dose_log_renders_as_before(tmp_path):
     assert 'id="fig-swimmer"' in html and "Black ticks" not in html and "Dots mark" not in html
     assert "Product doses per patient (mean)" in html  # from the patients table
     assert "Policy doses per patient" not in html and "ctDNA lead time" not in html
+
+
+def test_a_report_path_under_a_file_is_an_input_error(tmp_path):
+    from celltrial.errors import InputError
+    from celltrial.report import write_report
+
+    blocker = tmp_path / "runs.duckdb"
+    blocker.write_text("not a folder")
+    with pytest.raises(InputError, match=r"runs.duckdb is a file, not a folder"):
+        write_report(None, blocker / "report.html")  # fails before the run is read

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..errors import InputError
 from . import tables
 from .data import ReportContext, column
 from .figures import BUILDERS, build_figures_with_captions
@@ -66,9 +67,15 @@ def write_report(run, html_path, *, figure_formats=("png", "svg")) -> Path:
     if bad:
         raise ValueError(f"unsupported figure format(s) {bad}; choose from {FORMATS}")
     html_path = Path(html_path)
-    html_path.parent.mkdir(parents=True, exist_ok=True)
     fig_dir = html_path.parent / f"{html_path.stem}_figures"
-    fig_dir.mkdir(exist_ok=True)
+    try:
+        html_path.parent.mkdir(parents=True, exist_ok=True)
+        fig_dir.mkdir(exist_ok=True)
+    except OSError as exc:  # a parent that is a file, no permission, a full disk: the user's path to fix
+        blocking = next((p for p in html_path.parents if p.exists() and not p.is_dir()), None)
+        why = f"{blocking} is a file, not a folder" if blocking else (exc.strerror or str(exc))
+        raise InputError(f"{html_path}: cannot write the report there ({why}); choose a path in a writable "
+                         "folder") from None
     # Drop figure files of an earlier report at this path, so the folder matches this report.
     for name in BUILDERS:
         for fmt in FORMATS:

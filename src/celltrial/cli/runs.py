@@ -139,12 +139,33 @@ def _arm_meta(plan: TrialPlan, arm, spec) -> dict:
     from ..presets.docs import dose_amount
     from ..report.labels import regimen_text
 
-    regimen = ", ".join(f"day {d:g}" + (f" x{m:g}" if m != 1 else "") + (" after Flu/Cy" if ld else "")
+    from ..protocols.conditioning import resolve
+
+    first, later = resolve(spec.regimen.lymphodepletion), spec.regimen.relymphodepletion
+    later = first if later is None else resolve(later)
+    courses = iter([first] + [later] * len(plan.infusion_plan(arm)))
+    regimen = ", ".join(f"day {d:g}" + (f" x{m:g}" if m != 1 else "") + (f" after {next(courses).label()}" if ld
+                                                                          else "")
                         for d, ld, m in plan.infusion_plan(arm))
     if spec.policy is not None:  # the report's wording of policy kinds (ctdna_trigger -> ctDNA-triggered doses)
         regimen = regimen_text(f"{regimen}; then policy {spec.policy.kind}")
     return {"name": arm.name, "product": arm.product.name, "description": spec.description or arm.product.title,
-            "dose": dose_amount(arm.product.dose), "regimen": regimen}
+            "dose": _dose_words(arm, spec.changes, dose_amount), "regimen": regimen}
+
+
+def _dose_words(arm, changes, dose_amount) -> str:
+    """The arm's dose in words: the preset's (or changed) dose, or its pooled levels, and the delivered spread."""
+    if changes.dose_levels:
+        text = "levels " + " / ".join(f"{dose_amount(lv.dose)} ({lv.share:.0%})" for lv in changes.dose_levels)
+    else:
+        text = dose_amount(arm.product.dose)
+    if changes.dose_spread is not None:
+        sp = changes.dose_spread
+        window = f", released {sp.low or 0:g}-{sp.high:g}x" if sp.high is not None else ""
+        text += f"; delivered dose log-normal, SD {sp.sd_log:g} on the log scale{window}"
+    if changes.car_fraction_spread is not None:
+        text += f"; CAR+ fraction varies lot to lot (logit SD {changes.car_fraction_spread.sd_logit:g})"
+    return text
 
 
 def execute(scenario_path=None, *, patients=None, replicates=None, seed=None, store_path=None, chunk_size=None,

@@ -126,7 +126,7 @@ def pretty_numbers(text) -> str:
 #: Adaptive policy kinds (``policy.kind`` in scenarios) in words.
 POLICY_WORDS = {"maintenance": "maintenance doses", "ctdna_trigger": "ctDNA-triggered doses",
                 "bridge_to_transplant": "bridge to transplant", "relapse_trigger": "doses at relapse",
-                "mrd_trigger": "MRD-triggered doses"}
+                "mrd_trigger": "MRD-triggered doses", "conditional": "response-adapted steps"}
 _SNAKE = re.compile(r"\b[A-Za-z]\w*_\w+\b")
 
 

@@ -137,9 +137,8 @@ def _arm_meta(plan: TrialPlan, arm, spec) -> dict:
     ctDNA-triggered doses".
     """
     from ..presets.docs import dose_amount
-    from ..report.labels import regimen_text
-
     from ..protocols.conditioning import resolve
+    from ..report.labels import regimen_text
 
     first, later = resolve(spec.regimen.lymphodepletion), spec.regimen.relymphodepletion
     later = first if later is None else resolve(later)

@@ -10,7 +10,11 @@ M3 censoring below the limit (:func:`celltrial.calibration.individual.log_likeli
    largest likelihood, even where censored data make the posterior far from Gaussian);
 3. self-normalised weights w = prior x likelihood / proposal; effective sample size
    ESS = (sum w)^2 / sum w^2;
-4. ``n_draws`` equally weighted draws by systematic resampling (for the per-draw simulations).
+4. when ESS < 10 % of the proposals (the Laplace guess was poor: a ridge, or censored data), up to
+   two rounds of adaptation: the t half is re-centred on the weighted mean and covariance of the
+   last round and fresh proposals are weighted (only the last round's draws are kept); if the
+   weights are still degenerate, the exact posterior is sampled by MCMC instead (:mod:`.mcmc`);
+5. ``n_draws`` equally weighted draws by systematic resampling (for the per-draw simulations).
 
 A parameter whose posterior SD is at least 0.9 x its prior SD is reported as not informed by
 the data (the same rule as ``celltrial fit``). A patient without observations gets the prior.
@@ -30,11 +34,16 @@ from scipy.stats import multivariate_t
 
 from ..calibration.individual import FitSettings, PopulationModel, log_likelihood, map_estimate, observed_arrays
 from ..calibration.nonmem import PatientData
+from .mcmc import mcmc_draws, walkers_for
 
 #: Posterior SD / prior SD at or above which a parameter counts as not informed (as ``celltrial fit``).
 NOT_INFORMED = 0.9
-#: Below this ESS / n_proposals the importance weights are degenerate and the result says so.
-LOW_ESS_FRACTION = 0.05
+#: Fewest MCMC steps per walker of the fallback (steps = max(this, 2 n_proposals / walkers)).
+MIN_STEPS = 300
+#: Solver tolerance of the likelihood while sampling (the forward simulations use the same).
+SAMPLING_RTOL = 1e-6
+#: Below this ESS / n_proposals the proposal is re-centred on the weighted draws, at most ADAPT_ROUNDS times.
+ADAPT_BELOW, ADAPT_ROUNDS = 0.1, 2
 
 
 @dataclass(frozen=True)
@@ -118,26 +127,54 @@ def sample_posterior(pop: PopulationModel, record: PatientData, *, sigma: float,
                        ("no observations: this is the population (prior) forecast",))
     obs = observed_arrays(pop, [record])
     mode, hess, converged = map_estimate(pop, obs, sigma, settings)
-    scale = _covariance(hess[0], omega)
     m = int(n_proposals or max(4 * n_draws, 400))
-    eta, log_q = _defensive_draws(mode[0], scale, omega, df, m, rng)
-    log_prior = -0.5 * np.sum((eta / omega) ** 2, axis=1) - np.sum(np.log(omega)) - 0.5 * p * math.log(2 * math.pi)
-    log_w = log_likelihood(pop, obs, eta, sigma, rtol=settings.rtol) + log_prior - log_q
-    if not np.isfinite(log_w).any():
-        eta = rng.standard_normal((n_draws, p)) * omega
-        return _result(pop, eta, mode[0], omega.copy(), 0.0, m, "prior (every proposal failed to solve)",
-                       ("the model could not be solved near the MAP: the prior is returned; check the doses",))
-    w = np.exp(log_w - np.max(log_w[np.isfinite(log_w)]))
-    w = np.where(np.isfinite(w), w, 0.0)
-    w /= w.sum()
-    ess = float(1.0 / np.sum(w**2))
-    notes = [] if converged[0] else ["the MAP search did not converge; the proposal may be off-centre"]
-    if ess < LOW_ESS_FRACTION * m:
-        notes.append(f"importance weights are degenerate (ESS {ess:.0f} of {m} proposals): the posterior is far "
-                     "from its Laplace approximation; raise the proposals or read the intervals as rough")
+    centre, scale, notes = mode[0], _covariance(hess[0], omega), []
+    def log_target(x):
+        # the forecast's own tolerance: the MAP's tighter one only smooths its finite differences
+        return log_likelihood(pop, obs, x, sigma, rtol=SAMPLING_RTOL) + _log_prior(x, omega)
+
+    for _ in range(ADAPT_ROUNDS + 1):
+        eta, log_q = _defensive_draws(centre, scale, omega, df, m, rng)
+        target = log_target(eta)
+        w = _weights(target - log_q)
+        if w is None:
+            eta = rng.standard_normal((n_draws, p)) * omega
+            return _result(pop, eta, mode[0], omega.copy(), 0.0, m, "prior (every proposal failed to solve)",
+                           ("the model could not be solved near the MAP: the prior is returned; check the doses",))
+        ess = float(1.0 / np.sum(w**2))
+        if ess >= ADAPT_BELOW * m:
+            break
+        # the Laplace guess was poor: re-centre the t half on the weighted draws (one population Monte Carlo step)
+        centre = w @ eta
+        # a tenth of the last scale keeps the new one full rank when a few draws carry all the weight
+        scale = (eta - centre).T @ (w[:, None] * (eta - centre)) + 0.1 * scale
+    if not converged[0]:
+        notes.append("the MAP search did not converge; the proposal may be off-centre")
+    if ess < ADAPT_BELOW * m:  # still degenerate: sample the exact posterior by MCMC from the best proposals
+        best = np.unique(eta[np.argsort(-target)[: 4 * walkers_for(p)]], axis=0)
+        best = best[np.argsort(-log_target(best))]
+        samples, ess, more = mcmc_draws(log_target, best, omega, pop.eta_bounds(),
+                                        n_steps=max(MIN_STEPS, 2 * m // walkers_for(p)), seed=int(rng.integers(2**32)))
+        draws = samples[rng.choice(samples.shape[0], size=n_draws, replace=samples.shape[0] < n_draws)]
+        return _result(pop, draws, mode[0], samples.std(axis=0), ess, m, "MCMC (emcee, after importance sampling "
+                       "degenerated)", tuple(notes + more))
     draws = eta[systematic_resample(w, n_draws, rng)]
     method = f"importance sampling (Laplace t{df:g} + prior mixture)"
     return _result(pop, draws, mode[0], weighted_sd(eta, w), ess, m, method, tuple(notes))
+
+
+def _log_prior(eta, omega) -> np.ndarray:
+    """Log density of N(0, diag omega^2) at rows of eta."""
+    return -0.5 * np.sum((eta / omega) ** 2, axis=1) - np.sum(np.log(omega)) - 0.5 * omega.size * math.log(2 * math.pi)
+
+
+def _weights(log_w):
+    """Normalised weights from log weights (failed solves weigh 0); None when every one failed."""
+    finite = np.isfinite(log_w)
+    if not finite.any():
+        return None
+    w = np.where(finite, np.exp(log_w - np.max(log_w[finite])), 0.0)
+    return w / w.sum()
 
 
 def _defensive_draws(mode, scale, omega, df, m, rng):
@@ -153,8 +190,7 @@ def _defensive_draws(mode, scale, omega, df, m, rng):
     from_t = rng.random(m) < 0.5
     eta = np.where(from_t[:, None], np.atleast_2d(t_dist.rvs(size=m)).reshape(m, p),
                    rng.standard_normal((m, p)) * omega)
-    log_prior = -0.5 * np.sum((eta / omega) ** 2, axis=1) - np.sum(np.log(omega)) - 0.5 * p * math.log(2 * math.pi)
-    return eta, np.logaddexp(t_dist.logpdf(eta), log_prior) + math.log(0.5)
+    return eta, np.logaddexp(t_dist.logpdf(eta), _log_prior(eta, omega)) + math.log(0.5)
 
 
 def _covariance(hess, omega) -> np.ndarray:

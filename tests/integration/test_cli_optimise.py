@@ -36,3 +36,15 @@ def test_optimise_writes_the_pareto_set_its_reevaluation_and_resumes(tmp_path):
     assert len(rows) == 6 == len(set(rows))
     table = invoke("optimise", MRD, "--budget", 6, "--patients", 4, "--out", out)
     assert table.exit_code == 0 and "Pareto policies" in table.output and "optimism" in table.output
+
+
+def test_optimise_with_a_posterior_reports_the_spread_and_the_ranking(tmp_path):
+    out = tmp_path / "study"
+    run = invoke("optimise", MRD, "--budget", 2, "--patients", 4, "--out", out, "--json",
+                 "--posterior", "docs/calibration/zuma1", "--draws", 3)
+    assert run.exit_code == 0, run.output
+    robust = json.loads(run.stdout)["robustness"]
+    assert robust["case"] == "zuma1" and len(robust["draw_rows"]) == 3 and robust["patients"] == 4
+    assert set(robust["ranking"]) == {"rmst_pfs_d730", "cost_per_patient", "doses_per_patient"}
+    assert {r[0] for r in robust["ranking"]["rmst_pfs_d730"]} == set(robust["parameters"])
+    assert (out / "robustness.png").stat().st_size > 0 and (out / "parallel_coordinates.png").stat().st_size > 0

@@ -4,11 +4,13 @@ Thin: parse, call :mod:`celltrial.optimise`, format. The study lives in ``--out`
 ``celltrial-optimise/<scenario name>``): run the same command again and it continues where it
 stopped, repeating no finished evaluation. The re-evaluation of the Pareto set is stored as an
 ordinary run in ``<out>/runs.duckdb`` (``celltrial report latest --out <out>/runs.duckdb``), and its
-scenario as ``<out>/reevaluation.yaml`` (``celltrial run`` reproduces it).
+scenario as ``<out>/reevaluation.yaml`` (``celltrial run`` reproduces it). ``--posterior FOLDER``
+re-runs the Pareto set over draws of a calibration posterior (robustness to the model).
 
 Example:
     $ celltrial optimise scenarios/optimise_mrd_monitoring.yaml --budget 40
     $ celltrial optimise scenarios/optimise_mrd_monitoring.yaml --budget 10m --json > pareto.json
+    $ celltrial optimise scenarios/optimise_mrd_monitoring.yaml --posterior docs/calibration/zuma1 --draws 16
 """
 
 from __future__ import annotations
@@ -95,10 +97,15 @@ def optimise_command(
     threads: int = typer.Option(None, "--threads", min=1, help="Solver threads (default: all cores)."),
     html: str = typer.Option(None, "--html", help="Also write the HTML report of the re-evaluation run here."),
     as_json: bool = typer.Option(False, "--json", help="Print the Pareto set and its re-evaluation as JSON."),
+    posterior: str = typer.Option(None, "--posterior", help="Calibration evidence folder (summary.json, "
+                                  "posterior.csv; e.g. docs/calibration/zuma1): re-run the Pareto set over its draws "
+                                  "and rank the parameters that move the answer."),
+    draws: int = typer.Option(16, "--draws", min=2, max=1000, help="Posterior draws for --posterior (each simulates "
+                              "the reference and the Pareto policies on the re-evaluation's patients)."),
 ):
     """Search one arm's protocol (the scenario's `search:` block); re-evaluate the Pareto set on fresh patients."""
     from ..optimise import Budget, Evaluator, StudyFolder, fingerprint, front_figures, optimise, parse_budget
-    from ..optimise import reevaluate as honest_look
+    from ..optimise.figures import pareto_figures
     from ..scenarios import load_scenario
     from .compiling import ensure_standard_compiled
 
@@ -110,6 +117,7 @@ def optimise_command(
                             "(see scenarios/optimise_mrd_monitoring.yaml)")
     s = with_overrides(s, patients, seed)
     evaluator = Evaluator(s, threads=threads)  # checks the search block: exit 2 before any compiling
+    drawn_from = _posterior(posterior, s)
     spend = parse_budget(budget) if budget is not None else Budget(evaluations=s.search.budget)
     folder = StudyFolder(Path(out or Path("celltrial-optimise") / s.name), fingerprint(s), s.search.reevaluate.seed)
     ensure_standard_compiled()
@@ -117,16 +125,13 @@ def optimise_command(
     result = optimise(evaluator, folder, spend, progress=show)
     if tty and result.new:
         sys.stderr.write("\n")
-    honest, run = None, None
-    if result.pareto:
-        simulate, found = _stored_simulation(folder.path, _stderr)
-        fresh_patients = s.search.reevaluate.patients or 2 * s.search.patients.max
-        honest = honest_look(evaluator, result.pareto, patients=fresh_patients,
-                             seed=folder.meta["reevaluation_seed"], simulate=simulate)
-        run = found.get("run")
+    honest, run = _reevaluate(evaluator, result.pareto, folder)
+    robust = _robustness(evaluator, honest, drawn_from, draws, folder) if honest and drawn_from else None
     objectives = [(o.column, o.direction) for o in s.search.objectives]
     figures = front_figures(result.rows, honest, objectives, folder.path)
+    figures += pareto_figures(result.pareto, honest, robust, s, folder.path)
     report = _report(s, evaluator, result, honest, run, folder, figures)
+    report["robustness"] = _json_ready(robust)
     (folder.path / "pareto.json").write_text(json.dumps(report, indent=2))
     if html and run is not None:
         from ..report import write_report
@@ -137,7 +142,42 @@ def optimise_command(
         return
     from .optimise_display import print_result
 
-    print_result(honest, objectives, str(folder.path), len(result.rows))
+    print_result(honest, objectives, str(folder.path), len(result.rows), robust)
+
+
+def _reevaluate(evaluator, pareto: list, folder) -> tuple:
+    """(re-evaluation report, its stored run) of the Pareto rows on fresh patients; (None, None) without any."""
+    from ..optimise import reevaluate
+
+    if not pareto:
+        return None, None
+    search = evaluator.scenario.search
+    simulate, found = _stored_simulation(folder.path, _stderr)
+    honest = reevaluate(evaluator, pareto, patients=search.reevaluate.patients or 2 * search.patients.max,
+                        seed=folder.meta["reevaluation_seed"], simulate=simulate)
+    return honest, found.get("run")
+
+
+def _posterior(folder, scenario):
+    """The posterior of ``--posterior``, checked against the scenario before any search (exit 2 if foreign)."""
+    if folder is None:
+        return None
+    from ..optimise.robustness import check_applies, load_posterior
+
+    found = load_posterior(folder)
+    check_applies(found, scenario)
+    return found
+
+
+def _robustness(evaluator, honest, posterior, draws, folder) -> dict:
+    """The Pareto policies over ``draws`` posterior draws, on the re-evaluation's patients and seed."""
+    from ..optimise.robustness import robustness
+
+    def show(done, total):
+        _stderr(f"robustness: posterior draw {done}/{total}")
+
+    return robustness(evaluator, honest["policies"], posterior, draws=draws, patients=honest["patients"],
+                      seed=folder.meta["reevaluation_seed"], progress=show)
 
 
 def _report(s, evaluator, result, honest, run, folder, figures) -> dict:

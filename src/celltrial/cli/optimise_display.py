@@ -54,7 +54,32 @@ def pareto_table(honest: dict, objectives: list) -> Table:
     return table
 
 
-def print_result(honest: dict | None, objectives: list, folder: str, evaluations: int) -> None:
+def robustness_table(robust: dict, objectives: list) -> Table:
+    """Each Pareto policy's difference from the reference across posterior draws, one row per policy."""
+    table = Table(title=f"Across {len(robust['draw_rows'])} draws of the {robust['case']} posterior "
+                        f"({robust['patients']} patients per arm and draw): policy - reference", show_lines=True)
+    table.add_column("policy")
+    for column, direction in objectives:
+        table.add_column(f"{column} ({'higher' if direction == 'maximize' else 'lower'} better)\n"
+                         "median (5-95 %), share of draws beating the reference")
+    for e in robust["policies"]:
+        cells = [f"{_num(e['difference'][c]['median'])} ({_num(e['difference'][c]['p5'])} to "
+                 f"{_num(e['difference'][c]['p95'])}), {e['p_beats_reference'][c]:.2f}" for c, _ in objectives]
+        table.add_row(e["policy"], *cells)
+    return table
+
+
+def ranking_lines(robust: dict) -> list[str]:
+    """Per objective: how far the answer moves across draws, and the three parameters that move it most."""
+    out = []
+    for column, ranked in robust["ranking"].items():
+        top = ", ".join(f"{name} (|rho| {_num(rho)})" for name, rho in ranked[:3] if rho is not None and rho == rho)
+        moved = f"{column}: moves by up to {_num(robust['moves'][column])} across draws"
+        out.append(f"{moved}; most influential: {top}" if top else f"{moved}; no parameter moves it")
+    return out
+
+
+def print_result(honest: dict | None, objectives: list, folder: str, evaluations: int, robust=None) -> None:
     console = Console()
     if honest is None:
         console.print(f"no feasible candidate in {evaluations} evaluations: nothing to re-evaluate (widen the ranges, "
@@ -64,4 +89,9 @@ def print_result(honest: dict | None, objectives: list, folder: str, evaluations
     optimism = ", ".join(f"{c} {_num(v)}" for c, v in honest["optimism_mean"].items())
     console.print(f"optimism (search minus fresh, positive = the search flattered the policies): {optimism}")
     console.print("recommended: " + ", ".join(f"best {k}: {v}" for k, v in honest["recommended"].items()))
+    if robust is not None:
+        console.print(robustness_table(robust, objectives))
+        console.print("sensitivity (Spearman rank correlation of each drawn parameter with policy - reference):")
+        for line in ranking_lines(robust):
+            console.print(f"  {line}")
     console.print(f"study, candidates (candidates.parquet), pareto.json and figures in {folder}")

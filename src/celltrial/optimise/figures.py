@@ -88,3 +88,42 @@ def _trace(rows: list, objective: tuple, folder: Path) -> Path:
     path = folder / f"trace_{column}.png"
     fig.savefig(path, dpi=120)
     return path
+
+
+def robustness_figure(robust: dict, objectives: list, folder) -> Path:
+    """``robustness.png``: per objective, each policy's difference from the reference in every posterior draw."""
+    with rc_context():
+        fig = new_figure(3.2 * len(objectives), 3.6)
+        for k, (column, direction) in enumerate(objectives):
+            ax = fig.add_subplot(1, len(objectives), k + 1)
+            for i, e in enumerate(robust["policies"]):
+                diffs = e["difference"][column]
+                ax.plot([i, i], [diffs["p5"], diffs["p95"]], color="#1f77b4", lw=2.5, alpha=0.5)
+                ax.scatter([i], [diffs["median"]], color="#1f77b4", s=16, zorder=3)
+            ax.axhline(0.0, color="black", lw=0.8)
+            ax.set_xticks(range(len(robust["policies"])),
+                          [e["policy"].removeprefix("pareto-") for e in robust["policies"]], fontsize=7)
+            ax.set_xlabel("Pareto policy", fontsize=8)
+            ax.set_title(f"{column} - reference\n({'higher' if direction == _ARROW else 'lower'} is better)",
+                         fontsize=8)
+        fig.suptitle(f"Across {len(robust['draw_rows'])} posterior draws ({robust['case']}): median and 5-95 %",
+                     fontsize=9)
+        path = Path(folder) / "robustness.png"
+        fig.savefig(path, dpi=120, bbox_inches="tight")
+    return path
+
+
+def pareto_figures(pareto: list, honest: dict | None, robust: dict | None, scenario, folder) -> list:
+    """The parallel coordinates of the Pareto set and, with a posterior, the robustness figure; the paths written."""
+    from .candidates import reference_index
+    from .coordinates import parallel_figure
+
+    if not pareto:
+        return []
+    spec = scenario.search
+    # the reference arm's own values at the searched paths (no line when it lacks one of them)
+    reference = scenario.arms[reference_index(scenario)].model_dump(mode="json")
+    out = [parallel_figure(pareto, honest, spec, folder, reference)]
+    if robust is not None:
+        out.append(robustness_figure(robust, [(o.column, o.direction) for o in spec.objectives], folder))
+    return out

@@ -39,6 +39,7 @@ from ..protocols.monitoring import CtDNAAssay, MRDAssay
 from ..protocols.regimens import Cycle, Give, Repeat, Sequence
 from ..protocols.schedules import Piece, Schedule
 from ..trials.columns import COLUMNS
+from . import economics as ec
 from . import schema as sc
 from . import search
 from .costs import Costs
@@ -77,7 +78,14 @@ SECTIONS = [
     (ClonotypeNGS, "`assessments.ctdna_assay`, `arms.ctdna_assay` with `kind: clonotype_ngs`"),
     (MRDSampling, "`assessments.mrd`"),
     (Endpoints, "`endpoints`"), (CountCriterion, "`endpoints.success`"),
-    (CompareCriterion, "`endpoints.success`"), (Costs, "`costs`"), (sc.Simulation, "`simulation`"),
+    (CompareCriterion, "`endpoints.success`"), (Costs, "`costs`"),
+    (ec.Economics, "`economics`"), (ec.Utilities, "`economics.utilities`"),
+    (ec.Discounting, "`economics.discounting`"), (ec.Extrapolation, "`economics.extrapolation`"),
+    (ec.Upfront, "`economics.payment_models` with `kind: upfront`"),
+    (ec.OutcomesBased, "`economics.payment_models` with `kind: outcomes_based`"),
+    (ec.PerDose, "`economics.payment_models` with `kind: per_dose`"),
+    (ec.Subscription, "`economics.payment_models` with `kind: subscription`"),
+    (sc.Simulation, "`simulation`"),
     (search.SearchSpec, "`search` (read by `celltrial optimise` only)"), (search.Variable, "`search.variables`"),
     (search.Objective, "`search.objectives`"), (search.Constraint, "`search.constraints`"),
     (search.Patients, "`search.patients`"), (search.Reevaluation, "`search.reevaluate`"),

@@ -29,6 +29,7 @@ from ..protocols.monitoring import CtDNAAssay
 from ..protocols.regimens import Item
 from ..protocols.schedules import Schedule
 from .costs import Costs
+from .economics import Economics
 from .limits import BURDEN_RANGE, DEFAULT_HEIGHT_CM, HEIGHT_RANGE, MAX_DAY, MAX_MONEY, MAX_STAY_DAYS, WEIGHT_RANGE, Day
 from .rules import Endpoints
 from .search import SearchSpec
@@ -368,6 +369,8 @@ class Scenario(_Strict):
                                    json_schema_extra=_unit("day"))
     endpoints: Endpoints = Endpoints()
     costs: Costs = Costs()
+    economics: Economics | None = Field(None, description="health economics (QALYs, ICER, net monetary benefit, "
+                                                          "payment models, budget impact); none by default")
     seed: Integer = Field(1, ge=0, le=2**63 - 1,
                       description="trial seed (each patient's streams spawn from it)")
     simulation: Simulation = Simulation()

@@ -40,8 +40,11 @@ SUMMARY_COLUMNS = (
 )
 #: Columns :func:`summarise` reads when present (stores written before they were modelled lack them).
 OPTIONAL_COLUMNS = ("icans_grade", "crs_grade_penn", "infused")
-#: Every column :func:`summarise` may read: what a run that streams its chunks to a store keeps in memory.
-SUMMARISED_COLUMNS = SUMMARY_COLUMNS + OPTIONAL_COLUMNS
+#: Columns the ``economics`` block reads besides those (issue 21; see :mod:`celltrial.economics.summary`).
+ECONOMICS_COLUMNS = ("crs_duration_days", "hospital_days", "doses", "dose_multiples", "last_dose_day",
+                     "vein_to_vein_days", "cost_product")
+#: Every column the run summary may read: what a run that streams its chunks to a store keeps in memory.
+SUMMARISED_COLUMNS = SUMMARY_COLUMNS + OPTIONAL_COLUMNS + ECONOMICS_COLUMNS
 _MEDIANS = {"cmax_cells_uL_median": "cmax_cells_uL", "tmax_days_median": "tmax_days",
             "auc0_28_median": "auc0_28_cells_uL_day", "ctdna_d28_median": "ctdna_d28"}
 

@@ -232,7 +232,18 @@ def _summarised(scenario, plan: TrialPlan, parts: list, trajectories: list, dose
         stock = arm_inventory(scenario, arm.index, given, plan.patients)
         if stock is not None:
             summary["arms"][arm.name]["inventory"] = stock
+    if scenario.economics is not None:  # issue 21: QALYs, ICER, NMB, payment models
+        summary["economics"] = economics_block(scenario, plan, patients)
     return TrialOutput(patients, summary, plan, joined, given)
+
+
+def economics_block(scenario, plan: TrialPlan, patients: dict) -> dict:
+    """The summary's ``economics`` block (see :func:`celltrial.economics.economics_summary`)."""
+    from ..economics.summary import economics_summary
+
+    return economics_summary(patients, scenario.economics.model_dump(),
+                             prices={a.name: plan.dose_price(a.index) for a in plan.arms},
+                             follow_up_days=scenario.follow_up_days, reference_arm=scenario.endpoints.reference_arm)
 
 
 def _summary_columns(table: dict) -> dict:

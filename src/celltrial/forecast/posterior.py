@@ -39,11 +39,13 @@ from .mcmc import mcmc_draws, walkers_for
 #: Posterior SD / prior SD at or above which a parameter counts as not informed (as ``celltrial fit``).
 NOT_INFORMED = 0.9
 #: Fewest MCMC steps per walker of the fallback (steps = max(this, 2 n_proposals / walkers)).
-MIN_STEPS = 300
+MIN_STEPS = 200
 #: Solver tolerance of the likelihood while sampling (the forward simulations use the same).
 SAMPLING_RTOL = 1e-6
 #: Below this ESS / n_proposals the proposal is re-centred on the weighted draws, at most ADAPT_ROUNDS times.
 ADAPT_BELOW, ADAPT_ROUNDS = 0.1, 2
+#: Below this ESS / n_proposals the weights are hopeless: straight to MCMC, without adaptation rounds.
+HOPELESS = 0.01
 
 
 @dataclass(frozen=True)
@@ -142,7 +144,7 @@ def sample_posterior(pop: PopulationModel, record: PatientData, *, sigma: float,
             return _result(pop, eta, mode[0], omega.copy(), 0.0, m, "prior (every proposal failed to solve)",
                            ("the model could not be solved near the MAP: the prior is returned; check the doses",))
         ess = float(1.0 / np.sum(w**2))
-        if ess >= ADAPT_BELOW * m:
+        if ess >= ADAPT_BELOW * m or ess < HOPELESS * m:  # good enough, or no re-centring will rescue it
             break
         # the Laplace guess was poor: re-centre the t half on the weighted draws (one population Monte Carlo step)
         centre = w @ eta

@@ -246,3 +246,19 @@ def test_bridging_only_above_a_scanned_burden(standard):
 def test_cyclophosphamide_alone_responds_as_rarely_as_turtle_2016(ld_trial):
     cr = _by_arm(ld_trial, "cr")
     assert cr["cy_500"].mean() <= 0.2 and cr["reference"].mean() >= 0.4
+
+
+def test_a_redose_of_an_autologous_product_waits_for_its_own_manufacture():
+    from celltrial.trials.runner import remanufacture_wait
+
+    s = _scenario([{**_arm("auto"), "logistics": {"median_vein_to_vein_days": 24, "vein_to_vein_sd_log": 0.4}}],
+                  cohort={"patients": 6})
+    plan = TrialPlan(s)
+    logistics = plan.logistics(plan.arms[0], plan.patient_ids(0, np.arange(6)))
+    spec = logistics.spec
+    for row in range(6):
+        first = remanufacture_wait(logistics, row, 0)  # no re-dose yet: the next product is product 1
+        assert first == pytest.approx(float(spec.draw(logistics.uniforms[row, 1, :])[0][()]))
+        assert first != pytest.approx(float(logistics.wait[row]))  # not the regimen's own wait again
+        assert remanufacture_wait(logistics, row, 1) == pytest.approx(
+            float(spec.draw(logistics.uniforms[row, 2, :])[0][()]))

@@ -244,10 +244,12 @@ def mrd_uniforms(policy, s, ids, draw_days):
 
 def remanufacture_wait(logistics, row: int, products_so_far: int) -> float:
     """Days until a re-dose can be given: 0 off the shelf, a fresh vein-to-vein wait for an autologous
-    product (product k of the patient uses its own pair of "logistics" uniforms)."""
+    product (product k of the patient uses its own pair of "logistics" uniforms). ``products_so_far``
+    counts the re-doses already given (the policy's record), so the next re-dose is product
+    ``products_so_far + 1``: product 0 is the regimen's, whose wait the patient has already had."""
     if logistics is None or logistics.spec is None:
         return 0.0
-    k = min(int(products_so_far), logistics.uniforms.shape[1] - 1)
+    k = min(int(products_so_far) + 1, logistics.uniforms.shape[1] - 1)
     wait, _ = logistics.spec.draw(logistics.uniforms[row, k, :])
     return float(wait)
 

@@ -37,12 +37,18 @@ def mcmc_draws(log_target, start, omega, bounds, *, n_steps: int, seed: int):
     box = np.stack([np.maximum(bounds[0], -6 * omega), np.minimum(bounds[1], 6 * omega)], axis=1)
     start = np.clip(start, box[:, 0] + 1e-9, box[:, 1] - 1e-9)[:n_walkers]
     burn = n_steps // 2
-    out = ensemble(log_target, box, n_walkers, n_steps, burn, seed, start=start)
-    tau = float(np.max(out.tau))
-    ess = float(out.samples.shape[0] / max(tau, 1.0))
+    with np.errstate(invalid="ignore", divide="ignore"):  # a parameter that never moved has no autocorrelation
+        out = ensemble(log_target, box, n_walkers, n_steps, burn, seed, start=start)
+    finite = np.isfinite(out.tau)
+    tau = float(np.max(out.tau[finite])) if finite.all() else float("nan")
+    # without a finite tau, count one independent draw per walker (the most pessimistic reading)
+    ess = float(out.samples.shape[0] / max(tau, 1.0)) if finite.all() else float(n_walkers)
     notes = [f"posterior by MCMC (importance sampling degenerated): {n_walkers} walkers x {n_steps} steps, half "
              f"burn-in, acceptance {out.acceptance:.2f}, autocorrelation time {tau:.0f} steps"]
-    if not out.tau_reliable:
+    if not finite.all():
+        notes.append("the autocorrelation time could not be estimated (a parameter never moved in the chain): "
+                     "ESS counts one draw per walker; treat the intervals as rough")
+    elif not out.tau_reliable:
         notes.append("the MCMC chain is shorter than 50 autocorrelation times: treat the intervals as rough "
                      "(raise the proposals, which lengthen the chain)")
     return out.samples, ess, notes

@@ -6,7 +6,8 @@ and whatever the number of patients, so an evaluation on 40 patients contains th
 one. Objectives are means of per-patient values (:mod:`.metrics`).
 
 The simulator is an argument: by default :func:`celltrial.trials.trial.run_trial` on the standard
-model; tests inject a synthetic one (a function of the scenario returning a patients table).
+model, a promoted candidate reusing the patients it has already run (:mod:`.reuse`); tests inject a
+synthetic one (a function of the scenario returning a patients table).
 
 Example:
     >>> import numpy as np
@@ -69,10 +70,13 @@ class Evaluator:
     arm: int = field(init=False)
 
     def __post_init__(self):
+        from .reuse import ChunkCache
+
         check_search(self.scenario)
         self.arm = arm_index(self.scenario)
         if self.simulate is None:
             self.simulate = self._run_trial
+        self.chunks = ChunkCache(self.scenario.search.patients.start)
 
     @property
     def seed(self) -> int:
@@ -88,6 +92,9 @@ class Evaluator:
     def _run_trial(self, scenario) -> dict:
         from ..trials.trial import run_trial
 
+        if len(scenario.arms) == 1:  # a candidate: a promotion reuses the twins it has already run
+            keep = scenario.cohort.patients < self.scenario.search.patients.max
+            return self.chunks.run(scenario, compiled=self.compiled, threads=self.threads, keep=keep)
         return run_trial(scenario, compiled=self.compiled, threads=self.threads).patients
 
     def trial_scenario(self, values: dict, patients: int, seed: int | None = None, name: str | None = None):

@@ -77,3 +77,12 @@ def test_plain_summary_never_calls_a_worse_arm_a_gain():
                    "hr_above_median": {"hr": 1.5}, "hr_below_median": {"hr": 2.5}}}
     text = plain_summary("a", "b", block, {"z": {"label": "z", "log10": False}})
     assert "lose least with b" in text and "1.50 above vs 2.50 below" in text
+
+
+def test_forest_figure_draws_one_series_per_arm_and_the_interaction():
+    from celltrial.report.economics import forest_figure
+
+    p, cov = _toy(interaction=-0.5)
+    fig = forest_figure(who_benefits(p, cov, paired=True))
+    labels = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert labels == ["a", "b", "interaction: b vs a"]

@@ -81,6 +81,7 @@ def summary_rows(run: RunData) -> list:
         *_assay_rows(arms, names),
         row("cost per patient", lambda s: fmt_money(s.get("cost_per_patient"), cur)),
         row("cost per responder", lambda s: fmt_money(s.get("cost_per_responder"), cur)),
+        *_economics_rows(run, names, cur),
     ]
     if any("inventory" in arms.get(a, {}) for a in names):  # off-the-shelf lots (arms with `inventory`)
         inv = lambda s, k: s.get("inventory", {}).get(k)  # noqa: E731 - one-line accessor
@@ -92,6 +93,21 @@ def summary_rows(run: RunData) -> list:
                 else f"{fmt_number(inv(s, 'stockouts_mean'))} / {inv(s, 'stockouts_max')}"),
             row("product cost per delivered dose", lambda s: fmt_money(inv(s, "cost_per_delivered_dose_mean"), cur)),
         ]
+    return rows
+
+
+def _economics_rows(run: RunData, names: list, cur: str) -> list:
+    """QALYs and the payer's cost per patient under each payment model (issue 21), from the summary's
+    ``economics`` block; none for runs without it."""
+    econ = run.summary.get("economics")
+    if not econ:
+        return []
+    arms = econ.get("arms", {})
+    rows = [("QALYs per patient (discounted)", [fmt_number(arms.get(a, {}).get("qalys")) for a in names])]
+    for model in econ.get("settings", {}).get("payment_models", []):
+        rows.append((f"payer cost per patient, {model}", [fmt_money(
+            arms.get(a, {}).get("payment_models", {}).get(model, {}).get("payer_cost_per_patient"), cur)
+            for a in names]))
     return rows
 
 
@@ -148,6 +164,7 @@ def print_summary(run: RunData, console: Console | None = None) -> None:
         table.add_row(label, *cells)
     console.print(table)
     _print_comparisons(run, console)
+    _print_economics(run, console)
     _print_replicates(run, console)
     failed = {}  # solver status -> patients, summed over arms
     for arm in run.summary.get("arms", {}).values():
@@ -170,6 +187,24 @@ def _print_comparisons(run, console) -> None:
             hr_text = "HR n/a" if hr.get("hr") is None else f"HR {hr['hr']:.2f} ({hr['low']:.2f}-{hr['high']:.2f})"
             parts.append(f"{end.upper()}: {hr_text}, log-rank p {fmt_number(p, 2)}")
         console.print(f"{escape(other)} vs {escape(ref)}: " + "; ".join(parts))
+
+
+def _print_economics(run, console) -> None:
+    """ICER and net monetary benefit of each arm against the reference, per payment model (issue 21)."""
+    econ = run.summary.get("economics") or {}
+    wtp = econ.get("settings", {}).get("willingness_to_pay", [])
+    cur = run.meta.get("endpoint_rules", {}).get("currency", "USD")
+    for c in econ.get("comparisons", []):
+        ref, other = c["arms"]
+        for model, b in c["payment_models"].items():
+            if not b:
+                continue
+            icer = b["note"] if b["icer"] is None else f"ICER {fmt_money(b['icer'], cur)}/QALY" + (
+                f" ({b['note']})" if b["note"] else "")
+            nmb = ", ".join(f"NMB at {w:,.0f}: {fmt_money(b['incremental_nmb'].get(f'{w:g}'), cur)}" for w in wtp)
+            console.print(f"{escape(other)} vs {escape(ref)} ({escape(model)}): dQALY "
+                          f"{fmt_number(b['incremental_qalys'])}, dcost {fmt_money(b['incremental_cost'], cur)}; "
+                          f"{escape(icer)}; {nmb}")
 
 
 def _print_replicates(run, console) -> None:

@@ -17,7 +17,7 @@ import numpy as np
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
-from . import kaplan_meier, patient_figures, response_figures, summary_figures
+from . import economics, kaplan_meier, patient_figures, response_figures, summary_figures
 from .data import LINES_END, ReportContext
 from .fmt import fmt_ref
 from .style import (
@@ -176,6 +176,7 @@ BUILDERS = {
     "icans": summary_figures.icans_figure,
     "cost": summary_figures.cost_figure,
     "replicates": summary_figures.replicates_figure,
+    "ce": economics.ce_figure,
 }
 
 

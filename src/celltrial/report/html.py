@@ -19,6 +19,7 @@ import numpy as np
 from ..errors import InputError
 from . import tables
 from .data import ReportContext, column
+from .economics import economics_html
 from .figures import BUILDERS, build_figures_with_captions
 from .fmt import NA, esc, fmt_value
 from .style import rc_context
@@ -35,6 +36,7 @@ SECTIONS = {
     "survival": "Survival (Kaplan–Meier)",
     "crs": "Cytokine release syndrome (CRS) and neurotoxicity",
     "cost": "Cost",
+    "economics": "Health economics",
     "replicates": "Replicate trials and probability of success",
     "methods": "Methods",
     "extrapolation": "What is extrapolation",
@@ -43,14 +45,14 @@ SECTIONS = {
 SECTION_FIGURES = {
     "kinetics": ["kinetics"], "tumour": ["tumour_burden", "ctdna"], "swimmer": ["swimmer"],
     "spider": ["spider", "waterfall"], "survival": ["km_pfs", "km_os"], "crs": ["crs", "icans"], "cost": ["cost"],
-    "replicates": ["replicates"],
+    "economics": ["ce"], "replicates": ["replicates"],
 }
 #: Figure name -> what a reader calls it (for "not available" notes).
 FIGURE_TITLES = {
     "kinetics": "Blood kinetics", "tumour_burden": "Tumour burden per patient", "ctdna": "ctDNA per patient",
     "swimmer": "Swimmer plot", "spider": "Spider plot", "waterfall": "Waterfall plot",
     "km_pfs": "Progression-free survival", "km_os": "Overall survival", "crs": "CRS grades",
-    "icans": "Neurotoxicity grades", "cost": "Cost",
+    "icans": "Neurotoxicity grades", "cost": "Cost", "ce": "Cost-effectiveness plane and acceptability curve",
     "replicates": "Replicate trials",
 }
 FORMATS = ("png", "svg", "pdf")
@@ -117,6 +119,7 @@ def render(ctx: ReportContext, figures: dict) -> str:
         "overview": tables.arms_table(ctx) + "<h3>Patients simulated</h3>" + tables.status_html(ctx),
         "summary": tables.summary_table(ctx) + "<h3>Comparisons between arms</h3>" + tables.comparisons_table(ctx),
         "replicates": tables.replicates_html(ctx),
+        "economics": economics_html(ctx),
         "methods": methods_html(ctx),
         "extrapolation": extrapolation_html(ctx),
     }
@@ -209,6 +212,8 @@ def missing_reason(ctx: ReportContext, name: str) -> str:
         return "trajectories were not stored for this run"
     if name == "replicates":
         return "the run has no replicate trials"
+    if name == "ce":
+        return "the run has no economics block or fewer than two replicate trials"
     return "the run has no evaluable data for it"
 
 

@@ -34,9 +34,11 @@ def _posterior(s) -> str:
     rows = [{"PARAMETER": n, "TYPICAL": v["typical"], "MAP": v["map"], "MEDIAN": v["median"], "Q10": v["q10"],
              "Q90": v["q90"], "SD/PRIOR_SD": v["sd_ratio"], "INFORMED": "yes" if v["informed"] else "no (prior)"}
             for n, v in post["parameters"].items()]
+    ess = (f"ESS {_g(post['ess'])} (chain samples / autocorrelation time)" if post["method"].startswith("MCMC")
+           else f"ESS {_g(post['ess'])} of {post['proposals']} proposals")
     head = (f"patient {s['patient']}: forecast from day {_g(s['origin_day'], 4)} (last observation) over "
-            f"{_g(s['horizon_days'], 4)} days; posterior by {post['method']}: {post['draws']} draws, ESS "
-            f"{_g(post['ess'])} of {post['proposals']} proposals; {s['draws_used']} draws used")
+            f"{_g(s['horizon_days'], 4)} days; posterior by {post['method']}: {post['draws']} draws, {ess}; "
+            f"{s['draws_used']} draws used")
     return head + "\n" + render_table(rows)
 
 

@@ -27,6 +27,21 @@ def walkers_for(p: int) -> int:
     return 2 * p + 2
 
 
+def walker_start(points, log_density, omega, n_walkers: int, rng: np.random.Generator,
+                 within: float = 10.0) -> np.ndarray:
+    """(n_walkers, p) distinct starting points: the best ``points`` within ``within`` nats of the best one, topped
+    up with the best point jittered by 0.05 prior SDs. A walker started far down the posterior can stay stuck
+    there for the whole chain (every stretch move rejected), so poor proposals are never used."""
+    order = np.argsort(-np.where(np.isfinite(log_density), log_density, -np.inf))
+    good = order[log_density[order] >= log_density[order[0]] - within][:n_walkers]
+    start = np.unique(points[good], axis=0)
+    extra = n_walkers - start.shape[0]
+    if extra > 0:
+        jitter = points[order[0]] + 0.05 * omega * rng.standard_normal((extra, omega.size))
+        start = np.vstack([start, jitter])
+    return start
+
+
 def mcmc_draws(log_target, start, omega, bounds, *, n_steps: int, seed: int):
     """Run the ensemble on ``log_target`` ((m, p) -> (m,)); returns (samples (n, p), ESS, notes).
 

@@ -34,7 +34,7 @@ from scipy.stats import multivariate_t
 
 from ..calibration.individual import FitSettings, PopulationModel, log_likelihood, map_estimate, observed_arrays
 from ..calibration.nonmem import PatientData
-from .mcmc import mcmc_draws, walkers_for
+from .mcmc import mcmc_draws, walker_start, walkers_for
 
 #: Posterior SD / prior SD at or above which a parameter counts as not informed (as ``celltrial fit``).
 NOT_INFORMED = 0.9
@@ -153,9 +153,9 @@ def sample_posterior(pop: PopulationModel, record: PatientData, *, sigma: float,
     if not converged[0]:
         notes.append("the MAP search did not converge; the proposal may be off-centre")
     if ess < ADAPT_BELOW * m:  # still degenerate: sample the exact posterior by MCMC from the best proposals
-        best = np.unique(eta[np.argsort(-target)[: 4 * walkers_for(p)]], axis=0)
-        best = best[np.argsort(-log_target(best))]
-        samples, ess, more = mcmc_draws(log_target, best, omega, pop.eta_bounds(),
+        start = walker_start(np.vstack([mode, eta]), np.concatenate([log_target(mode), target]), omega,
+                             walkers_for(p), rng)
+        samples, ess, more = mcmc_draws(log_target, start, omega, pop.eta_bounds(),
                                         n_steps=max(MIN_STEPS, 2 * m // walkers_for(p)), seed=int(rng.integers(2**32)))
         draws = samples[rng.choice(samples.shape[0], size=n_draws, replace=samples.shape[0] < n_draws)]
         return _result(pop, draws, mode[0], samples.std(axis=0), ess, m, "MCMC (emcee, after importance sampling "

@@ -18,15 +18,19 @@ def test_forecast_json_has_posterior_bands_and_every_action(tmp_path, standard):
     data.write_text(DATA)
     actions = tmp_path / "a.yaml"
     actions.write_text("actions:\n  - {name: wait, kind: none}\n  - {name: again, kind: redose, dose_multiple: 2}\n")
-    out = tmp_path / "f.json"
+    out, html = tmp_path / "f.json", tmp_path / "f.html"
     result = runner.invoke(app, ["forecast", str(data), "--id", "7", *PRESETS, "--actions", str(actions),
-                                 "--draws", "20", "--horizon", "30", "--days", "15,30", "--json", "--out", str(out)])
+                                 "--draws", "20", "--horizon", "30", "--days", "15,30", "--json", "--out", str(out),
+                                 "--html", str(html)])
     assert result.exit_code == 0, result.output
     summary = json.loads(result.output)
     assert summary == json.loads(out.read_text())
     assert [a["action"] for a in summary["actions"]] == ["wait", "again"]
     assert summary["origin_day"] == 28.0 and set(summary["p_progression_by_days_after_origin"]) == {"15", "30"}
     assert summary["posterior"]["parameters"]["B0"]["sd_ratio"] < 1.0
+    page = html.read_text()
+    for words in ("data:image/png;base64", "What the data could and could not tell", "again", "Notes and extrapolation"):
+        assert words in page
 
 
 def test_forecast_terminal_table(tmp_path, standard):

@@ -81,6 +81,7 @@ def forecast_command(
     seed: int = seed_option(0, "Seed of the posterior sampling, extinction and assay noise"),
     as_json: bool = typer.Option(False, "--json", help="Print the forecast as JSON."),
     out: str = typer.Option(None, "--out", help="Also write the JSON here."),
+    html: str = typer.Option(None, "--html", help="Also write the individual HTML report here."),
 ):
     """Forecast one patient from their data (posterior by importance sampling) and compare next moves."""
     from ..forecast import default_actions, forecast_patient, load_actions
@@ -98,6 +99,11 @@ def forecast_command(
     summary["notes"] = list(setting.notes) + summary["notes"]
     if out is not None:
         Path(out).write_text(json.dumps(summary, indent=2))
+    if html is not None:
+        from ..report.forecast import forecast_page
+
+        page = forecast_page(fc, record, summary, currency=setting.costs.currency, notes=summary["notes"])
+        Path(html).write_text(page, encoding="utf-8")
     if as_json:
         typer.echo(json.dumps(summary, indent=2))
         return

@@ -1,0 +1,153 @@
+"""Classify an SBML model's quantities and declare them as celltrial states, parameters, observables, rates.
+
+* A species changed by reactions (not boundary, not constant) or by a rate rule, and a parameter
+  or compartment with a rate rule, is a **state**; its value is in the species' own units
+  (concentration unless hasOnlySubstanceUnits), so a reaction of rate v (amount/time) adds
+  ``stoichiometry * conversionFactor / compartment * v`` to a concentration state.
+* A quantity with an assignment rule is an **observable** (computed from states at every step).
+* Everything else (constants, boundary species, parameters only events change) is a **parameter**;
+  local parameters become parameters named ``<reaction>_<id>``.
+* ``time`` in math is a clock state (``d sbml_time/dt = 1``, exact for the solver), added only when used.
+
+Example:
+    >>> # see tests/sbml_import/test_import.py for small models built from SBML text
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sympy as sp
+
+from ..errors import SBMLImportError
+from .mathml import to_sympy
+from .naming import Names
+from .reader import describe, local_parameters, rules_by_variable, species_references, unit_text
+
+
+@dataclass
+class Entity:
+    """One SBML quantity and what it became."""
+
+    key: str  # SBML id; local parameters are "<reaction>/<id>"
+    element: str  # species, parameter, compartment, speciesReference, localParameter
+    obj: object
+    name: str  # celltrial name
+    kind: str  # state, parameter or observable
+
+    @property
+    def symbol(self) -> sp.Symbol:
+        return sp.Symbol(self.name, real=True)
+
+
+class Builder:
+    """Everything the importer needs from one libsbml model, classified and named."""
+
+    def __init__(self, model):
+        self.m = model
+        self.assignment_rules, self.rate_rules = rules_by_variable(model)
+        # elements without math (allowed in L3v2) have no effect
+        self.initial_assignments = {ia.getSymbol(): ia.getMath() for ia in model.getListOfInitialAssignments()
+                                    if ia.getMath() is not None}
+        self.functions = {fd.getId(): fd for fd in model.getListOfFunctionDefinitions()}
+        self.reactions = {r.getId(): r for r in model.getListOfReactions()}
+        self.event_targets = {ea.getVariable() for ev in model.getListOfEvents()
+                              for ea in ev.getListOfEventAssignments() if ea.getMath() is not None}
+        elements = [("compartment", c) for c in model.getListOfCompartments()]
+        elements += [("species", s) for s in model.getListOfSpecies()]
+        elements += [("parameter", p) for p in model.getListOfParameters()]
+        elements += [("speciesReference", ref) for _, ref, _ in species_references(model) if ref.isSetId()]
+        self.names = Names([obj.getId() for _, obj in elements] + list(self.reactions))
+        self.reacting = {ref.getSpecies() for _, ref, _ in species_references(model)}
+        self.entities = {obj.getId(): Entity(obj.getId(), el, obj, self.names[obj.getId()], self._kind(el, obj))
+                         for el, obj in elements}
+        for rid, r in self.reactions.items():
+            for lp in local_parameters(r):
+                key = f"{rid}/{lp.getId()}"
+                name = self.names.fresh(f"{rid}_{lp.getId()}")
+                self.entities[key] = Entity(key, "localParameter", lp, name, "parameter")
+        self.by_name = {e.name: e.key for e in self.entities.values()}
+        self.clock = sp.Symbol(self.names.fresh("time"), real=True)
+        self.symbols = {k: e.symbol for k, e in self.entities.items() if "/" not in k}
+        # a reaction id in math stands for its rate: resolved lazily, when used
+        self.symbols.update({rid: (lambda r=rid: self.kinetic_law(r, self.symbols, self.clock))
+                             for rid in self.reactions})
+        self._check_compartments()
+
+    def _kind(self, element, obj) -> str:
+        sid = obj.getId()
+        if sid in self.assignment_rules:
+            return "observable"
+        if sid in self.rate_rules:
+            return "state"
+        if element == "speciesReference" and (not obj.getConstant() or sid in self.event_targets):
+            raise SBMLImportError(f"<speciesReference id={sid!r}>: variable stoichiometry is not supported "
+                                  "by the SBML importer")
+        moving = element == "species" and not obj.getConstant() and not obj.getBoundaryCondition()
+        return "state" if moving and sid in self.reacting else "parameter"
+
+    def _check_compartments(self):
+        for e in self.entities.values():
+            if e.element != "species":
+                continue
+            comp = self.entities[e.obj.getCompartment()]
+            if comp.kind != "parameter" or comp.key in self.event_targets:
+                raise SBMLImportError(
+                    f"<compartment id={comp.key!r}>: a compartment whose size changes (rule or event) while it "
+                    f"holds species (e.g. {e.key!r}) is not supported by the SBML importer")
+
+    def in_amounts(self, species) -> bool:
+        """True when a species' symbol means its amount: hasOnlySubstanceUnits, or a 0-D compartment."""
+        comp = self.entities[species.getCompartment()].obj
+        return species.getHasOnlySubstanceUnits() or comp.getSpatialDimensions() == 0
+
+    def kinetic_law(self, rid: str, symbols: dict, time) -> sp.Expr:
+        """Rate of reaction ``rid`` (amount/time), local parameters shadowing global ids."""
+        local = {k.split("/", 1)[1]: e.symbol for k, e in self.entities.items() if k.startswith(f"{rid}/")}
+        where = f"<kineticLaw> of reaction {rid!r}"
+        return to_sympy(self.reactions[rid].getKineticLaw().getMath(), {**symbols, **local}, where, time,
+                        self.functions)
+
+    def math(self, node, where: str, boolean: bool = False) -> sp.Expr:
+        """Dynamic math: states, parameters, observables, reaction rates and the clock."""
+        return to_sympy(node, self.symbols, where, self.clock, self.functions, boolean)
+
+    def stoichiometry(self) -> dict:
+        """{reaction id: {state name: coefficient expression}} for species that are states."""
+        model_cf = self.m.getConversionFactor()
+        out = {rid: {} for rid in self.reactions}
+        for r, ref, sign in species_references(self.m):
+            sp_ent = self.entities[ref.getSpecies()]
+            if sp_ent.kind != "state" or sp_ent.key in self.rate_rules:
+                continue  # boundary, constant, rule-determined: reactions do not change it
+            coef = self.entities[ref.getId()].symbol if ref.isSetId() else self._number_stoich(r, ref)
+            cf = sp_ent.obj.getConversionFactor() or model_cf
+            if cf:
+                coef = coef * self.entities[cf].symbol
+            if not self.in_amounts(sp_ent.obj):
+                coef = coef / self.entities[sp_ent.obj.getCompartment()].symbol
+            prev = out[r.getId()].get(sp_ent.name, 0)
+            out[r.getId()][sp_ent.name] = prev + sign * coef
+        return out
+
+    @staticmethod
+    def _number_stoich(reaction, ref):
+        from .mathml import number
+
+        if not ref.isSetStoichiometry():
+            raise SBMLImportError(f"<speciesReference species={ref.getSpecies()!r}> of reaction "
+                                  f"{reaction.getId()!r}: has no stoichiometry")
+        return number(ref.getStoichiometry())
+
+    def unit(self, ent: Entity) -> str:
+        if ent.element == "localParameter" or ent.element == "speciesReference":
+            return unit_text(ent.obj, self.m) if ent.element == "localParameter" else "1"
+        base = unit_text(ent.obj, self.m)
+        if ent.element == "species" and not self.in_amounts(ent.obj):
+            comp = self.entities[ent.obj.getCompartment()]
+            return f"{base}/({unit_text(comp.obj, self.m)})"
+        return base
+
+    def description(self, ent: Entity) -> str:
+        where = f" of reaction {ent.key.split('/')[0]!r}" if ent.element == "localParameter" else ""
+        return f"{ent.element}{where}: {describe(ent.obj)}"

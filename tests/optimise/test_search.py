@@ -121,3 +121,28 @@ def test_a_policy_equal_to_the_reference_beats_it_with_probability_one_half(tmp_
     better = {"trial": 1, "params": {"policy.every_days": 63.0, "policy.max_doses": 4}, "values": row["values"]}
     honest = reevaluate(ev, [better], patients=30, seed=123)
     assert honest["policies"][0]["p_beats_reference"]["cost_per_patient"] > 0.99
+
+
+def test_a_new_study_evaluates_the_current_protocol_first(tmp_path):
+    _, _, result = _study(tmp_path, budget="3")
+    assert result.rows[0]["params"] == {"policy.every_days": 91.0, "policy.max_doses": 7}  # the searched arm's
+
+
+def test_a_current_protocol_off_the_grid_is_not_enqueued(tmp_path):
+    s = scenario()
+    off = s.model_copy(update={"arms": [s.arms[0], s.arms[1].model_copy(update={
+        "policy": s.arms[1].policy.model_copy(update={"every_days": 90.0})})]})  # 90 is not on the 7-day grid
+    _, _, result = _study(tmp_path, off, budget="3")
+    assert result.rows[0]["params"]["policy.every_days"] != 90.0
+
+
+def test_the_reevaluation_flags_a_policy_the_reference_dominates(tmp_path):
+    ev, folder, result = _study(tmp_path, scenario(BOTH), budget="12")
+    worse = {"trial": 99, "params": {"policy.every_days": 7.0, "policy.max_doses": 10},
+             "values": {"cost_per_patient": 1.0, "pfs_d180": 1.0}}
+    honest = reevaluate(ev, [worse], patients=16, seed=3)
+    e = honest["policies"][0]
+    assert e["fresh"]["cost_per_patient"] > honest["reference"]["cost_per_patient"]
+    assert e["fresh"]["pfs_d180"] < honest["reference"]["pfs_d180"] and e["dominated_by_reference"]
+    assert not any(p["dominated_by_reference"] for p in reevaluate(ev, result.pareto, patients=16, seed=3)["policies"]
+                   if p["fresh"]["pfs_d180"] > honest["reference"]["pfs_d180"])

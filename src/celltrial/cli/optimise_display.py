@@ -50,6 +50,7 @@ def pareto_table(honest: dict, objectives: list) -> Table:
     for e in honest["policies"]:
         params = "\n".join(f"{k} = {_num(v) if isinstance(v, float) else v}" for k, v in e["params"].items())
         flag = "" if e["feasible_fresh"] else "\n(misses a constraint on fresh patients)"
+        flag += "\n(the reference dominates it on fresh patients)" if e.get("dominated_by_reference") else ""
         table.add_row(e["policy"] + flag, params, *[_cell(e, c) for c, _ in objectives])
     return table
 

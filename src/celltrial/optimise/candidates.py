@@ -66,6 +66,19 @@ def path_problem(arm: dict, path: str) -> str | None:
     return None
 
 
+def read_path(arm: dict, path: str):
+    """The value at a dotted path of an arm as dumped (None when the path leads nowhere)."""
+    node = arm
+    for part in path.split("."):
+        if isinstance(node, list):
+            node = node[int(part)] if part.isdigit() and int(part) < len(node) else None
+        else:
+            node = node.get(part) if isinstance(node, dict) else None
+        if node is None:
+            return None
+    return node
+
+
 def _set(node, parts: list, value):
     for part in parts[:-1]:
         node = node[_key(node, part)]

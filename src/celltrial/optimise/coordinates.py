@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from ..report.style import new_figure, rc_context
+from .candidates import read_path
 
 _COLOURS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#17becf")
 
@@ -53,21 +54,12 @@ def _wrap(path: str, width: int = 16) -> str:
     return "\n".join([*lines, line])
 
 
-def _read(arm: dict, path: str):
-    node = arm
-    for part in path.split("."):
-        node = node[int(part)] if isinstance(node, list) else node.get(part) if isinstance(node, dict) else None
-        if node is None:
-            return None
-    return node
-
-
 def lines(pareto: list, honest: dict | None, spec, reference_arm: dict | None = None) -> tuple:
     """(axis labels, (lines, axes) positions in [0, 1], lines' kinds, tick texts (low, high) per axis)."""
     policies = honest["policies"] if honest else []
     rows = [("search", r["params"], r["values"]) for r in pareto]
     rows += [(e["policy"], e["params"], e["fresh"]) for e in policies]
-    ref = {v.path: _read(reference_arm, v.path) for v in spec.variables} if reference_arm else {}
+    ref = {v.path: read_path(reference_arm, v.path) for v in spec.variables} if reference_arm else {}
     if honest and ref and all(x is not None for x in ref.values()):
         rows.append(("reference", ref, honest["reference"]))
     labels, columns, ticks = [], [], []

@@ -82,6 +82,11 @@ def _policy_entry(name, row, values, ref, ok, weights, spec) -> dict:
         out["p_beats_reference"][c] = p_better(x[both] - r[both], w, o.direction)
     found = {c.column: float(np.mean(values[c.column][ok[0]])) for c in spec.constraints}
     out["feasible_fresh"] = all(c.violation(found[c.column]) <= 0 for c in spec.constraints)
+    # on fresh patients the reference may turn out no worse anywhere and better somewhere: say so
+    sign = {"maximize": -1.0, "minimize": 1.0}
+    mine = np.array([sign[o.direction] * out["fresh"][o.column] for o in spec.objectives])
+    theirs = np.array([sign[o.direction] * float(np.mean(ref[o.column][ok[1]])) for o in spec.objectives])
+    out["dominated_by_reference"] = bool(np.all(theirs <= mine) and np.any(theirs < mine))
     return out
 
 

@@ -5,7 +5,8 @@ log or linear scales, integers and categorical choices, take constraints, and ke
 in a journal file that a killed process can reload; an ask/tell interface lets celltrial own the
 evaluation (common random numbers, growing cohorts) while Optuna owns the proposals.
 
-The sampler learns from first-rung evaluations only (every candidate's on the same patients);
+A new study evaluates the current protocol first (when its values lie in the ranges). The
+sampler learns from first-rung evaluations only (every candidate's on the same patients);
 promotions re-evaluate a candidate on more patients and are stored next to them. The budget counts
 evaluations at any rung over the whole study (re-running with a larger ``--budget`` continues),
 or wall-clock seconds of this call.
@@ -174,6 +175,27 @@ def _next(study, rows: list, spec, rungs: list) -> tuple:
     return t, 0, dict(t.params)
 
 
+def current_values(evaluator) -> dict | None:
+    """The searched arm's own values at the variables' paths, when every one lies in its range (or choices).
+
+    A new study evaluates them first: the current protocol is the natural starting point, and with it
+    the front holds a policy at least as good as the protocol as written (on the search's twins).
+    """
+    from .candidates import read_path
+
+    arm = evaluator.scenario.arms[evaluator.arm].model_dump(mode="json")
+    out = {}
+    for v in evaluator.scenario.search.variables:
+        value = read_path(arm, v.path)
+        grid = v.grid()
+        inside = (value in grid) if grid is not None else (
+            isinstance(value, int | float) and not isinstance(value, bool) and v.low <= value <= v.high)
+        if value is None or not inside:
+            return None
+        out[v.path] = int(value) if v.integer else value
+    return out
+
+
 def optimise(evaluator, folder, budget: Budget, *, progress=None, clock=time.monotonic) -> SearchResult:
     """Run (or continue) the study in ``folder`` until ``budget`` is spent; returns every evaluation.
 
@@ -188,6 +210,9 @@ def optimise(evaluator, folder, budget: Budget, *, progress=None, clock=time.mon
     rows = folder.rows()
     study = folder.optuna_study(spec, None)
     study.sampler = sampler(spec, evaluator.seed, len(study.trials))
+    start_at = current_values(evaluator) if not study.trials else None
+    if start_at is not None:
+        study.enqueue_trial(start_at)
     _settle(study, rows, spec)
     start, new = clock(), 0
     while not budget.spent(len(rows), clock() - start):

@@ -55,7 +55,9 @@ def coverage(n: int, seed: int = 11) -> dict:
                          n_draws=100)
     return {"patients": n, "intervals": res.n, "coverage80": round(res.coverage80, 3),
             "coverage95": round(res.coverage95, 3), "censored_share": round(res.censored, 3),
-            "coverage80_quantified": round(res.quantified80, 3), "seconds": round(time.perf_counter() - start, 1),
+            "coverage80_quantified": round(res.quantified80, 3), "brier_days": res.brier_days,
+            "brier": round(res.brier, 4), "brier_prior": round(res.brier_prior, 4), "progressed": res.progressed,
+            "seconds": round(time.perf_counter() - start, 1),
             "load_average_1min": os.getloadavg()[0]}
 
 

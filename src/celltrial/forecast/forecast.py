@@ -117,6 +117,11 @@ def forecast_patient(record: PatientData, pop: PopulationModel, *, actions=None,
                     timings=clock, **out)
 
 
+def _day_key(day):
+    """A whole number of days as an int key (30, not 30.0), any other day as given."""
+    return int(day) if float(day).is_integer() else float(day)
+
+
 def _per_draw(pop, post, name) -> np.ndarray:
     """(n_draws,) a parameter's value per draw (its typical value when it has no random effect)."""
     if name in post.names:
@@ -159,5 +164,5 @@ def _read(paths, post, pop, record, actions, *, origin, horizon, days, sigma, se
                      "cost": summary_interval(cost), "p_redosed": proportion(np.isfinite(paths.redose_day[k][keep]))})
     return {"bands": {q: bands(window[q], sigma=sigma, rng=rng) for q in SAVED if q != "il6_signal"},
             "p_extinct": proportion(burden[base][keep, j0] <= 0.0),
-            "p_progression": {int(d): proportion(prog[base] - origin <= d) for d in days if d <= horizon},
+            "p_progression": {_day_key(d): proportion(prog[base] - origin <= d) for d in days if d <= horizon},
             "actions": tuple(rows), "n_used": int(keep.sum()), "n_dropped": dropped, "notes": tuple(notes)}

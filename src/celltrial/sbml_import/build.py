@@ -68,7 +68,8 @@ class Builder:
                 self.entities[key] = Entity(key, "localParameter", lp, name, "parameter")
         self.by_name = {e.name: e.key for e in self.entities.values()}
         self.clock = sp.Symbol(self.names.fresh("time"), real=True)
-        self.symbols = {k: e.symbol for k, e in self.entities.items() if "/" not in k}
+        self.symbols = {k: (e.symbol if e.kind != "undefined" else self._undefined(k))
+                        for k, e in self.entities.items() if "/" not in k}
         # a reaction id in math stands for its rate: resolved lazily, when used
         self.symbols.update({rid: (lambda r=rid: self.kinetic_law(r, self.symbols, self.clock))
                              for rid in self.reactions})
@@ -83,6 +84,8 @@ class Builder:
         if element == "speciesReference" and (not obj.getConstant() or sid in self.event_targets):
             raise SBMLImportError(f"<speciesReference id={sid!r}>: variable stoichiometry is not supported "
                                   "by the SBML importer")
+        if element == "compartment" and not obj.isSetSize() and sid not in self.initial_assignments:
+            return "undefined"  # e.g. a 0-D compartment: fine until something uses its size
         moving = element == "species" and not obj.getConstant() and not obj.getBoundaryCondition()
         return "state" if moving and sid in self.reacting else "parameter"
 
@@ -91,10 +94,16 @@ class Builder:
             if e.element != "species":
                 continue
             comp = self.entities[e.obj.getCompartment()]
-            if comp.kind != "parameter" or comp.key in self.event_targets:
+            if comp.kind not in ("parameter", "undefined") or comp.key in self.event_targets:
                 raise SBMLImportError(
                     f"<compartment id={comp.key!r}>: a compartment whose size changes (rule or event) while it "
                     f"holds species (e.g. {e.key!r}) is not supported by the SBML importer")
+
+    @staticmethod
+    def _undefined(sid):
+        def fail():
+            raise SBMLImportError(f"<compartment id={sid!r}>: has no size, and math uses it")
+        return fail
 
     def in_amounts(self, species) -> bool:
         """True when a species' symbol means its amount: hasOnlySubstanceUnits, or a 0-D compartment."""

@@ -85,13 +85,34 @@ def _records(eid, t, ent, expr):
     return out + ([Bolus(t, {ent.name: c})] if c != 0 else [])
 
 
-def _check_simultaneous(group, b):
-    """Events firing together must not write what another reads or writes (order would matter)."""
-    for i, (ea_, ev_a) in enumerate(group):
-        for eb_, ev_b in group[i + 1:]:
+def _independent(group, b) -> bool:
+    """True when no event of ``group`` writes what another reads or writes (any order gives the same)."""
+    for i, (_, ev_a) in enumerate(group):
+        for _, ev_b in group[i + 1:]:
             wa, wb = _writes(ev_a), _writes(ev_b)
             if wa & wb or wa & _reads(b, ev_b) or wb & _reads(b, ev_a):
-                _refuse(ea_, f"simultaneous firing with event {eb_!r} where their order matters")
+                return False
+    return True
+
+
+def _execution_order(group, b, init) -> list:
+    """Events firing together, in SBML's execution order (higher priority first); refused when not fixed."""
+    if len(group) == 1 or _independent(group, b):
+        return group
+    names = ", ".join(repr(eid) for eid, _ in group)
+    priorities = []
+    for eid, ev in group:
+        pr = ev.getPriority() if ev.isSetPriority() else None
+        if pr is None or pr.getMath() is None:
+            _refuse(eid, f"simultaneous firing with events {names} where their order matters and no priority")
+        expr = b.math(pr.getMath(), f"<priority> of event {eid!r}")
+        keys = [b.by_name.get(sym.name) for sym in expr.free_symbols]
+        if any(k is None or b.entities[k].kind != "parameter" or k in b.event_targets for k in keys):
+            _refuse(eid, f"a priority {expr} that is not a fixed value")
+        priorities.append(init.evaluate(expr, f"<priority> of event {eid!r}"))
+    if len(set(priorities)) < len(priorities):
+        _refuse(group[0][0], f"simultaneous events {names} with equal priorities (random order)")
+    return [g for _, g in sorted(zip(priorities, group, strict=True), key=lambda pg: -pg[0])]
 
 
 def _with_math(ev) -> list:
@@ -127,13 +148,16 @@ def solver_events(b, init, model) -> list:
     values = {p.name: number(p.value) for p in model.parameters}
     out = []
     for t in sorted(timed):
-        group = timed[t]
-        _check_simultaneous(group, b)
-        pending = [(eid, ent, expr) for eid, ev in group for ent, expr in _assignments(b, ev, eid, t, values,
-                                                                                       observables)]
-        for eid, ent, expr in pending:
-            recs = _records(eid, t, ent, expr)
-            out += recs
-            if ent.kind == "parameter":
-                values[ent.name] = number(recs[0].values[ent.name])
+        before, written = dict(values), set()
+        for eid, ev in _execution_order(timed[t], b, init):
+            at_trigger = ev.getUseValuesFromTriggerTime()
+            for ent, expr in _assignments(b, ev, eid, t, before if at_trigger else values, observables):
+                if at_trigger and written & {sym.name for sym in expr.free_symbols}:
+                    _refuse(eid, f"an assignment {ent.name} = {expr} reading a state an earlier simultaneous "
+                                 "event changed (its value at the trigger time is gone)")
+                recs = _records(eid, t, ent, expr)
+                out += recs
+                if ent.kind == "parameter":
+                    values[ent.name] = number(recs[0].values[ent.name])
+            written |= {b.entities[v].name for v in _writes(ev) if v in b.entities}
     return out

@@ -29,7 +29,7 @@ class Initial:
         self._memo: dict = {}
         self._stack: list = []
         self._values: dict = {}
-        self.symbols = {sid: (lambda s=sid: self.expr(s)) for sid in builder.entities}
+        self.symbols = {sid: (lambda s=sid: self.expr(s)) for sid in builder.entities if "/" not in sid}
         self.symbols.update({rid: (lambda r=rid: self.kinetic(r)) for rid in builder.reactions})
 
     def expr(self, sid: str) -> sp.Expr:
@@ -49,6 +49,8 @@ class Initial:
                 value = to_sympy(self.b.assignment_rules[sid], self.symbols, where, sp.Integer(0), self.b.functions)
             elif ent.kind == "parameter":
                 value = ent.symbol
+            elif ent.kind == "undefined":
+                value = self.attribute(sid)  # refuses, naming the element
             else:
                 value = self.attribute(sid)
         finally:

@@ -48,7 +48,15 @@ _UNARY = {
     "ARCCOTH": lambda a: sp.atanh(1 / a), "FACTORIAL": lambda a: sp.gamma(a + 1),
 }
 _RELATIONAL = {"EQ": sp.Eq, "NEQ": sp.Ne, "GT": sp.Gt, "GEQ": sp.Ge, "LT": sp.Lt, "LEQ": sp.Le}
-_LOGICAL = {"AND": sp.And, "OR": sp.Or, "XOR": sp.Xor}
+def _xor(*a):
+    """Exclusive or as And/Or/Not: sympy's Xor object breaks Piecewise's condition handling."""
+    out = sp.false  # an empty xor is false
+    for b in a:
+        out = sp.Or(sp.And(out, sp.Not(b)), sp.And(sp.Not(out), b))
+    return out
+
+
+_LOGICAL = {"AND": sp.And, "OR": sp.Or, "XOR": _xor}
 
 
 def _type_names():

@@ -88,10 +88,7 @@ def sbml_value(model, out: dict, sid: str, as_amount: bool | None = None) -> np.
     value = out[name]
     if element != "species" or as_amount is None:
         return value
-    compartment, hosu = model.sbml.species[sid]
-    size = out[compartment]
-    if as_amount and not hosu:
-        return value * size
-    if not as_amount and hosu:
-        return value / size
-    return value
+    compartment, in_amounts = model.sbml.species[sid]
+    if as_amount == in_amounts:
+        return value
+    return value * out[compartment] if as_amount else value / out[compartment]

@@ -147,7 +147,7 @@ def run_case(case: Case) -> Outcome:
     header, values = expected(case)
     worst, ok = {}, True
     for var in case.settings["variables"]:
-        col = values[:, header.index(var)]
+        col = values[:, 1 + header[1:].index(var)]  # column 0 is time, whatever its name
         good = judge(col, ours[var], case.settings["absolute"], case.settings["relative"])
         if not good.all():
             ok = False

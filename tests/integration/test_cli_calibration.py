@@ -23,7 +23,7 @@ def quick_validation(tmp_path_factory, standard):  # `standard` warms the kernel
 def test_validate_quick_runs_every_case_and_writes_a_report(quick_validation):
     cases, html = quick_validation
     assert [c["case"] for c in cases] == ["zuma1", "eliana", "recovery-population", "recovery-individual",
-                                          "seed-trial", "levers"]
+                                          "seed-trial", "levers", "forecast"]
     for case in cases:
         assert case["rows"] and all({"target", "observed", "simulated", "passed", "reason"} <= set(r)
                                     for r in case["rows"])

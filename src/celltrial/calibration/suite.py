@@ -2,7 +2,7 @@
 
 Example:
     >>> CASE_NAMES
-    ('zuma1', 'eliana', 'recovery-population', 'recovery-individual', 'seed-trial', 'levers')
+    ('zuma1', 'eliana', 'recovery-population', 'recovery-individual', 'seed-trial', 'levers', 'forecast')
 """
 
 from __future__ import annotations
@@ -26,7 +26,14 @@ def _cases(quick: bool, compiled):
         ("recovery-individual", lambda: run_individual_recovery(quick=quick)),
         ("seed-trial", lambda: seed_trial(replicates, compiled)),
         ("levers", lambda: levers_case(twins, compiled)),
+        ("forecast", lambda: _forecast_case(quick)),
     ]
+
+
+def _forecast_case(quick: bool):
+    from ..forecast.validation import run_forecast_calibration  # the forecast layer sits above calibration
+
+    return run_forecast_calibration(quick=quick)
 
 
 CASE_NAMES = tuple(name for name, _ in _cases(True, None))

@@ -152,7 +152,7 @@ class Builder:
         if ent.element == "localParameter" or ent.element == "speciesReference":
             return unit_text(ent.obj, self.m) if ent.element == "localParameter" else "1"
         base = unit_text(ent.obj, self.m)
-        if ent.element == "species" and not self.in_amounts(ent.obj):
+        if ent.element == "species" and not self.in_amounts(ent.obj) and base != "unspecified":
             comp = self.entities[ent.obj.getCompartment()]
             return f"{base}/({unit_text(comp.obj, self.m)})"
         return base

@@ -31,8 +31,8 @@ EXTRA_FUNCTIONS = {
     "Piecewise": sp.Piecewise, "Min": sp.Min, "Max": sp.Max, "floor": floor, "ceiling": ceiling,
     "sin": sp.sin, "cos": sp.cos, "tan": sp.tan, "asin": sp.asin, "acos": sp.acos, "atan": sp.atan,
     "sinh": sp.sinh, "cosh": sp.cosh, "asinh": sp.asinh, "acosh": sp.acosh, "atanh": sp.atanh,
-    "gamma": sp.gamma, "Eq": sp.Eq, "Ne": sp.Ne, "And": sp.And, "Or": sp.Or, "Not": sp.Not,
-    "Xor": sp.Xor, "sign": sp.sign, "nan": sp.nan, "oo": sp.oo, "Heaviside": sp.Heaviside,
+    "Eq": sp.Eq, "Ne": sp.Ne, "And": sp.And, "Or": sp.Or, "Not": sp.Not,
+    "Xor": sp.Xor, "sign": sp.sign, "nan": sp.nan, "oo": sp.oo,
 }
 AVOGADRO = 6.02214179e23  # the value SBML Level 3 fixes for the avogadro csymbol
 
@@ -45,7 +45,7 @@ _UNARY = {
     "SECH": lambda a: 1 / sp.cosh(a), "CSCH": lambda a: 1 / sp.sinh(a), "COTH": lambda a: 1 / sp.tanh(a),
     "ARCSEC": lambda a: sp.acos(1 / a), "ARCCSC": lambda a: sp.asin(1 / a), "ARCCOT": lambda a: sp.atan(1 / a),
     "ARCSECH": lambda a: sp.acosh(1 / a), "ARCCSCH": lambda a: sp.asinh(1 / a),
-    "ARCCOTH": lambda a: sp.atanh(1 / a), "FACTORIAL": lambda a: sp.gamma(a + 1),
+    "ARCCOTH": lambda a: sp.atanh(1 / a),
 }
 _RELATIONAL = {"EQ": sp.Eq, "NEQ": sp.Ne, "GT": sp.Gt, "GEQ": sp.Ge, "LT": sp.Lt, "LEQ": sp.Le}
 def _xor(*a):

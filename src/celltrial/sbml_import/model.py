@@ -56,10 +56,13 @@ class SBMLModel(Model):
 
 
 def _model_name(model, path: Path) -> str:
-    for candidate in (model.getId(), path.stem):
-        text = "".join(ch if ch.isalnum() or ch == "_" else "_" for ch in candidate).strip("_")
+    """The model id, or the file name when the id is long (it names the kernel files), made a valid name."""
+    ids = (model.getId(), path.stem)
+    clean = ["".join(ch if ch.isalnum() or ch == "_" else "_" for ch in c).strip("_") for c in ids]
+    clean = [c if not c or c[0].isalpha() else f"sbml_{c}" for c in clean]
+    for text in [c for c in clean if len(c) <= 40] + [c[:40].rstrip("_") for c in clean]:
         if text and usable(text):
-            return text if text[0].isalpha() else f"sbml_{text}"
+            return text
     return "sbml_model"
 
 

@@ -57,7 +57,10 @@ def search_throughput(scenario, compiled, evaluations: int, threads) -> dict:
     return {"evaluations": len(result.rows), "wall_s": round(wall, 2),
             "evaluations_per_min": round(60 * len(result.rows) / wall, 1),
             "simulate_share": round(spent["simulate"] / wall, 3), "other_share": round(1 - spent["simulate"] / wall, 3),
-            "rungs": rungs, "pareto_size": len(result.pareto)}
+            "rungs": rungs, "pareto_size": len(result.pareto),
+            # patients a promotion did not simulate again (optimise/reuse.py)
+            "reused_patients": ev.chunks.reused_patients,
+            "patient_evaluations": sum(r["patients"] for r in result.rows)}
 
 
 def adaptive_vs_plain(scenario, compiled, patients: int, threads) -> dict:

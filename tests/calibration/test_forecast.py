@@ -143,6 +143,7 @@ def test_forecast_table_and_json_cover_every_action(small):
     assert names == ["none", "redose now", "pd1", "trigger"]  # none added first: gains are against it
     none, redose = fc.actions[0], fc.actions[1]
     assert none["pfs_gain_days"]["mean"] == 0.0 and none["cost"]["mean"] == 0.0
+    assert all(0.0 <= a[k]["p"] <= 1.0 for a in fc.actions for k in ("p_crs3", "p_icans3", "p_progression"))
     assert redose["p_redosed"]["p"] == 1.0 and redose["cost"]["mean"] > 400_000  # a CAR-T dose and its stay
     summary = json.loads(json.dumps(forecast_dict(fc)))
     assert set(summary["bands"]) == {"B_tot", "ctdna", "product_uL", "car_copies"}

@@ -57,6 +57,7 @@ def _actions(s, currency) -> str:
     horizon = _g(s["horizon_days"], 4)
     rows = [{"ACTION": a["action"], "PFS GAIN (d)": interval(a["pfs_gain_days"]),
              f"P(PROG by +{horizon} d)": share(a["p_progression"]), "P(CRS>=3)": share(a["p_crs3"]),
+             "P(ICANS>=3)": share(a["p_icans3"]),
              f"COST ({currency})": interval(a["cost"]), "REDOSED": share(a["p_redosed"])} for a in s["actions"]]
     return ("next moves over the same posterior draws (common random numbers); gains vs none, restricted to the "
             "horizon; mean ± MC SE [10%, 90% of draws]:\n" + render_table(rows))

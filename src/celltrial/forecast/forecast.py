@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..biology.grading import THRESHOLD_PARAMETERS
+from ..biology.grading import ICANS_THRESHOLD_PARAMETERS, THRESHOLD_PARAMETERS
 from ..calibration.individual import PopulationModel
 from ..calibration.nonmem import PatientData
 from ..errors import InputError
@@ -28,8 +28,8 @@ from ..scenarios.costs import Costs
 from ..scenarios.rules import Endpoints
 from .actions import Action, default_actions
 from .costs import action_costs
-from .outcomes import bands, consistent_draws, crs_after, death_day, progression_day, proportion, summary_interval
-from .paths import SAVED, simulate_actions
+from .outcomes import bands, consistent_draws, death_day, grade_after, progression_day, proportion, summary_interval
+from .paths import GRADED, SAVED, simulate_actions
 from .posterior import Posterior, sample_posterior
 
 #: Default ctDNA trigger of the ``redose_on_ctdna`` default action (hGE/mL).
@@ -145,7 +145,7 @@ def _read(paths, post, pop, record, actions, *, origin, horizon, days, sigma, se
                      "tumour observation (or the solve failed)")
     b0 = _per_draw(pop, post, "B0")[keep]
     j0 = int(np.searchsorted(t, origin))
-    params = {p: _per_draw(pop, post, p)[keep] for p in THRESHOLD_PARAMETERS}
+    params = {p: _per_draw(pop, post, p)[keep] for p in THRESHOLD_PARAMETERS + ICANS_THRESHOLD_PARAMETERS}
     rule = {"origin": origin, "detection": endpoints.imaging_detection_cells,
             "increase": endpoints.progression_increase, "lethal": lethal[keep]}
     prog = np.array([progression_day(t, burden[k][keep], b0, **rule) for k in range(len(actions))])
@@ -155,14 +155,16 @@ def _read(paths, post, pop, record, actions, *, origin, horizon, days, sigma, se
     window = {q: paths.values[q][base][keep] for q in SAVED}
     rows = []
     for k, action in enumerate(actions):
-        grade = crs_after(t, paths.values["il6_signal"][k][keep], params, origin)
+        grade = grade_after(t, paths.values["il6_signal"][k][keep], params, origin)
+        icans = grade_after(t, paths.values["NT"][k][keep], params, origin, ICANS_THRESHOLD_PARAMETERS)
         cost = action_costs(action, pop.product, redose_day=paths.redose_day[k][keep], death_day=dead[k],
                             grade=grade, ctdna_draws=paths.ctdna_draws[k][keep], origin=origin, costs=costs,
                             price=price)
         rows.append({"action": action.name, "kind": action.kind, "pfs_gain_days": summary_interval(pfs[k] - pfs[base]),
                      "p_progression": proportion(prog[k] - origin <= horizon), "p_crs3": proportion(grade >= 3),
+                     "p_icans3": proportion(icans >= 3),
                      "cost": summary_interval(cost), "p_redosed": proportion(np.isfinite(paths.redose_day[k][keep]))})
-    return {"bands": {q: bands(window[q], sigma=sigma, rng=rng) for q in SAVED if q != "il6_signal"},
+    return {"bands": {q: bands(window[q], sigma=sigma, rng=rng) for q in SAVED if q not in GRADED},
             "p_extinct": proportion(burden[base][keep, j0] <= 0.0),
             "p_progression": {_day_key(d): proportion(prog[base] - origin <= d) for d in days if d <= horizon},
             "actions": tuple(rows), "n_used": int(keep.sum()), "n_dropped": dropped, "notes": tuple(notes)}

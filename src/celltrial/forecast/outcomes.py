@@ -8,8 +8,9 @@ or measurable again after having been below detection; or it reaches the lethal 
 (death counts as a PFS event). Continuous reading is an idealisation: a real scan schedule
 sees progression later, by up to its interval.
 
-CRS after t0: grade from the peak ``il6_signal`` after t0 with the patient's own thresholds
-(:func:`celltrial.biology.grading.crs_grade`); grade >= 3 is the risk reported.
+CRS and ICANS after t0: grades from the peaks of ``il6_signal`` and of the neuro-inflammation
+index ``NT`` after t0 with the patient's own thresholds (:func:`celltrial.biology.grading.crs_grade`,
+as the trial grades them); grade >= 3 is the risk reported.
 
 Example:
     >>> t = np.array([0.0, 1.0, 2.0, 3.0])
@@ -60,12 +61,12 @@ def consistent_draws(t, burden, status, record) -> np.ndarray:
     return ok
 
 
-def crs_after(t, il6, params, origin: float) -> np.ndarray:
-    """(n,) CRS grade (0-4) from the peak IL-6 signal after ``origin``; ``params`` name -> (n,) or scalar."""
+def grade_after(t, signal, params, origin: float, names=THRESHOLD_PARAMETERS) -> np.ndarray:
+    """(n,) grade (0-4) from the peak of ``signal`` (n, T) after ``origin``, with the thresholds ``names`` of
+    ``params`` (name -> (n,) or scalar): IL-6 and the CRS thresholds, or NT and the ICANS ones."""
     after = t > origin
-    peak = np.max(np.where(after[None, :], il6, 0.0), axis=1) if after.any() else np.zeros(il6.shape[0])
-    thresholds = np.stack([np.broadcast_to(np.asarray(params[p], float), peak.shape) for p in THRESHOLD_PARAMETERS],
-                          axis=1)
+    peak = np.max(np.where(after[None, :], signal, 0.0), axis=1) if after.any() else np.zeros(signal.shape[0])
+    thresholds = np.stack([np.broadcast_to(np.asarray(params[p], float), peak.shape) for p in names], axis=1)
     return crs_grade(peak, thresholds).astype(int)
 
 

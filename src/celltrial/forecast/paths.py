@@ -30,8 +30,10 @@ from ..protocols.doses import anti_pd1
 from ..protocols.extinction import Extinction, run_with_extinction
 from ..solve import Simulation
 
-#: Quantities saved on the grid: burden, ctDNA, product cells (blood and copies), IL-6 signal (CRS).
-SAVED = ("B_tot", "ctdna", "product_uL", "car_copies", "il6_signal")
+#: Quantities saved on the grid: burden, ctDNA, product cells (blood and copies), IL-6 signal (CRS), NT (ICANS).
+SAVED = ("B_tot", "ctdna", "product_uL", "car_copies", "il6_signal", "NT")
+#: Saved for grading only (no prediction bands).
+GRADED = ("il6_signal", "NT")
 #: Grid step (days) after the origin: fine enough for the CRS peak of a re-dose.
 FINE_STEP = 0.25
 #: Assay errors drawn per draw for triggered re-dosing (a longer schedule reuses them cyclically).

@@ -7,7 +7,7 @@ antigen-escape relapse but leaves no trace in early ctDNA).
 
 Example:
     >>> random_effects("b-all", "tisa-cel-like")[:3]
-    ('k_car', 'fit_T', 'B0')
+    ('k_car', 'fit_T', 'susc_nt')
 """
 
 from __future__ import annotations

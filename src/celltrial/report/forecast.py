@@ -81,9 +81,11 @@ def action_rows(actions: list, currency: str, horizon: float) -> str:
         return f"{_fmt(s['mean'])} ± {_fmt(s['se'])} [{_fmt(s['q10'])}, {_fmt(s['q90'])}]"
 
     head = (f"<tr><th>action</th><th>PFS gain vs none (days)</th><th>P(progression by +{horizon:g} d)</th>"
-            f"<th>P(CRS grade ≥ 3)</th><th>cost ({esc(currency)})</th><th>P(re-dosed)</th></tr>")
+            f"<th>P(CRS grade ≥ 3)</th><th>P(ICANS grade ≥ 3)</th><th>cost ({esc(currency)})</th>"
+            "<th>P(re-dosed)</th></tr>")
     rows = [f"<tr><td>{esc(a['action'])}</td><td>{mean(a['pfs_gain_days'])}</td><td>{share(a['p_progression'])}</td>"
-            f"<td>{share(a['p_crs3'])}</td><td>{mean(a['cost'])}</td><td>{share(a['p_redosed'])}</td></tr>"
+            f"<td>{share(a['p_crs3'])}</td><td>{share(a['p_icans3'])}</td><td>{mean(a['cost'])}</td>"
+            f"<td>{share(a['p_redosed'])}</td></tr>"
             for a in actions]
     return f"<table>{head}{''.join(rows)}</table>"
 

@@ -21,7 +21,7 @@ import hmac
 import tempfile
 from pathlib import Path
 
-from fastapi import Depends, FastAPI, Header, HTTPException, Request
+from fastapi import APIRouter, Depends, FastAPI, Header, HTTPException, Request
 from fastapi.responses import JSONResponse
 
 from .._version import __version__
@@ -62,14 +62,24 @@ def create_app(*, store_path: str | None = None, token: str | None = None) -> Fa
     async def _celltrial_error(request: Request, exc: CelltrialError):
         return JSONResponse({"detail": str(exc)}, status_code=_status(exc))
 
-    @app.get("/presets")
+    app.include_router(_reading(store))
+    app.include_router(_background(store, jobs))
+    app.state.jobs = jobs
+    return app
+
+
+def _reading(store: str) -> APIRouter:
+    """Endpoints answered at once: presets, scenario validation, stored runs."""
+    router = APIRouter()
+
+    @router.get("/presets")
     def presets() -> dict:
         """Names of the shipped disease and product presets."""
         from ..presets.loader import preset_names
 
         return {"disease": preset_names("disease"), "product": preset_names("product")}
 
-    @app.post("/scenarios/validate")
+    @router.post("/scenarios/validate")
     def validate(body: ScenarioText) -> dict:
         """Validate a scenario's YAML: its name and arms, or 422 naming every field in error."""
         from ..scenarios.loader import parse_scenario
@@ -77,15 +87,7 @@ def create_app(*, store_path: str | None = None, token: str | None = None) -> Fa
         s = parse_scenario(body.text, where="scenario")
         return {"valid": True, "name": s.name, "arms": [a.name for a in s.arms], "follow_up_days": s.follow_up_days}
 
-    @app.post("/runs", status_code=202)
-    def start_run(body: RunRequest) -> dict:
-        """Start a trial run in the background (the scenario is validated first); poll ``/jobs/{id}``."""
-        from ..scenarios.loader import parse_scenario
-
-        parse_scenario(body.scenario, where="scenario")
-        return jobs.submit("run", lambda: _run(body, store)).public()
-
-    @app.get("/runs")
+    @router.get("/runs")
     def runs() -> list:
         """Stored runs, newest first (id, scenario, status, patients, seed)."""
         from ..store import open_store
@@ -93,7 +95,7 @@ def create_app(*, store_path: str | None = None, token: str | None = None) -> Fa
         with open_store(store) as s:
             return s.list_runs()
 
-    @app.get("/runs/{ref}")
+    @router.get("/runs/{ref}")
     def run_summary(ref: str) -> dict:
         """The summary of a stored run (``latest``, an id or a unique prefix)."""
         from ..cli.runs import public_summary
@@ -103,13 +105,28 @@ def create_app(*, store_path: str | None = None, token: str | None = None) -> Fa
             run = s.load_summary(ref)
         return {"run_id": run.run_id, "status": run.meta["status"], "summary": public_summary(run)}
 
-    @app.post("/forecasts", status_code=202)
+    return router
+
+
+def _background(store: str, jobs: Jobs) -> APIRouter:
+    """Endpoints that queue a job (a trial run, a forecast) after checking its inputs, and the job poll."""
+    router = APIRouter()
+
+    @router.post("/runs", status_code=202)
+    def start_run(body: RunRequest) -> dict:
+        """Start a trial run in the background (the scenario is validated first); poll ``/jobs/{id}``."""
+        from ..scenarios.loader import parse_scenario
+
+        parse_scenario(body.scenario, where="scenario")
+        return jobs.submit("run", lambda: _run(body, store)).public()
+
+    @router.post("/forecasts", status_code=202)
     def start_forecast(body: ForecastRequest) -> dict:
         """Forecast one patient in the background (data, presets and actions are checked first)."""
         record, setting, actions = _forecast_inputs(body)
         return jobs.submit("forecast", lambda: _forecast(body, record, setting, actions)).public()
 
-    @app.get("/jobs/{job_id}")
+    @router.get("/jobs/{job_id}")
     def job(job_id: str) -> dict:
         """A job's status, and its result (finished) or error (failed); 404 for an unknown id."""
         try:
@@ -117,8 +134,7 @@ def create_app(*, store_path: str | None = None, token: str | None = None) -> Fa
         except InputError as exc:
             raise HTTPException(404, str(exc)) from None
 
-    app.state.jobs = jobs
-    return app
+    return router
 
 
 def _run(body: RunRequest, store: str) -> dict:

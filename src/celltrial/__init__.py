@@ -19,6 +19,7 @@ from .model import Observable as Observable
 from .model import Parameter as Parameter
 from .model import Rate as Rate
 from .model import State as State
+from .sbml_import import import_sbml as import_sbml
 from .solve import AUC as AUC
 from .solve import Bolus as Bolus
 from .solve import FirstCrossing as FirstCrossing

@@ -58,6 +58,11 @@ class ClusterError(CelltrialError, RuntimeError):
     and again. Finished chunks stay in the store; the CLI exits with its own code (5)."""
 
 
+class SBMLImportError(CelltrialError, ValueError):
+    """An SBML file cannot be imported: unreadable, invalid, or using a construct the engine cannot
+    honour exactly (the message names the SBML element and its id)."""
+
+
 class MissingDependencyError(CelltrialError, ImportError):
     """An optional dependency is needed for this feature."""
 

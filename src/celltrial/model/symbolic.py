@@ -33,6 +33,9 @@ class SymbolicModel:
 
     def __init__(self, model):
         self.model = model
+        # A model may widen the expression language (e.g. an imported SBML model: piecewise, trig);
+        # declared models use the base set, so a typo like `sin` stays an error there.
+        self._functions = {**_FUNCTIONS, **getattr(model, "extra_functions", {})}
         self.state_symbols = [sp.Symbol(n, real=True) for n in model.state_names]
         self.parameter_symbols = [sp.Symbol(n, real=True) for n in model.parameter_names]
         self.observable_symbols = [sp.Symbol(n, real=True) for n in model.observable_names]
@@ -57,7 +60,7 @@ class SymbolicModel:
         if isinstance(text, float):
             return sp.Float(text)
         try:
-            expr = sp.parse_expr(text, local_dict=dict(allowed), global_dict={**_SYMPY_BUILTINS, **_FUNCTIONS})
+            expr = sp.parse_expr(text, local_dict=dict(allowed), global_dict={**_SYMPY_BUILTINS, **self._functions})
         except Exception as exc:  # sympy raises many types for syntax errors
             raise DeclarationError(f"{where}: cannot parse expression {text!r}: {exc}") from None
         if not isinstance(expr, sp.Expr):
@@ -69,11 +72,11 @@ class SymbolicModel:
                 f"{where}: unknown name {name!r} in {text!r}{did_you_mean(name, allowed)}; "
                 "declare it as a state, parameter or observable"
             )
-        bad = {type(f).__name__ for f in expr.atoms(sp.Function) if type(f) not in _FUNCTIONS.values()}
+        functions = self._functions.values()
+        bad = {type(f).__name__ for f in expr.atoms(sp.Function) if type(f) not in functions}
         if bad:
-            raise DeclarationError(
-                f"{where}: function(s) {sorted(bad)} are not supported; use {sorted(_FUNCTIONS)}"
-            )
+            allowed_names = sorted(k for k, v in self._functions.items() if k in _FUNCTIONS or isinstance(v, type))
+            raise DeclarationError(f"{where}: function(s) {sorted(bad)} are not supported; use {allowed_names}")
         return expr
 
     def _resolve_observables(self):

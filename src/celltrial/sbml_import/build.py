@@ -90,14 +90,33 @@ class Builder:
         return "state" if moving and sid in self.reacting else "parameter"
 
     def _check_compartments(self):
+        """Species in a compartment whose size follows a rule keep their amount as the state.
+
+        Their concentration (what math means by the id) is then an observable amount/size, and a
+        reaction changes the amount, so a growing compartment dilutes them as SBML says.
+        """
+        self.amounts = {}  # species id -> name of its amount state
         for e in self.entities.values():
             if e.element != "species":
                 continue
             comp = self.entities[e.obj.getCompartment()]
-            if comp.kind not in ("parameter", "undefined") or comp.key in self.event_targets:
-                raise SBMLImportError(
-                    f"<compartment id={comp.key!r}>: a compartment whose size changes (rule or event) while it "
-                    f"holds species (e.g. {e.key!r}) is not supported by the SBML importer")
+            if comp.kind in ("parameter", "undefined") and comp.key not in self.event_targets:
+                continue
+            why = None
+            if comp.key in self.event_targets:
+                why = "an event changes its size"
+            elif e.kind == "parameter" and not self.in_amounts(e.obj):
+                why = f"it holds the constant or boundary concentration {e.key!r}"
+            elif e.key in self.event_targets and not self.in_amounts(e.obj):
+                why = f"an event sets the concentration {e.key!r}"
+            elif e.key in self.rate_rules and not self.in_amounts(e.obj) and comp.kind != "state":
+                why = f"{e.key!r} has a rate rule and the size follows an assignment rule"
+            if why:
+                raise SBMLImportError(f"<compartment id={comp.key!r}>: a compartment whose size changes while "
+                                      f"{why} is not supported by the SBML importer")
+            if e.kind == "state" and not self.in_amounts(e.obj):
+                self.amounts[e.key] = self.names.fresh(f"{e.name}_amount")
+                e.kind = "observable"  # the id now means amount/size
 
     @staticmethod
     def _undefined(sid):
@@ -127,16 +146,17 @@ class Builder:
         out = {rid: {} for rid in self.reactions}
         for r, ref, sign in species_references(self.m):
             sp_ent = self.entities[ref.getSpecies()]
-            if sp_ent.kind != "state" or sp_ent.key in self.rate_rules:
+            amount = self.amounts.get(sp_ent.key)
+            if (sp_ent.kind != "state" and not amount) or sp_ent.key in self.rate_rules:
                 continue  # boundary, constant, rule-determined: reactions do not change it
             coef = self.entities[ref.getId()].symbol if ref.isSetId() else self._number_stoich(r, ref)
             cf = sp_ent.obj.getConversionFactor() or model_cf
             if cf:
                 coef = coef * self.entities[cf].symbol
-            if not self.in_amounts(sp_ent.obj):
+            if not self.in_amounts(sp_ent.obj) and not amount:
                 coef = coef / self.entities[sp_ent.obj.getCompartment()].symbol
-            prev = out[r.getId()].get(sp_ent.name, 0)
-            out[r.getId()][sp_ent.name] = prev + sign * coef
+            target = amount or sp_ent.name
+            out[r.getId()][target] = out[r.getId()].get(target, 0) + sign * coef
         return out
 
     @staticmethod

@@ -48,6 +48,12 @@ def states(b, init: Initial) -> list:
             initial = float(initial) if initial.is_Number else _text(initial)
             out.append(State(ent.name, b.unit(ent), b.description(ent), initial=initial, atol=_ATOL,
                              nonnegative=False))
+    for sid, name in b.amounts.items():  # species in a compartment whose size changes: the amount
+        ent = b.entities[sid]
+        initial = init.expr(sid) * init.expr(ent.obj.getCompartment())
+        initial = float(initial) if initial.is_Number else _text(initial)
+        out.append(State(name, "amount", f"amount of {b.description(ent)}", initial=initial, atol=_ATOL,
+                         nonnegative=False))
     return out
 
 
@@ -64,6 +70,10 @@ def observables(b) -> tuple[list, dict]:
         expr = b.math(node, f"<assignmentRule variable={sid!r}>")
         exprs[ent.name] = expr
         out.append(Observable(ent.name, _text(expr), b.unit(ent), b.description(ent) + " (assignmentRule)"))
+    for sid, amount in b.amounts.items():
+        ent = b.entities[sid]
+        comp = b.entities[ent.obj.getCompartment()].name
+        out.append(Observable(ent.name, f"{amount}/{comp}", b.unit(ent), b.description(ent) + " (amount/size)"))
     return out, exprs
 
 
@@ -78,7 +88,12 @@ def rates(b) -> list:
     for sid, node in b.rate_rules.items():
         ent = b.entities[sid]
         expr = b.math(node, f"<rateRule variable={sid!r}>")
-        out.append(Rate(b.names.fresh(f"{ent.name}_rate_rule"), _text(expr), {ent.name: 1}))
+        target = b.amounts.get(sid, ent.name)
+        if sid in b.amounts:  # d(c V)/dt = V dc/dt + c dV/dt, dV/dt from the compartment's own rate rule
+            comp = ent.obj.getCompartment()
+            dv = b.math(b.rate_rules[comp], f"<rateRule variable={comp!r}>")
+            expr = b.entities[comp].symbol * expr + ent.symbol * dv
+        out.append(Rate(b.names.fresh(f"{ent.name}_rate_rule"), _text(expr), {target: 1}))
     return out
 
 

@@ -44,7 +44,7 @@ class Initial:
             if sid in self.b.initial_assignments:
                 where = f"<initialAssignment symbol={sid!r}>"
                 value = to_sympy(self.b.initial_assignments[sid], self.symbols, where, sp.Integer(0), self.b.functions)
-            elif ent.kind == "observable":
+            elif sid in self.b.assignment_rules:
                 where = f"<assignmentRule variable={sid!r}>"
                 value = to_sympy(self.b.assignment_rules[sid], self.symbols, where, sp.Integer(0), self.b.functions)
             elif ent.kind == "parameter":

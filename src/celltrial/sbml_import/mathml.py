@@ -89,6 +89,21 @@ def _is_boolean(x) -> bool:
     return bool(x.is_Relational) or isinstance(x, (sp.logic.boolalg.BooleanAtom, sp.logic.boolalg.BooleanFunction))
 
 
+def power(base, exponent):
+    """``base ** exponent``; with a symbolic exponent, written so its derivative is finite at base 0.
+
+    sympy differentiates ``x**h`` as ``h*x**h/x``, which is 0/0 at x = 0: a Hill term of a species
+    that starts at zero would give the solver a NaN Jacobian. The value is unchanged (``0**h`` at 0).
+
+    >>> x, h = sp.symbols("x h", real=True)
+    >>> power(x, h).diff(x).subs({x: 0, h: 2})
+    0
+    """
+    if not exponent.free_symbols or not base.free_symbols or base.is_positive:
+        return base ** exponent
+    return sp.Piecewise((base ** exponent, sp.Ne(base, 0)), (sp.Integer(0) ** exponent, True))
+
+
 def as_number(x):
     """A true/false used as a number is 1/0 (SBML's rule)."""
     if _is_boolean(x):
@@ -152,7 +167,7 @@ class _Converter:
         if kind == "DIVIDE":
             return a[0] / a[1]
         if kind in ("POWER", "FUNCTION_POWER"):
-            return a[0] ** a[1]
+            return power(a[0], a[1])
         if kind == "FUNCTION_ROOT":
             return sp.sqrt(a[0]) if len(a) == 1 else a[1] ** (1 / a[0])
         if kind == "FUNCTION_LOG":

@@ -1,12 +1,12 @@
 """Map SBML identifiers to celltrial names (valid, not reserved, unique).
 
-SBML ids are kept where celltrial accepts them; others are prefixed (``_x`` -> ``sbml_x``,
-``time`` -> ``sbml_time``) and the renaming is reported, so tables still say where a name came from.
+SBML ids are kept where celltrial accepts them; others are cleaned (``_a`` -> ``a`` when free) or
+prefixed (``time`` -> ``sbml_time``), and the renaming is reported, so tables still say where a name came from.
 
 Example:
     >>> names = Names(["k1", "time", "_a"])
     >>> names["k1"], names["time"], names["_a"]
-    ('k1', 'sbml_time', 'sbml_a')
+    ('k1', 'sbml_time', 'a')
 """
 
 from __future__ import annotations

@@ -77,13 +77,14 @@ class Builder:
 
     def _kind(self, element, obj) -> str:
         sid = obj.getId()
+        changing = sid in self.assignment_rules or sid in self.rate_rules or sid in self.event_targets
+        if element == "speciesReference" and (not obj.getConstant() or changing):
+            raise SBMLImportError(f"<speciesReference id={sid!r}>: variable stoichiometry is not supported "
+                                  "by the SBML importer")
         if sid in self.assignment_rules:
             return "observable"
         if sid in self.rate_rules:
             return "state"
-        if element == "speciesReference" and (not obj.getConstant() or sid in self.event_targets):
-            raise SBMLImportError(f"<speciesReference id={sid!r}>: variable stoichiometry is not supported "
-                                  "by the SBML importer")
         if element == "compartment" and not obj.isSetSize() and sid not in self.initial_assignments:
             return "undefined"  # e.g. a 0-D compartment: fine until something uses its size
         moving = element == "species" and not obj.getConstant() and not obj.getBoundaryCondition()

@@ -22,6 +22,9 @@ _ATOL = 1e-12  # per-state absolute tolerance default; callers pass their own fo
 
 
 def _text(expr) -> str:
+    """Text the declaration parser reads back exactly; pi, E... as numbers (a model may have an id 'E')."""
+    expr = sp.sympify(expr)
+    expr = expr.xreplace({a: sp.Float(a.evalf(17), 17) for a in expr.atoms(sp.NumberSymbol)})
     return sp.sstr(expr, full_prec=True)
 
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..errors import DeclarationError, SBMLImportError
+from ..errors import DeclarationError
 from ..model.declaration import Model, Module
 from . import declare
 from .build import Builder
@@ -100,7 +100,7 @@ def import_sbml(path) -> SBMLModel:
                     rates=rates + clock_rates, description=m.getName() or m.getId())
     try:
         model = SBMLModel(name, [module], [], info, description=m.getName() or m.getId() or path.stem)
-    except DeclarationError as exc:
-        raise SBMLImportError(f"{path.name}: the imported declaration is inconsistent: {exc}") from exc
+    except DeclarationError as exc:  # an importer bug, not a refusal: never reported as "unsupported"
+        raise DeclarationError(f"{path.name}: the imported declaration is inconsistent: {exc}") from exc
     model.events = solver_events(b, init, model)
     return model

@@ -28,16 +28,20 @@ def walkers_for(p: int) -> int:
 
 
 def walker_start(points, log_density, omega, n_walkers: int, rng: np.random.Generator,
-                 within: float = 10.0) -> np.ndarray:
-    """(n_walkers, p) distinct starting points: the best ``points`` within ``within`` nats of the best one, topped
-    up with the best point jittered by 0.05 prior SDs. A walker started far down the posterior can stay stuck
-    there for the whole chain (every stretch move rejected), so poor proposals are never used."""
-    order = np.argsort(-np.where(np.isfinite(log_density), log_density, -np.inf))
-    good = order[log_density[order] >= log_density[order[0]] - within][:n_walkers]
-    start = np.unique(points[good], axis=0)
+                 within: float | None = None) -> np.ndarray:
+    """(n_walkers, p) distinct starting points drawn at random among ``points`` within ``within`` nats of the best
+    (default 10 + p/2: a posterior draw in p dimensions lies about p/2 nats below the mode), topped up with the
+    best point jittered by 0.05 prior SDs. At random, not the best ones: an ensemble started in a tight ball
+    needs many steps to spread to the posterior's width; and never far down the posterior, where a walker can
+    stay stuck for the whole chain (every stretch move rejected)."""
+    within = 10.0 + 0.5 * omega.size if within is None else within
+    density = np.where(np.isfinite(log_density), log_density, -np.inf)
+    best = int(np.argmax(density))
+    good = np.unique(points[density >= density[best] - within], axis=0)
+    start = good[rng.choice(good.shape[0], size=min(n_walkers, good.shape[0]), replace=False)]
     extra = n_walkers - start.shape[0]
     if extra > 0:
-        jitter = points[order[0]] + 0.05 * omega * rng.standard_normal((extra, omega.size))
+        jitter = points[best] + 0.05 * omega * rng.standard_normal((extra, omega.size))
         start = np.vstack([start, jitter])
     return start
 

@@ -153,7 +153,10 @@ def sample_posterior(pop: PopulationModel, record: PatientData, *, sigma: float,
     if not converged[0]:
         notes.append("the MAP search did not converge; the proposal may be off-centre")
     if ess < ADAPT_BELOW * m:  # still degenerate: sample the exact posterior by MCMC from the best proposals
-        start = walker_start(np.vstack([mode, eta]), np.concatenate([log_target(mode), target]), omega,
+        # candidates: the proposals and draws of the Laplace normal (posterior-wide where it is right)
+        laplace = rng.multivariate_normal(mode[0], scale, size=4 * walkers_for(p))
+        points = np.vstack([mode, eta, laplace])
+        start = walker_start(points, np.concatenate([log_target(mode), target, log_target(laplace)]), omega,
                              walkers_for(p), rng)
         samples, ess, more = mcmc_draws(log_target, start, omega, pop.eta_bounds(),
                                         n_steps=max(MIN_STEPS, 2 * m // walkers_for(p)), seed=int(rng.integers(2**32)))

@@ -77,10 +77,6 @@ class Builder:
 
     def _kind(self, element, obj) -> str:
         sid = obj.getId()
-        changing = sid in self.assignment_rules or sid in self.rate_rules or sid in self.event_targets
-        if element == "speciesReference" and (not obj.getConstant() or changing):
-            raise SBMLImportError(f"<speciesReference id={sid!r}>: variable stoichiometry is not supported "
-                                  "by the SBML importer")
         if sid in self.assignment_rules:
             return "observable"
         if sid in self.rate_rules:
@@ -150,7 +146,7 @@ class Builder:
             amount = self.amounts.get(sp_ent.key)
             if (sp_ent.kind != "state" and not amount) or sp_ent.key in self.rate_rules:
                 continue  # boundary, constant, rule-determined: reactions do not change it
-            coef = self.entities[ref.getId()].symbol if ref.isSetId() else self._number_stoich(r, ref)
+            coef = self._stoich_symbol(ref) if ref.isSetId() else self._number_stoich(r, ref)
             cf = sp_ent.obj.getConversionFactor() or model_cf
             if cf:
                 coef = coef * self.entities[cf].symbol
@@ -159,6 +155,13 @@ class Builder:
             target = amount or sp_ent.name
             out[r.getId()][target] = out[r.getId()].get(target, 0) + sign * coef
         return out
+
+    def _stoich_symbol(self, ref):
+        ent = self.entities[ref.getId()]
+        if ent.kind != "parameter" or ent.key in self.event_targets:
+            raise SBMLImportError(f"<speciesReference id={ent.key!r}>: variable stoichiometry (a rule or event "
+                                  "changes it) is not supported by the SBML importer")
+        return ent.symbol
 
     @staticmethod
     def _number_stoich(reaction, ref):

@@ -7,7 +7,8 @@ with ctDNA on days 7, 14, 21 and 28 (30 % residual error, LLOQ 0.01 hGE/mL); the
 sampling, forward simulation, reading the outcomes), the sampler used, its ESS, and the load average
 (the machine is shared: a load above the core count slows every number here).
 
-    python benchmarks/forecast.py [--coverage N]   # N virtual patients for the coverage study (slow)
+    python benchmarks/forecast.py [--coverage N] [--ranking M] [--skip-forecast]
+    # N virtual patients for the coverage study, M for the action-ranking check (both slow)
 """
 
 from __future__ import annotations
@@ -61,13 +62,33 @@ def coverage(n: int, seed: int = 11) -> dict:
             "load_average_1min": os.getloadavg()[0]}
 
 
+def ranking(n: int, seed: int = 13) -> dict:
+    from celltrial.forecast import default_actions
+    from celltrial.forecast.prior import from_presets
+    from celltrial.forecast.ranking import ranking_study
+
+    pop = from_presets("lbcl", "axi-cel-like").population
+    start = time.perf_counter()
+    res = ranking_study(pop, default_actions(threshold=1.0), n_patients=n, obs_days=[7, 14, 21, 28], horizon=180.0,
+                        seed=seed, n_draws=50, replicates=20)
+    return {"patients": n, "agreement": res.agreement, "prior_agreement": res.prior_agreement,
+            "decisive": res.decisive, "decisive_agreement": res.decisive_agreement,
+            "decisive_prior_agreement": res.decisive_prior_agreement, "picks": res.picks, "truth_best": res.best,
+            "seconds": round(time.perf_counter() - start, 1), "load_average_1min": os.getloadavg()[0]}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--coverage", type=int, default=0, help="virtual patients of the coverage study (0: skip)")
+    parser.add_argument("--ranking", type=int, default=0, help="virtual patients of the action-ranking check (0: skip)")
+    parser.add_argument("--skip-forecast", action="store_true", help="skip the one-patient timing")
     args = parser.parse_args()
-    print(json.dumps({"forecast": one_forecast()}, indent=2))
+    if not args.skip_forecast:
+        print(json.dumps({"forecast": one_forecast()}, indent=2))
     if args.coverage:
         print(json.dumps({"coverage": coverage(args.coverage)}, indent=2))
+    if args.ranking:
+        print(json.dumps({"ranking": ranking(args.ranking)}, indent=2))
 
 
 if __name__ == "__main__":

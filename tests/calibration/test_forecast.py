@@ -17,6 +17,7 @@ from celltrial.forecast.coverage import coverage_study
 from celltrial.forecast.outcomes import progression_day
 from celltrial.forecast.paths import simulate_actions
 from celltrial.forecast.prior import from_presets
+from celltrial.forecast.ranking import ranking_study
 from celltrial.forecast.summary import forecast_dict
 
 HEADER = "ID,TIME,DV,OBS,AMT,EVID,MDV,LLOQ,BLQ\n"
@@ -164,6 +165,19 @@ def test_forecast_intervals_cover_virtual_patients_roughly(standard):
     assert res.coverage80 >= 14 / 24, res
     assert res.coverage95 >= 18 / 24, res
     assert res.brier < res.brier_prior and res.brier_days == 62.0, res
+
+
+def test_action_ranking_check_scores_picks_against_the_truths_best():
+    # seed 4: one of four virtual patients has a truly better action (a 3x re-dose); the others tie (cured or not
+    # helped), so they agree whatever is picked. Measured: the forecast picks it (decisive agreement 1.0).
+    pop = from_presets("lbcl", "axi-cel-like", fit=["B0", "g_T", "x_prot"]).population
+    acts = [Action(name="none", kind="none"), Action(name="redose", kind="redose", dose_multiple=3.0)]
+    res = ranking_study(pop, acts, n_patients=4, obs_days=[7, 14, 28], horizon=90.0, seed=4, n_draws=20,
+                        replicates=4)
+    assert res.n == 4 and len(res.picks) == 4 and set(res.picks) <= {0, 1} and res.decisive >= 1, res
+    # ties always agree: the overall share is the ties plus the decisive patients' agreements
+    assert res.agreement * res.n == pytest.approx(res.n - res.decisive + res.decisive_agreement * res.decisive,
+                                                  rel=0, abs=1e-12)
 
 
 @pytest.mark.slow

@@ -29,7 +29,7 @@ def test_forecast_json_has_posterior_bands_and_every_action(tmp_path, standard):
     assert summary["origin_day"] == 28.0 and set(summary["p_progression_by_days_after_origin"]) == {"15", "30"}
     assert summary["posterior"]["parameters"]["B0"]["sd_ratio"] < 1.0
     page = html.read_text()
-    for words in ("data:image/png;base64", "What the data could and could not tell", "again", "Notes and extrapolation"):
+    for words in ("data:image/png;base64", "What the data could and could not tell", "again", "Notes and extrap"):
         assert words in page
 
 

@@ -89,3 +89,35 @@ def test_every_timecourse_case(tmp_path, request):
     passed = [i for i, r in got.items() if r["status"] == "passed"]
     assert len(passed) >= 870
     assert all(not set(got[i]["tags"]) & UNSUPPORTED_TAGS for i in passed)
+
+
+def _survey_agrees(ids):
+    """Every case the survey (celltrial import-sbml's listing) flags, the importer refuses."""
+    import libsbml
+
+    from celltrial.errors import SBMLImportError
+    from celltrial.sbml_import import import_sbml
+    from celltrial.sbml_import.survey import survey
+
+    flagged = 0
+    for cid in ids:
+        path = SUITE / cid / f"{cid}-sbml-l3v2.xml"
+        if not path.exists() or not survey(libsbml.readSBMLFromFile(str(path))):
+            continue
+        flagged += 1
+        with pytest.raises(SBMLImportError):
+            import_sbml(path)
+    return flagged
+
+
+@needs_suite
+def test_survey_flags_only_what_the_importer_refuses():
+    assert _survey_agrees(SAMPLE + list(REFUSED)) == 4  # the four refused cases; no supported one
+
+
+@needs_suite
+@pytest.mark.sbml_suite
+def test_survey_agrees_with_the_importer_on_every_case(request):
+    if "sbml_suite" not in (request.config.getoption("markexpr") or ""):
+        pytest.skip("opt-in: pytest -m sbml_suite")
+    assert _survey_agrees(sorted(p.name for p in SUITE.iterdir() if p.is_dir())) > 500

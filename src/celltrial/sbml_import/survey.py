@@ -34,13 +34,25 @@ def _all_math(model):
     for ev in model.getListOfEvents():
         out += [(f"<eventAssignment variable={ea.getVariable()!r}> of event {ev.getId()!r}", ea.getMath())
                 for ea in ev.getListOfEventAssignments()]
-    out += [(f"<functionDefinition id={f.getId()!r}>", f.getMath()) for f in model.getListOfFunctionDefinitions()]
+    # function definitions are left out: one never called is no problem, and a called one is caught on import
     return out
+
+
+def _fixed_ids(model) -> set:
+    """Ids whose value never changes: no rule, no event assignment, not a species reactions move."""
+    ids = {x.getId() for x in [*model.getListOfParameters(), *model.getListOfCompartments(),
+                                *model.getListOfSpecies()]}
+    ruled = {r.getVariable() for r in model.getListOfRules()}
+    assigned = {ea.getVariable() for ev in model.getListOfEvents() for ea in ev.getListOfEventAssignments()}
+    moved = {ref.getSpecies() for _, ref, _ in species_references(model)
+             if not model.getSpecies(ref.getSpecies()).getBoundaryCondition()}
+    reactions = {r.getId() for r in model.getListOfReactions()}  # a rate may be constant: the importer judges
+    return (ids - ruled - assigned - moved) | reactions
 
 
 def _event_problems(model, libsbml) -> list:
     out = []
-    fixed = {p.getId() for p in model.getListOfParameters() if p.getConstant()}
+    fixed = _fixed_ids(model)
     for ev in model.getListOfEvents():
         label = f"<event id={ev.getId()!r}>"
         if ev.isSetDelay():

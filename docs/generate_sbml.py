@@ -54,6 +54,33 @@ def biomodels_table() -> str:
     return "\n" + "\n".join(rows) + "\n"
 
 
+def kimmel_figure() -> None:
+    """The SED-ML time course of Kimmel 2021 (Fig. 2a/b's curves), celltrial solid over roadrunner dashed."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    from celltrial.sbml_import.compare import roadrunner_trajectories
+    from celltrial.sbml_import.run import simulate_sbml
+
+    path = SHARED / "biomodels" / BIOMODELS[0][0]
+    model = import_sbml(path)
+    times = np.linspace(0.0, 200.0, 1001)  # the SED-ML's uniformTimeCourse
+    ids = ["Normal_T_cells", "CAR_T_cells", "Antigen_presenting_tumour_cells"]
+    ours, theirs = simulate_sbml(model, times), roadrunner_trajectories(path, ids, times)
+    fig, ax = plt.subplots(figsize=(7, 4))
+    for j, sid in enumerate(ids):
+        ax.plot(times, ours[sid], lw=2, label=f"{sid} (celltrial)")
+        ax.plot(times, theirs[:, j], "--", color="k", lw=0.8)
+    ax.set(xlabel="days", ylabel="cells per uL", yscale="log", ylim=(1e-3, 1e3),
+           title="Kimmel 2021, SED-ML time course (dashed: libRoadRunner)")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(DOCS / "figures" / "kimmel2021_sedml.png", dpi=110)
+
+
 def model_pages() -> None:
     from celltrial.cli.sbml import _page
 
@@ -67,6 +94,7 @@ def model_pages() -> None:
 def main(argv) -> None:
     values = {} if "--no-suite" in argv else conformance()
     model_pages()
+    kimmel_figure()
     values["biomodels_table"] = biomodels_table()
     page = DOCS / "sbml-import.md"
     text = page.read_text()

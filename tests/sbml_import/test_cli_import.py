@@ -6,6 +6,7 @@ import libsbml
 from typer.testing import CliRunner
 
 from celltrial.cli import app
+from celltrial.cli import sbml as _registers_import_sbml  # noqa: F401  (the command registers on import)
 
 from .sbml_text import write
 

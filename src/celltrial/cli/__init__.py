@@ -25,8 +25,10 @@ from __future__ import annotations
 
 # Importing the command modules registers their commands on the app, in this order in --help.
 # isort: off
-from . import trials, presets, model, calibration, fit, forecast, demo  # noqa: F401
+from . import trials, presets, model, calibration, fit, forecast, serve, demo  # noqa: F401
 from . import optimise  # noqa: F401  (issue 19: `celltrial optimise`)
+from . import sbml  # noqa: F401  (issue 22: `celltrial import-sbml`)
+from . import benefit  # noqa: F401  (issue 21: `celltrial benefit`)
 # isort: on
 from .entry import main
 from .root import app

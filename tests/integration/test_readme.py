@@ -79,6 +79,9 @@ def test_the_readme_keeps_its_two_set_up_commands():
 def workdir(tmp_path_factory):
     folder = tmp_path_factory.mktemp("readme")
     (folder / "scenarios").symlink_to(ROOT / "scenarios", target_is_directory=True)
+    # the shipped calibration evidence (docs/calibration/CASE) that README examples read
+    (folder / "docs").mkdir()
+    (folder / "docs" / "calibration").symlink_to(ROOT / "docs" / "calibration", target_is_directory=True)
     return folder
 
 

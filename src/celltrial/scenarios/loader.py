@@ -98,12 +98,20 @@ def semantic_problems(s: Scenario) -> list:
     for i, c in enumerate(s.endpoints.success):
         arms = c.arms if hasattr(c, "arms") else [c.arm]
         wanted += [(f"endpoints.success.{i}.{'arms' if hasattr(c, 'arms') else 'arm'}", a) for a in arms]
+    wanted += _priced_arms(s)
     problems += [f"{w}: no arm named {a!r}{did_you_mean(a, names)}; arms: {names}" for w, a in wanted if a not in names]
     total = s.cohort.patients * s.cohort.replicates * len(s.arms)
     if total > MAX_PATIENT_ARMS:
         problems.append(f"cohort: {total:,} patient-arms (patients x replicates x arms) is above the limit "
                         f"{MAX_PATIENT_ARMS:,}; use fewer replicates or patients")
     return problems
+
+
+def _priced_arms(s) -> list:
+    """(field, arm) of every arm a payment model prices by name (arm -> price)."""
+    models = s.economics.payment_models if getattr(s, "economics", None) is not None else []
+    return [(f"economics.payment_models.{i}.price", arm) for i, m in enumerate(models)
+            if isinstance(m.price, dict) for arm in m.price]
 
 
 def _late_days(s) -> list:

@@ -201,7 +201,7 @@ def main():
         t0 = dt.datetime.now()
         outcome = execute(ROOT / "scenarios" / name, patients=args.patients, store_path=args.store)
         seconds = (dt.datetime.now() - t0).total_seconds()
-        parts.append(section(name, note, outcome.run, seconds))
+        parts.append(section(name, note, outcome.full_run(), seconds))  # the stored patients, read back
         print(f"{name}: {seconds:.0f} s", flush=True)
     (ROOT / "docs" / "long-game.md").write_text("\n".join(parts) + "\n")
 

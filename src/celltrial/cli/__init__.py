@@ -29,6 +29,7 @@ from . import trials, presets, model, calibration, fit, forecast, serve, demo  #
 from . import optimise  # noqa: F401  (issue 19: `celltrial optimise`)
 from . import sbml  # noqa: F401  (issue 22: `celltrial import-sbml`)
 from . import benefit  # noqa: F401  (issue 21: `celltrial benefit`)
+from . import value  # noqa: F401  (issue 21: `celltrial value`, PSA across posterior draws)
 # isort: on
 from .entry import main
 from .root import app

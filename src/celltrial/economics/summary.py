@@ -95,14 +95,20 @@ def _arm_rows(p: dict, mask: np.ndarray) -> dict:
     return rows
 
 
-def _arm_block(rows: dict, arm: str, s: _Settings, list_price: float) -> tuple:
-    """(JSON block, per-patient {model: payer cost}, per-patient QALYs) of one arm."""
+def arm_qalys(rows: dict, s: _Settings) -> tuple:
+    """(PFS and OS fits or None, keyword arguments of :func:`patient_qalys`, discounted per-patient QALY
+    parts) of one arm's rows: fitted on these rows when the horizon passes the follow-up."""
     fits = None
     if s.extrapolate:
         fits = (fit_survival(rows["pfs_days"], rows["pfs_event"], s.distributions),
                 fit_survival(rows["os_days"], rows["os_event"], s.distributions))
     kw = {"horizon_days": s.horizon_days, "fits": fits, "cycle_days": s.cycle_days}
-    q = patient_qalys(rows, s.utilities, rate=s.rate, method=s.method, **kw)
+    return fits, kw, patient_qalys(rows, s.utilities, rate=s.rate, method=s.method, **kw)
+
+
+def _arm_block(rows: dict, arm: str, s: _Settings, list_price: float) -> tuple:
+    """(JSON block, per-patient {model: payer cost}, per-patient QALYs) of one arm."""
+    fits, kw, q = arm_qalys(rows, s)
     q0 = patient_qalys(rows, s.utilities, rate=0.0, method=s.method, **kw)
     care = np.asarray(rows["cost_total"], dtype=float) - np.asarray(rows["cost_product"], dtype=float)
     cogs = _per_arm(s.cogs, arm, None)

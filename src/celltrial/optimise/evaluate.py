@@ -84,6 +84,12 @@ class Evaluator:
         return self.scenario.seed if s is None else s
 
     @property
+    def economics(self) -> dict | None:
+        """The scenario's ``economics`` block as a mapping (the ``nmb_WTP`` columns), None without one."""
+        e = self.scenario.economics
+        return None if e is None else e.model_dump()
+
+    @property
     def columns(self) -> list[str]:
         """Objective columns, then the constrained ones not already among them."""
         names = [o.column for o in self.scenario.search.objectives]
@@ -120,11 +126,11 @@ class Evaluator:
         except ScenarioError as exc:
             return Evaluation({}, [], int(patients), 0, self.seed, time.perf_counter() - start, error=str(exc))
         follow_up = self.scenario.follow_up_days
-        found = measure(table, self.columns, follow_up)
+        found = measure(table, self.columns, follow_up, self.economics)
         violations = [c.violation(found[c.column]) for c in self.scenario.search.constraints]
         n_ok = int(ok_rows(table).sum())
         return Evaluation(found, violations, int(patients), n_ok, self.seed, time.perf_counter() - start)
 
     def per_patient(self, table: dict) -> dict:
         """Column -> per-patient values of a patients table (the paired comparisons of the re-evaluation)."""
-        return per_patient(table, self.columns, self.scenario.follow_up_days)
+        return per_patient(table, self.columns, self.scenario.follow_up_days, self.economics)

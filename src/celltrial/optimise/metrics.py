@@ -8,7 +8,9 @@ because a virtual trial censors only at the end of follow-up (so the day must no
 
 Columns: ``pfs_dDAY`` / ``os_dDAY`` (landmark survival, fraction), ``rmst_pfs_dDAY`` /
 ``rmst_os_dDAY`` (restricted mean to DAY, days), the rates and per-patient means of :data:`FIXED`,
-and ``mean_COLUMN`` for any numeric column of the patients table.
+``mean_COLUMN`` for any numeric column of the patients table, and ``nmb_WTP`` (net monetary benefit
+per patient at WTP currency per QALY, list price: :func:`celltrial.economics.nmb.patient_nmb`, with
+the scenario's ``economics`` settings passed as ``economics`` or the defaults).
 
 Example:
     >>> m = metric("pfs_d365", follow_up=730.0)
@@ -74,6 +76,16 @@ FIXED = {m.name: m for m in (
     _mean("ctdna_tests_per_patient", "ctdna_tests", "tests", "ctDNA draws per patient"),
 )}
 _LANDMARK = re.compile(r"^(rmst_)?(pfs|os)_d(\d+(?:\.\d+)?)$")
+_NMB = re.compile(r"^nmb_(\d+(?:\.\d+)?)$")
+
+
+def _nmb(name: str, wtp: float, follow_up: float, economics: dict | None) -> Metric:
+    from ..economics.nmb import patient_nmb
+
+    def value(table):
+        return patient_nmb(table, wtp, economics, follow_up_days=follow_up)
+    return Metric(name, "currency", -_INF, _INF, value,
+                  f"net monetary benefit per patient at {wtp:g} per QALY (list price)")
 
 
 def _landmark(name: str, rmst: bool, end: str, day: float) -> Metric:
@@ -88,10 +100,16 @@ def _landmark(name: str, rmst: bool, end: str, day: float) -> Metric:
     return Metric(name, "fraction", 0.0, 1.0, value, f"{what} at day {day:g} (fraction without the event)")
 
 
-def metric(name: str, follow_up: float) -> Metric | None:
-    """The column called ``name``, or None when there is no such column (or its day passes ``follow_up``)."""
+def metric(name: str, follow_up: float, economics: dict | None = None) -> Metric | None:
+    """The column called ``name``, or None when there is no such column (or its day passes ``follow_up``).
+
+    ``economics``: the scenario's ``economics`` block as a mapping, for ``nmb_WTP`` (None: the defaults).
+    """
     if name in FIXED:
         return FIXED[name]
+    found = _NMB.match(name)
+    if found:
+        return _nmb(name, float(found.group(1)), follow_up, economics)
     found = _LANDMARK.match(name)
     if found:
         day = float(found.group(3))
@@ -105,7 +123,8 @@ def metric(name: str, follow_up: float) -> Metric | None:
 def metric_names(follow_up: float) -> list[str]:
     """Examples of every kind of column, for messages and ``--help``."""
     day = f"{min(365.0, follow_up):g}"
-    return [f"pfs_d{day}", f"os_d{day}", f"rmst_pfs_d{follow_up:g}", *FIXED, "mean_<patients column>"]
+    return [f"pfs_d{day}", f"os_d{day}", f"rmst_pfs_d{follow_up:g}", *FIXED, "mean_<patients column>",
+            "nmb_<willingness to pay>"]
 
 
 def ok_rows(table: dict) -> np.ndarray:
@@ -113,13 +132,13 @@ def ok_rows(table: dict) -> np.ndarray:
     return np.asarray(table["status"]).astype(str) == "OK"
 
 
-def per_patient(table: dict, names, follow_up: float) -> dict:
+def per_patient(table: dict, names, follow_up: float, economics: dict | None = None) -> dict:
     """Column name -> (n,) per-patient values over every row (use :func:`ok_rows` to keep the solved ones)."""
-    return {n: metric(n, follow_up).per_patient(table) for n in names}
+    return {n: metric(n, follow_up, economics).per_patient(table) for n in names}
 
 
-def measure(table: dict, names, follow_up: float) -> dict:
+def measure(table: dict, names, follow_up: float, economics: dict | None = None) -> dict:
     """Column name -> mean over the OK rows (NaN when no row is OK)."""
     ok = ok_rows(table)
-    values = per_patient(table, names, follow_up)
+    values = per_patient(table, names, follow_up, economics)
     return {n: float(np.mean(v[ok])) if ok.any() else float("nan") for n, v in values.items()}

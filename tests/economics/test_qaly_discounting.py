@@ -129,3 +129,18 @@ def test_horizon_beyond_follow_up_adds_a_tail_only_for_patients_alive_at_censori
     assert q["tail_progression_free"][:2].tolist() == [0.0, 0.0]
     assert q["tail_progression_free"][2] == pytest.approx(0.8 * 1.0, abs=1e-3)  # PFS tail = OS tail here
     assert q["life_years"][2] == pytest.approx(3.0, abs=1e-3)
+
+
+def test_mixture_cure_fit_is_opt_in_and_wins_on_a_plateau():
+    from celltrial.economics.extrapolation import STANDARD, fit_survival
+
+    rng = np.random.default_rng(1)
+    n = 200
+    cured = rng.random(n) < 0.4
+    t = np.where(cured, 1e9, rng.exponential(200.0, n))
+    days, events = np.minimum(t, 730.0), t <= 730.0
+    assert "cure_weibull" not in STANDARD and fit_survival(days, events).chosen != "cure_weibull"
+    fit = fit_survival(days, events, (*STANDARD, "cure_weibull"))
+    assert fit.chosen == "cure_weibull" and set(fit.aic) == {*STANDARD, "cure_weibull"}
+    assert abs(float(fit.survival([3650.0 * 3])[0]) - 0.4) < 0.08  # the plateau is the cured fraction
+    assert fit.as_dict()["cured_fraction"] == pytest.approx(float(fit.survival([1e7])[0]), abs=1e-3)

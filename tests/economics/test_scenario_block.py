@@ -52,3 +52,15 @@ def test_a_run_with_an_economics_block_summarises_it_and_payer_cost_reconciles(s
         assert arm["payment_models"]["list"]["product_payment_undiscounted_per_patient"] == pytest.approx(
             float(np.mean(p["cost_product"][mine])), rel=1e-9)
     assert e["comparisons"][0]["payment_models"]["list"]["replicates"]["replicates"] == 2
+
+
+def test_a_run_may_offer_the_mixture_cure_fit(standard):
+    scenario, _ = load_scenario(SCENARIO)
+    e = scenario.economics
+    ext = e.extrapolation.model_copy(update={"distributions": ["weibull", "cure_weibull"]})
+    scenario = apply_overrides(scenario, patients=8, replicates=1).model_copy(
+        update={"economics": e.model_copy(update={"extrapolation": ext})})
+    out = run_trial(scenario, compiled=standard, keep_patients=False).summary["economics"]
+    fits = [a["extrapolation"][k] for a in out["arms"].values() for k in ("pfs", "os")]
+    assert any("cure_weibull" in f["aic"] for f in fits)
+    assert all(a["qalys"] is not None and np.isfinite(a["qalys"]) for a in out["arms"].values())

@@ -4,7 +4,10 @@ the time horizon.
 
 The distributions are lifelines' exponential, Weibull, log-normal and log-logistic fitters (NICE DSU
 TSD 14 lists these as the standard set); the fit with the lowest AIC is used, and every AIC is
-reported so a reader sees the choice. Time in a state is the area under the survival curve on a
+reported so a reader sees the choice. Opt-in (not in the default set, :data:`STANDARD`):
+``cure_weibull``, lifelines' mixture-cure fitter with a Weibull base, S(t) = pi + (1 - pi) S_W(t):
+a cured fraction pi that never has the event, so the curve plateaus at pi (long-term remission);
+its AIC (3 parameters) competes with the others'. Time in a state is the area under the survival curve on a
 grid of ``cycle_days`` cycles by the trapezoid rule: the half-cycle correction of a cohort model
 (each cycle counts the mean of its start and end). A curve with fewer than ``MIN_EVENTS`` events is
 not extrapolated (its tail counts zero and a note says so): a fit to one event is a guess.
@@ -23,15 +26,23 @@ import warnings
 from dataclasses import dataclass
 
 import numpy as np
-from lifelines import ExponentialFitter, LogLogisticFitter, LogNormalFitter, WeibullFitter
+from lifelines import ExponentialFitter, LogLogisticFitter, LogNormalFitter, MixtureCureFitter, WeibullFitter
 from lifelines.exceptions import ConvergenceError
 
 from ..errors import InputError
 from .discounting import factor
 
-#: Name -> lifelines fitter class.
+
+def _cure_weibull():
+    """Mixture-cure fitter: cured fraction plus a Weibull for the others (lifelines' ``MixtureCureFitter``)."""
+    return MixtureCureFitter(base_fitter=WeibullFitter())
+
+
+#: Name -> factory of an unfitted lifelines fitter.
 FITTERS = {"exponential": ExponentialFitter, "weibull": WeibullFitter, "lognormal": LogNormalFitter,
-           "loglogistic": LogLogisticFitter}
+           "loglogistic": LogLogisticFitter, "cure_weibull": _cure_weibull}
+#: The default candidates (NICE DSU TSD 14's standard set); ``cure_weibull`` is opt-in.
+STANDARD = ("exponential", "weibull", "lognormal", "loglogistic")
 #: Fewest events a curve needs to be extrapolated.
 MIN_EVENTS = 2
 
@@ -52,10 +63,14 @@ class SurvivalFit:
         return self.fitter.survival_function_at_times(t).to_numpy()
 
     def as_dict(self) -> dict:
-        return {"chosen": self.chosen, "aic": self.aic, "note": self.note}
+        """JSON-ready: chosen, aic, note, and ``cured_fraction`` (0-1) when the mixture-cure fit is chosen."""
+        out = {"chosen": self.chosen, "aic": self.aic, "note": self.note}
+        if self.chosen == "cure_weibull":
+            out["cured_fraction"] = float(self.fitter.cured_fraction_)
+        return out
 
 
-def fit_survival(days, events, distributions=tuple(FITTERS)) -> SurvivalFit:
+def fit_survival(days, events, distributions=STANDARD) -> SurvivalFit:
     """Fit each of ``distributions`` to (days, events) and choose the lowest AIC."""
     unknown = [d for d in distributions if d not in FITTERS]
     if unknown or not distributions:

@@ -31,7 +31,7 @@ from ..errors import InputError
 from ..trials.statistics import arm_codes, ok_mask
 from .cea import incremental, plane_and_curve
 from .discounting import DAYS_PER_YEAR
-from .extrapolation import FITTERS, fit_survival
+from .extrapolation import STANDARD, fit_survival
 from .payment import PAYMENT_COLUMNS, PaymentModel, first_dose_day, product_payments
 from .qaly import QALY_COLUMNS, Utilities, patient_qalys
 
@@ -79,7 +79,7 @@ class _Settings:
         horizon = ext.get("horizon_years")
         self.horizon_days = None if horizon is None else float(horizon) * DAYS_PER_YEAR
         self.extrapolate = self.horizon_days is not None and self.horizon_days > follow_up_days
-        self.distributions = tuple(ext.get("distributions") or FITTERS)
+        self.distributions = tuple(ext.get("distributions") or STANDARD)
         self.cycle_days = float(ext.get("cycle_days", 7.0))
         self.utilities = _utilities(settings.get("utilities") or {})
         self.wtp = [float(w) for w in settings.get("willingness_to_pay") or (50_000.0, 100_000.0, 150_000.0)]

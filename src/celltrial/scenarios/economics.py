@@ -73,10 +73,11 @@ class Extrapolation(_Strict):
         None, gt=0, le=60, description="time horizon; None: the follow-up (a within-trial analysis, no "
         "extrapolation). NICE asks for a horizon long enough to capture all differences (lifetime)",
         json_schema_extra={"unit": "year"})
-    distributions: list[Literal["exponential", "weibull", "lognormal", "loglogistic"]] = Field(
+    distributions: list[Literal["exponential", "weibull", "lognormal", "loglogistic", "cure_weibull"]] = Field(
         ["exponential", "weibull", "lognormal", "loglogistic"], min_length=1,
         description="[R] candidate parametric fits of PFS and OS per arm (NICE DSU TSD 14's standard set); "
-                    "the lowest AIC is used and shown")
+                    "the lowest AIC is used and shown. Opt-in: `cure_weibull`, a mixture-cure fit (cured "
+                    "fraction + Weibull) whose curve plateaus")
     cycle_days: Number = Field(7.0, gt=0, le=365, description="[E] grid of the extrapolated area under the "
                                "curve (trapezoid: half-cycle corrected)", json_schema_extra={"unit": "day"})
 

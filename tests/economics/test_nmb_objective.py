@@ -12,11 +12,12 @@ from celltrial.trials.trial import apply_overrides, run_trial
 SCENARIO = Path(__file__).resolve().parents[2] / "scenarios" / "value_redosing.yaml"
 
 
-@pytest.mark.parametrize("horizon", [None, 10])
-def test_nmb_column_equals_the_summary_nmb(standard, horizon):
+@pytest.mark.parametrize("horizon, upkeep", [(None, None), (10, None), (10, 30_000.0)])
+def test_nmb_column_equals_the_summary_nmb(standard, horizon, upkeep):
     scenario, _ = load_scenario(SCENARIO)
     scenario = apply_overrides(scenario, patients=6, replicates=2)
-    extrapolation = scenario.economics.extrapolation.model_copy(update={"horizon_years": horizon})
+    extrapolation = scenario.economics.extrapolation.model_copy(update={"horizon_years": horizon,
+                                                                            "maintenance_cost_per_year": upkeep})
     scenario = scenario.model_copy(update={"economics": scenario.economics.model_copy(
         update={"extrapolation": extrapolation})})
     out = run_trial(scenario, compiled=standard)

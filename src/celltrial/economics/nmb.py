@@ -27,7 +27,7 @@ import numpy as np
 
 from ..trials.statistics import arm_codes, ok_mask
 from .payment import PaymentModel, product_payments
-from .summary import _arm_rows, _Settings, arm_qalys
+from .summary import _arm_rows, _Settings, arm_qalys, care_costs
 
 _LIST = PaymentModel("list", "list")
 
@@ -47,8 +47,7 @@ def patient_nmb(table: dict, wtp: float, settings: dict | None, *, follow_up_day
         if not mask.any():
             continue
         rows = _arm_rows(table, mask)
-        q = arm_qalys(rows, s)[2]["qalys"]
+        q = arm_qalys(rows, s)[2]
         pay = product_payments(_LIST, rows, list_price=0.0, rate=s.rate, method=s.method)["paid_discounted"]
-        care = np.asarray(rows["cost_total"], dtype=float) - np.asarray(rows["cost_product"], dtype=float)
-        out[mask] = float(wtp) * np.asarray(q, dtype=float) - (care + pay)
+        out[mask] = float(wtp) * np.asarray(q["qalys"], dtype=float) - (care_costs(rows, names[i], s, q) + pay)
     return out

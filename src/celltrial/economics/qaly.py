@@ -94,7 +94,8 @@ def patient_qalys(p: dict, u: Utilities, *, rate: float, method: str, horizon_da
 
     Returns:
         ``qalys``, ``life_years`` and the parts ``progression_free``, ``progressed``, ``crs``, ``icans``,
-        ``hospital`` (losses, positive), ``tail_progression_free``, ``tail_progressed`` (QALYs).
+        ``hospital`` (losses, positive), ``tail_progression_free``, ``tail_progressed`` (QALYs), and
+        ``tail_years_progression_free`` (discounted years progression-free beyond follow-up).
     """
     missing = [c for c in QALY_COLUMNS if c not in p]
     if missing:
@@ -108,6 +109,7 @@ def patient_qalys(p: dict, u: Utilities, *, rate: float, method: str, horizon_da
     life = pf_years + pd_years
     tail_pf, tail_pd = _tail(p, pf_end, os_, rate, method, horizon_days, fits, cycle_days)
     out["tail_progression_free"] = u.progression_free * tail_pf
+    out["tail_years_progression_free"] = tail_pf  # discounted years (for costs beyond follow-up)
     out["tail_progressed"] = u.progressed * tail_pd
     out["life_years"] = life + tail_pf + tail_pd
     out["qalys"] = (out["progression_free"] + out["progressed"] + out["tail_progression_free"]

@@ -81,6 +81,7 @@ class _Settings:
         self.extrapolate = self.horizon_days is not None and self.horizon_days > follow_up_days
         self.distributions = tuple(ext.get("distributions") or STANDARD)
         self.cycle_days = float(ext.get("cycle_days", 7.0))
+        self.maintenance_cost = ext.get("maintenance_cost_per_year")
         self.utilities = _utilities(settings.get("utilities") or {})
         self.wtp = [float(w) for w in settings.get("willingness_to_pay") or (50_000.0, 100_000.0, 150_000.0)]
         self.models = _models(settings)
@@ -106,11 +107,23 @@ def arm_qalys(rows: dict, s: _Settings) -> tuple:
     return fits, kw, patient_qalys(rows, s.utilities, rate=s.rate, method=s.method, **kw)
 
 
+def care_costs(rows: dict, arm: str, s: _Settings, q: dict) -> np.ndarray:
+    """Per-patient costs other than the product (currency): the simulated ones, plus the ongoing
+    maintenance cost beyond follow-up (``extrapolation.maintenance_cost_per_year``, per discounted
+    progression-free tail year of patients progression-free with more than one dose at censoring)."""
+    care = np.asarray(rows["cost_total"], dtype=float) - np.asarray(rows["cost_product"], dtype=float)
+    per_year = _per_arm(s.maintenance_cost, arm, None)
+    if per_year is None:
+        return care
+    on = (np.asarray(rows["doses"], dtype=float) > 1) & ~np.asarray(rows["pfs_event"], dtype=bool)
+    return care + float(per_year) * np.where(on, q["tail_years_progression_free"], 0.0)
+
+
 def _arm_block(rows: dict, arm: str, s: _Settings, list_price: float) -> tuple:
     """(JSON block, per-patient {model: payer cost}, per-patient QALYs) of one arm."""
     fits, kw, q = arm_qalys(rows, s)
     q0 = patient_qalys(rows, s.utilities, rate=0.0, method=s.method, **kw)
-    care = np.asarray(rows["cost_total"], dtype=float) - np.asarray(rows["cost_product"], dtype=float)
+    care = care_costs(rows, arm, s, q)
     cogs = _per_arm(s.cogs, arm, None)
     doses = np.asarray(rows["doses"], dtype=float)
     models, payer = {}, {}
@@ -137,6 +150,9 @@ def _arm_block(rows: dict, arm: str, s: _Settings, list_price: float) -> tuple:
              "maintenance_years_per_patient": _mean(maintenance), "list_price_per_dose": float(list_price),
              "payment_models": models,
              "extrapolation": None if fits is None else {"pfs": fits[0].as_dict(), "os": fits[1].as_dict()}}
+    if s.maintenance_cost is not None:
+        sim = np.asarray(rows["cost_total"], dtype=float) - np.asarray(rows["cost_product"], dtype=float)
+        block["cost_beyond_follow_up_per_patient"] = _mean(care - sim)
     return block, payer, q["qalys"]
 
 

@@ -80,6 +80,12 @@ class Extrapolation(_Strict):
                     "fraction + Weibull) whose curve plateaus")
     cycle_days: Number = Field(7.0, gt=0, le=365, description="[E] grid of the extrapolated area under the "
                                "curve (trapezoid: half-cycle corrected)", json_schema_extra={"unit": "day"})
+    maintenance_cost_per_year: Price | dict[str, Price] | None = Field(
+        None, description="[E] ongoing cost per patient-year beyond follow-up (maintenance doses, visits) for "
+        "patients alive, progression-free and on maintenance (more than one dose) at the end of follow-up, "
+        "for the progression-free time the same survival fits extrapolate, discounted; a number for every "
+        "arm or arm -> number; not set: costs beyond follow-up are not extrapolated",
+        json_schema_extra={"unit": "currency"})
 
 
 class _Payment(_Strict):

@@ -108,10 +108,14 @@ def semantic_problems(s: Scenario) -> list:
 
 
 def _priced_arms(s) -> list:
-    """(field, arm) of every arm a payment model prices by name (arm -> price)."""
-    models = s.economics.payment_models if getattr(s, "economics", None) is not None else []
-    return [(f"economics.payment_models.{i}.price", arm) for i, m in enumerate(models)
-            if isinstance(m.price, dict) for arm in m.price]
+    """(field, arm) of every arm a payment model or the maintenance cost beyond follow-up names (arm -> value)."""
+    e = getattr(s, "economics", None)
+    models = e.payment_models if e is not None else []
+    out = [(f"economics.payment_models.{i}.price", arm) for i, m in enumerate(models)
+           if isinstance(m.price, dict) for arm in m.price]
+    upkeep = e.extrapolation.maintenance_cost_per_year if e is not None else None
+    return out + [("economics.extrapolation.maintenance_cost_per_year", arm)
+                  for arm in (upkeep if isinstance(upkeep, dict) else ())]
 
 
 def _late_days(s) -> list:

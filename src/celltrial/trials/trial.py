@@ -234,7 +234,27 @@ def _summarised(scenario, plan: TrialPlan, parts: list, trajectories: list, dose
             summary["arms"][arm.name]["inventory"] = stock
     if scenario.economics is not None:  # issue 21: QALYs, ICER, NMB, payment models
         summary["economics"] = economics_block(scenario, plan, patients)
+        _budget_inventory(summary, scenario, plan)
     return TrialOutput(patients, summary, plan, joined, given)
+
+
+def _budget_inventory(summary: dict, scenario, plan: TrialPlan) -> None:
+    """Add each inventory arm's lots, wasted doses and lot spend per year to the budget-impact view.
+
+    The trial's stock figures per enrolled patient are scaled linearly to ``patients_per_year``: an
+    approximation (a larger programme wastes a smaller share of each lot), stated in the block."""
+    budget = summary["economics"]["budget_impact"]
+    for arm in plan.arms:
+        stock, spec = summary["arms"][arm.name].get("inventory"), scenario.arms[arm.index].inventory
+        if not stock or arm.name not in budget["arms"]:
+            continue
+        per_year = budget["patients_per_year"] / plan.patients  # stock figures are per replicate trial
+        lots = stock["lots_mean"] * per_year
+        budget["arms"][arm.name]["inventory"] = {
+            "lots_per_year": lots, "doses_wasted_per_year": stock["doses_wasted_mean"] * per_year,
+            "lot_spend_per_year": None if spec.lot_cost is None else lots * spec.lot_cost,
+            "basis": f"the trial's stock per enrolled patient ({plan.patients} per replicate, accrual "
+                     f"{spec.accrual_per_month:g}/month) scaled linearly to patients_per_year"}
 
 
 def economics_block(scenario, plan: TrialPlan, patients: dict) -> dict:

@@ -83,7 +83,8 @@ def engine_only(patients: int, threads) -> dict:
     arm = plan.arms[0]
     cohort = plan.sample(arm, np.arange(patients, dtype=np.int64))
     weights = plan.weights(cohort)
-    events = plan.patient_events(arm, weights, plan.logistics(arm, cohort.patient_ids))
+    events = plan.patient_events(arm, weights, plan.logistics(arm, cohort.patient_ids),
+                                 plan.protocol(arm, cohort, weights))
     load_before = os.getloadavg()[0]
     sim = Simulation(compiled, cohort.params, patient_events=events, rtol=scenario.simulation.rtol,
                      check_bounds=False, threads=threads)

@@ -107,7 +107,7 @@ def test_relymphodepletion_regimen_applies_from_the_second_course():
     arm = plan.arms[0]
     cohort = plan.sample(arm, np.arange(3))
     weights = plan.weights(cohort)
-    events = plan.patient_events(arm, weights, protocol=plan.protocol(arm, cohort, weights))[0]
+    events = plan.patient_events(arm, weights, None, plan.protocol(arm, cohort, weights))[0]
     scales = [e for e in events if type(e).__name__ == "ScaleState"]
     assert [e.time for e in scales] == [0.0, 28.0]
     assert scales[0].factors == {"N": FLU_CY_REMAINING, "H_cd4": FLU_CY_REMAINING}

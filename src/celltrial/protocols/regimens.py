@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import difflib
 import inspect
+import itertools
 import math
 from dataclasses import dataclass
 from typing import Annotated, ClassVar, Literal
@@ -338,14 +339,11 @@ def to_events(table: DoseTable, *, dose_cells: float, kind: Literal["t_cell", "n
     if kind not in ("t_cell", "nk_cell"):
         raise InputError(f"kind must be 't_cell' or 'nk_cell', got {kind!r}")
     infuse = doses.t_cell_infusion if kind == "t_cell" else doses.nk_infusion
-    courses = [0]
+    # the first course's depth, then the later courses' (none given: the helper's reference Flu/Cy)
+    courses = iter(()) if depletion is None else itertools.chain([depletion[0]], itertools.repeat(depletion[1]))
 
     def deplete(day, _):
-        if depletion is None:
-            return [doses.lymphodepletion(day)]
-        left, cd4 = depletion[min(courses[0], 1)]
-        courses[0] += 1
-        return [doses.lymphodepletion(day, float(left), float(cd4))]
+        return [doses.lymphodepletion(day, *next(courses, ()))]
 
     make = {"infusion": lambda d, m: [infuse(d, dose_cells * m)], "radiotherapy": doses.radiotherapy,
             "lymphodepletion": deplete, "anti_pd1": doses.anti_pd1,

@@ -109,7 +109,7 @@ def semantic_problems(s: Scenario) -> list:
 
 def _priced_arms(s) -> list:
     """(field, arm) of every arm a payment model or the maintenance cost beyond follow-up names (arm -> value)."""
-    e = getattr(s, "economics", None)
+    e = s.economics
     models = e.payment_models if e is not None else []
     out = [(f"economics.payment_models.{i}.price", arm) for i, m in enumerate(models)
            if isinstance(m.price, dict) for arm in m.price]

@@ -39,6 +39,13 @@ from ..scenarios.limits import DEFAULT_HEIGHT_CM
 WEIGHT, BURDEN, LINES, HEIGHT = "weight_kg", "baseline_burden", "prior_lines", "height_cm"
 
 
+def baseline_burden(cohort) -> np.ndarray:
+    """(n,) each patient's tumour cells at day 0 (cells): the baseline_burden covariate, else B0."""
+    if BURDEN in cohort.covariates:
+        return np.asarray(cohort.covariates[BURDEN], dtype=float)
+    return np.asarray(cohort.parameter("B0"), dtype=float)
+
+
 @dataclass(frozen=True)
 class PatientProtocol:
     """Per patient: product cells per full dose (CAR+ cells of T-cell products), body surface area (m2), and
@@ -47,7 +54,7 @@ class PatientProtocol:
     dose_cells: np.ndarray
     bsa_m2: np.ndarray
     depletion: np.ndarray
-    scanned_burden: np.ndarray | None = None  # (n,) cells the baseline scan measured (0 below detection)
+    scanned_burden: np.ndarray  # (n,) cells the baseline scan measured (0 below detection)
 
     def depletion_of(self, i: int) -> tuple:
         """((host T left, CD4 left) of the first course, the same of later courses) of patient ``i``."""
@@ -180,8 +187,7 @@ class TrialPlan:
         later = first if regimen.relymphodepletion is None else resolve(regimen.relymphodepletion)
         depletion = np.stack([np.stack(first.remaining(bsa), axis=-1), np.stack(later.remaining(bsa), axis=-1)],
                              axis=1)
-        burden = cohort.covariates[BURDEN] if BURDEN in cohort.covariates else cohort.parameter("B0")
-        burden = np.asarray(burden, dtype=float)
+        burden = baseline_burden(cohort)
         scanned = np.where(burden >= self.scenario.endpoints.imaging_detection_cells, burden, 0.0)
         return PatientProtocol(self.dose_cells(arm, cohort.patient_ids, weights), bsa, depletion, scanned)
 
@@ -219,24 +225,21 @@ class TrialPlan:
         wait, failed = spec.draw(u[:, 0, :])
         return Logistics(spec, wait, failed, u)
 
-    def patient_events(self, arm: ArmPlan, weights: np.ndarray, logistics: Logistics | None = None,
-                       protocol: PatientProtocol | None = None) -> list:
+    def patient_events(self, arm: ArmPlan, weights: np.ndarray, logistics: Logistics | None,
+                       protocol: PatientProtocol) -> list:
         """Per-patient event lists of the realised regimen (the patient's dose and depth of lymphodepletion from
-        ``protocol``; the preset's dose by weight and the reference Flu/Cy without it), shifted by the
-        patient's manufacturing wait; none at all when manufacturing failed (bridging still happens)."""
+        ``protocol``), shifted by the patient's manufacturing wait; none at all when manufacturing failed
+        (bridging still happens, for the patients whose baseline scan qualifies)."""
         out = []
         for i, w in enumerate(weights):
             table = arm.doses
             if logistics is not None and logistics.spec is not None:
                 table = table.shift(float(logistics.wait[i])).before(self.scenario.follow_up_days)
-            cells = arm.product.cells_for(float(w)) if protocol is None else float(protocol.dose_cells[i])
-            depletion = None if protocol is None else protocol.depletion_of(i)
             events = [] if logistics is not None and logistics.failed[i] else to_events(
-                table, dose_cells=cells, kind=arm.kind, weight_kg=float(w), depletion=depletion)
-            bridge = logistics is not None and logistics.spec is not None and (
-                protocol is None or protocol.scanned_burden is None
-                or bool(logistics.spec.bridges(protocol.scanned_burden[i])))
-            if bridge:
+                table, dose_cells=float(protocol.dose_cells[i]), kind=arm.kind, weight_kg=float(w),
+                depletion=protocol.depletion_of(i))
+            if logistics is not None and logistics.spec is not None and logistics.spec.bridges(
+                    protocol.scanned_burden[i]):
                 events = logistics.spec.bridging_events() + events
             out.append(events)
         return out

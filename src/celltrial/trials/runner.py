@@ -28,7 +28,7 @@ from ..protocols.extinction import Extinction, run_with_extinction
 from ..protocols.monitoring import assay_uniforms
 from ..protocols.regimens import to_events
 from ..solve import AUC, Max, Simulation
-from .design import BURDEN, TrialPlan
+from .design import PatientProtocol, TrialPlan, baseline_burden
 
 #: Quantities saved on the course grid (endpoints and thinned trajectories read them).
 SAVED = ("B_tot", "Bn", "product_uL", "car_copies", "ctdna", "il6_signal", "NT", "H_gvhd")
@@ -113,7 +113,7 @@ def simulate_rows(plan: TrialPlan, compiled, arm_index: int, rows, *, grid, save
     return sim.result(), extinct, cohort, weights, controller, logistics, protocol
 
 
-def plan_controller(plan: TrialPlan, arm_index: int, cohort, weights, log=None, logistics=None, protocol=None):
+def plan_controller(plan: TrialPlan, arm_index: int, cohort, weights, log, logistics, protocol: PatientProtocol):
     """The arm's policy controller for these patients (None when the arm has no policy).
 
     Policy doses are appended to ``log`` as (row, event) like the extinction draws, so a
@@ -134,8 +134,10 @@ def plan_controller(plan: TrialPlan, arm_index: int, cohort, weights, log=None, 
     gvhd_at = -np.log1p(-patient_blocks(s.seed, cohort.patient_ids, "outcomes", 2, "random")[:, 0])
     if not policy.stop_after_gvhd:
         gvhd_at = np.full(len(weights), np.inf)
-    base = np.array([arm.product.cells_for(float(w)) for w in weights]) if protocol is None else protocol.dose_cells
-    later = (lambda row: ()) if protocol is None else (lambda row: protocol.depletion_of(row)[1])  # a later course
+    base = protocol.dose_cells
+
+    def later(row):  # (host T left, CD4 left) of a later lymphodepletion course
+        return protocol.depletion_of(row)[1]
 
     def dose_events(rows, day, multipliers):
         out = {}
@@ -172,7 +174,7 @@ def plan_controller(plan: TrialPlan, arm_index: int, cohort, weights, log=None, 
 def plan_steps(plan: TrialPlan, arm_index: int, spec, cohort, weights, dosing, logistics, log, products):
     """The :class:`~celltrial.policies.steps.StepRunner` of an arm's conditional steps (None for any other policy).
 
-    ``dosing`` is (cells per full dose (n,), ``later(row)``: the depth of a later Flu/Cy course, or ()); a step
+    ``dosing`` is (cells per full dose (n,), ``later(row)``: the depth of a later Flu/Cy course); a step
     with an infusion of an autologous product waits for a re-manufacture (``products(row)``: doses so far).
     """
     if not isinstance(spec, ConditionalSteps):
@@ -181,8 +183,8 @@ def plan_steps(plan: TrialPlan, arm_index: int, spec, cohort, weights, dosing, l
     base, later = dosing
 
     def events(row, table):  # every Flu/Cy of a step is a later course
-        depth = {"depletion": (later(row), later(row))} if later(row) else {}
-        out = to_events(table, dose_cells=float(base[row]), kind=arm.kind, weight_kg=float(weights[row]), **depth)
+        out = to_events(table, dose_cells=float(base[row]), kind=arm.kind, weight_kg=float(weights[row]),
+                        depletion=(later(row), later(row)))
         if log is not None:
             log.extend((row, e) for e in out)
         return out
@@ -195,13 +197,6 @@ def plan_steps(plan: TrialPlan, arm_index: int, spec, cohort, weights, dosing, l
     uniforms = step_mrd_uniforms(spec, policy, s, cohort.patient_ids, plan.ctdna_draw_days(arm_index))
     return StepRunner(spec, regimen_start(logistics, len(weights)), follow_up=s.follow_up_days, events=events,
                       delay=waits if autologous else None, mrd_uniforms=uniforms)
-
-
-def baseline_burden(cohort) -> np.ndarray:
-    """(n,) the burden of each patient's baseline scan (cells): its baseline_burden covariate, else B0."""
-    if BURDEN in cohort.covariates:
-        return np.asarray(cohort.covariates[BURDEN], dtype=float)
-    return np.asarray(cohort.parameter("B0"), dtype=float)
 
 
 def step_mrd_uniforms(spec, policy, s, ids, draw_days):

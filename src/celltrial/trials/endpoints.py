@@ -88,8 +88,6 @@ def _policy_columns(controller, n, out) -> dict:
 
 def _prescribed(protocol, arm, n) -> dict:
     """Body surface area, cells per full dose and host T cells left by the regimen's first lymphodepletion."""
-    if protocol is None:
-        return {"bsa_m2": np.full(n, np.nan), "dose_cells": np.full(n, np.nan), "host_t_left": np.full(n, np.nan)}
     depleted = len(arm.doses.of("lymphodepletion")) > 0
     return {"bsa_m2": protocol.bsa_m2, "dose_cells": protocol.dose_cells,
             "host_t_left": protocol.depletion[:, 0, 0] if depleted else np.ones(n)}

@@ -73,7 +73,7 @@ class Course:
     uniforms: np.ndarray
     policy: object = None  # the PolicyController (its record and observed history), or None
     logistics: object = None  # the arm's per-patient wait and manufacturing failure (design.Logistics)
-    protocol: object = None  # per-patient dose, body surface area, depth of lymphodepletion (design.PatientProtocol)
+    protocol: PatientProtocol | None = None  # per-patient dose, BSA, depth of lymphodepletion (set by simulate_chunk)
 
 
 def simulate_rows(plan: TrialPlan, compiled, arm_index: int, rows, *, grid, save=SAVED, threads=None,

@@ -17,9 +17,9 @@ import datetime as dt
 import time
 from pathlib import Path
 
-from celltrial.cli.benefit import _covariates
 from celltrial.cli.runs import execute
 from celltrial.economics.benefit import TABLE_COVARIATES, who_benefits
+from celltrial.economics.properties import run_covariates
 
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIO = ROOT / "scenarios" / "who_benefits.yaml"
@@ -64,7 +64,7 @@ def run_study(patients: int | None = None, store_path: str | Path | None = None,
     outcome = execute(scenario, patients=patients, store_path=store_path)
     run = outcome.full_run()
     rules = run.meta.get("endpoint_rules", {})
-    result = who_benefits(run.patients, _covariates(run, True), reference_arm=rules.get("reference_arm"),
+    result = who_benefits(run.patients, run_covariates(run, True), reference_arm=rules.get("reference_arm"),
                           paired=run.meta.get("design") == "paired")
     return run, result, time.perf_counter() - t0
 

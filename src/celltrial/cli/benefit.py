@@ -23,24 +23,6 @@ from .root import app, guarded
 STORE_HELP = "Results database (DuckDB file); default celltrial-runs/runs.duckdb."
 
 
-def _covariates(data, parameters: bool) -> dict:
-    from ..economics.benefit import table_covariates
-
-    out = table_covariates(data.patients)
-    if parameters and data.meta.get("scenario_text"):
-        import yaml
-
-        from ..economics.properties import model_properties
-        from ..scenarios.schema import Scenario
-        from ..trials.trial import apply_overrides
-
-        scenario = Scenario.model_validate(yaml.safe_load(data.meta["scenario_text"]))
-        scenario = apply_overrides(scenario, patients=data.meta.get("patients_per_arm"),
-                                   replicates=data.meta.get("replicates"), seed=data.meta.get("seed"))
-        out.update(model_properties(scenario, data.patients, patients_per_arm=data.meta.get("patients_per_arm")))
-    return out
-
-
 def _fmt(e: dict | None, key: str = "hr") -> str:
     if not e or e.get(key) is None:
         return "n/a"
@@ -82,12 +64,13 @@ def benefit(
 ):
     """Who benefits: covariate associations with PFS and response per arm, and treatment x covariate interactions."""
     from ..economics.benefit import who_benefits
+    from ..economics.properties import run_covariates
     from ..store import DEFAULT_STORE, open_store
 
     with open_store(out or DEFAULT_STORE) as store:
         data = store.load(store.resolve(run_ref))
     rules = data.meta.get("endpoint_rules", {})
-    result = who_benefits(data.patients, _covariates(data, parameters), reference_arm=rules.get("reference_arm"),
+    result = who_benefits(data.patients, run_covariates(data, parameters), reference_arm=rules.get("reference_arm"),
                           paired=data.meta.get("design") == "paired")
     if as_json:
         typer.echo(json.dumps(result, indent=2))

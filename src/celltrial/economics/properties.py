@@ -20,6 +20,25 @@ from ..errors import InputError
 from .benefit import Covariate
 
 
+def run_covariates(run, parameters: bool = True) -> dict:
+    """name -> :class:`Covariate` of a stored run (``celltrial.trials.rundata.RunData``): the patients table's
+    covariates, and with ``parameters`` each patient's model properties, drawn again from the run's stored
+    scenario text, size and seed (none when the run stored no scenario text)."""
+    import yaml
+
+    from ..scenarios.schema import Scenario
+    from ..trials.trial import apply_overrides
+    from .benefit import table_covariates
+
+    out = table_covariates(run.patients)
+    if parameters and run.meta.get("scenario_text"):
+        scenario = Scenario.model_validate(yaml.safe_load(run.meta["scenario_text"]))
+        scenario = apply_overrides(scenario, patients=run.meta.get("patients_per_arm"),
+                                   replicates=run.meta.get("replicates"), seed=run.meta.get("seed"))
+        out.update(model_properties(scenario, run.patients, patients_per_arm=run.meta.get("patients_per_arm")))
+    return out
+
+
 def model_properties(scenario, patients: dict, *, patients_per_arm: int | None = None) -> dict:
     """name -> :class:`Covariate` of every varying parameter, aligned with the rows of ``patients``.
 
